@@ -1,0 +1,108 @@
+"""The benchmark protocol and a base class that does the parts every benchmark shares.
+
+A benchmark names itself and its version, yields samples, and turns raw predictions into scored
+rows. Scoring is separate from prediction so stored raw outputs can be re-scored at any time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from evalharness import extract
+from evalharness.stats import Aggregate
+from evalharness.types import Form, GenerationSettings, Prediction, Sample, Scored
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A sample with the model's prediction and the form in which its answer is read."""
+
+    sample: Sample
+    prediction: Prediction
+    form: Form
+
+
+@runtime_checkable
+class Benchmark(Protocol):
+    name: str
+    version: str
+    capability: str
+    """Capability group on the board: vqa, captioning, counting, spatial, binding, hallucination, …"""
+    description: str
+    generation: GenerationSettings
+
+    def samples(self) -> Sequence[Sample]: ...
+
+    def score(self, answered: Sequence[Answered]) -> list[Scored]: ...
+
+    def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]: ...
+
+
+def version_string(base: str, params: dict[str, Any], *parts: str) -> str:
+    """`base` (bumped by hand when code changes) plus a hash of the parameters and templates.
+
+    Any changed knob, prompt or scoring setting gives a new version, so results of different
+    versions are never averaged together.
+    """
+    blob = json.dumps([params, parts], sort_keys=True, default=str).encode()
+    return f"{base}+{hashlib.sha256(blob).hexdigest()[:8]}"
+
+
+class BaseBenchmark:
+    """Shared behaviour: choice-form scoring, default aggregates (mean score, by category).
+
+    Subclasses set `name`, `capability`, `description`, `generation` and `version`, implement
+    `samples()` and `score_open()`, and may extend `aggregates()`.
+    """
+
+    name: ClassVar[str] = ""
+    capability: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    generation: GenerationSettings = GenerationSettings()
+    version: str = "0"
+
+    def samples(self) -> Sequence[Sample]:
+        raise NotImplementedError
+
+    def score_open(self, sample: Sample, text: str) -> Scored:
+        """Score a free-text answer to an open question."""
+        raise NotImplementedError
+
+    def score(self, answered: Sequence[Answered]) -> list[Scored]:
+        return [self.score_one(a) for a in answered]
+
+    def score_one(self, a: Answered) -> Scored:
+        p = a.prediction
+        if p.error is not None:
+            return Scored(extracted=None, score=0.0, metrics={"correct": 0.0})
+        if a.form == "choice":
+            return score_choice(a.sample, p)
+        return self.score_open(a.sample, p.text or "")
+
+    def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
+        cats = sorted({s.category for s in samples if s.category})
+        aggs = [Aggregate.mean("score")]
+        if len(cats) > 1:
+            aggs += [Aggregate.mean("score", f"score[{c}]", ("category", c)) for c in cats]
+        return aggs
+
+
+def score_choice(sample: Sample, prediction: Prediction) -> Scored:
+    """Score an option item from per-option scores (argmax) or from a letter/option in the text."""
+    assert sample.choices is not None
+    idx: int | None
+    if prediction.choice_scores is not None:
+        scores = prediction.choice_scores
+        idx = max(range(len(scores)), key=lambda i: scores[i]) if scores else None
+    else:
+        idx = extract.choice(prediction.text or "", list(sample.choices))
+    correct = float(idx is not None and idx == sample.target_index)
+    return Scored(
+        extracted=None if idx is None else sample.choices[idx],
+        score=correct,
+        metrics={"correct": correct},
+    )

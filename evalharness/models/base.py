@@ -1,0 +1,59 @@
+"""The model protocol: a model receives a batch of requests and returns one prediction each.
+
+The model owns batching (sorting by length, padding, splitting on out-of-memory), so the runner
+hands it whole batches and gets predictions back in request order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from evalharness.types import Capability, Prediction, Request, Sample
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything that picks and configures a model; built once from the config."""
+
+    name: str
+    """Registry name (`oracle`, `hf`, `tiny_llava`, …)."""
+    label: str = ""
+    """Display name on the board; defaults to the registry name."""
+    path: str | None = None
+    """Hub id or local folder, for models that load weights."""
+    revision: str | None = None
+    dtype: str = "auto"
+    device: str = "auto"
+    args: Mapping[str, Any] = field(default_factory=dict)
+    """Family-specific settings (attention implementation, image size limits, API URL, …)."""
+    seed: int = 0
+    batch_size: int = 8
+
+    @property
+    def display_name(self) -> str:
+        return self.label or self.name
+
+
+@runtime_checkable
+class Model(Protocol):
+    capabilities: frozenset[Capability]
+    reference: bool
+    """Reference models (oracle, prior, random) are marked apart on the board."""
+
+    def identity(self) -> dict[str, Any]:
+        """What exactly this model is: path or hub id, revision or weights hash, dtype, kwargs.
+
+        Part of the resume key: change any of it and the samples are recomputed.
+        """
+        ...
+
+    def predict(self, requests: Sequence[Request]) -> list[Prediction]: ...
+
+
+@runtime_checkable
+class Fittable(Protocol):
+    """Optional: a model that looks at a benchmark's samples before answering (the prior baseline)."""
+
+    def fit(self, samples: Sequence[Sample]) -> None: ...

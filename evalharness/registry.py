@@ -1,0 +1,82 @@
+"""Registries of models and benchmarks, filled from package entry points.
+
+The built-ins register through `pyproject.toml` entry points exactly as third-party plugins do:
+`evalharness.models` and `evalharness.benchmarks`. Names are listed without importing anything;
+a plugin is imported only when used, and a broken one warns instead of breaking the core.
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from collections.abc import Callable
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any, Generic, TypeVar
+
+from evalharness.benchmarks.base import Benchmark
+from evalharness.models.base import Model
+
+T = TypeVar("T")
+
+MODELS_GROUP = "evalharness.models"
+BENCHMARKS_GROUP = "evalharness.benchmarks"
+
+
+class UnknownNameError(LookupError):
+    """A name not in a registry; the message suggests the closest names."""
+
+
+def did_you_mean(name: str, options: list[str]) -> str:
+    close = difflib.get_close_matches(name, options, n=3, cutoff=0.5)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"{hint} Known: {', '.join(sorted(options))}."
+
+
+class Registry(Generic[T]):
+    def __init__(self, kind: str, group: str) -> None:
+        self.kind = kind
+        self.group = group
+        self._extra: dict[str, Callable[..., T]] = {}
+        self._loaded: dict[str, Callable[..., T]] = {}
+
+    def _entry_points(self) -> dict[str, EntryPoint]:
+        return {ep.name: ep for ep in entry_points(group=self.group)}
+
+    def names(self) -> list[str]:
+        return sorted(set(self._entry_points()) | set(self._extra))
+
+    def register(self, name: str, factory: Callable[..., T]) -> None:
+        """Register in-process (tests, notebooks); packages use entry points instead."""
+        self._extra[name] = factory
+
+    def get(self, name: str) -> Callable[..., T]:
+        if name in self._extra:
+            return self._extra[name]
+        if name in self._loaded:
+            return self._loaded[name]
+        eps = self._entry_points()
+        if name not in eps:
+            raise UnknownNameError(f"Unknown {self.kind} {name!r}.{did_you_mean(name, self.names())}")
+        factory: Callable[..., T] = eps[name].load()
+        self._loaded[name] = factory
+        return factory
+
+    def create(self, name: str, *args: Any, **kwargs: Any) -> T:
+        return self.get(name)(*args, **kwargs)
+
+    def describe(self) -> list[tuple[str, str]]:
+        """(name, one-line description) for each entry; broken plugins are reported, not raised."""
+        out = []
+        for name in self.names():
+            try:
+                obj = self.get(name)
+                doc = (getattr(obj, "description", "") or (obj.__doc__ or "")).strip()
+                out.append((name, doc.splitlines()[0] if doc else ""))
+            except Exception as exc:  # a broken plugin must not break listing
+                warnings.warn(f"{self.kind} plugin {name!r} failed to load: {exc}", stacklevel=2)
+                out.append((name, f"(failed to load: {type(exc).__name__}: {exc})"))
+        return out
+
+
+models: Registry[Model] = Registry("model", MODELS_GROUP)
+benchmarks: Registry[Benchmark] = Registry("benchmark", BENCHMARKS_GROUP)

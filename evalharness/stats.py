@@ -1,0 +1,128 @@
+"""Aggregates with 95 % confidence intervals from a clustered bootstrap.
+
+Every benchmark-level number is a function of column *sums* over the scored rows: a mean is
+sum(x) / sum(1), precision is sum(tp) / sum(pred_yes), corpus BLEU is a function of summed n-gram
+counts. That one shape lets the bootstrap recompute every aggregate on every resample with a single
+matrix product, instead of looping in Python.
+
+Rows are resampled by cluster (items that share an image move together), as the items within a
+cluster are not independent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+FloatArray = npt.NDArray[np.float64]
+DEFAULT_RESAMPLES = 1000
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A named benchmark-level metric computed from sums of per-row columns.
+
+    `fn` receives an array whose last axis holds the sums of `columns` (in order) and returns the
+    metric; it must work on any leading shape (it is called once on the full data and once on a
+    (resamples, k) stack). `where` keeps only rows whose column equals the value.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    fn: Callable[[FloatArray], FloatArray] = field(compare=False)
+    where: tuple[str, object] | None = None
+
+    @staticmethod
+    def mean(column: str, name: str | None = None, where: tuple[str, object] | None = None) -> Aggregate:
+        return Aggregate(name or column, (column, "__one__"), _ratio, where)
+
+    @staticmethod
+    def ratio(numerator: str, denominator: str, name: str) -> Aggregate:
+        return Aggregate(name, (numerator, denominator), _ratio)
+
+
+def _ratio(sums: FloatArray) -> FloatArray:
+    num, den = sums[..., 0], sums[..., 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    return out
+
+
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+    def as_dict(self) -> dict[str, float]:
+        return {"value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n}
+
+
+def by_category(column: str, category_column: str, values: Sequence[object], prefix: str) -> list[Aggregate]:
+    """One mean of `column` per value of a category column, named `prefix[value]`."""
+    return [Aggregate.mean(column, f"{prefix}[{v}]", (category_column, v)) for v in values]
+
+
+def estimate(
+    rows: pd.DataFrame,
+    aggregates: Sequence[Aggregate],
+    *,
+    cluster: str | None = "group",
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+) -> dict[str, Estimate]:
+    """Point estimate and percentile 95 % CI of each aggregate over `rows`.
+
+    Rows with NaN in a column contribute nothing to that aggregate (as if filtered out).
+    """
+    n = len(rows)
+    if n == 0:
+        return {a.name: Estimate(float("nan"), float("nan"), float("nan"), 0) for a in aggregates}
+    if cluster and cluster in rows.columns:
+        codes, _ = pd.factorize(rows[cluster].astype(str))
+        clusters = np.asarray(codes)
+    else:
+        clusters = np.arange(n)
+    n_clusters = int(clusters.max()) + 1
+    rng = np.random.default_rng(seed)
+    # (B, n_clusters) multinomial counts -> (B, n) row weights
+    cluster_weights = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=resamples)
+    row_weights = cluster_weights[:, clusters].astype(np.float64)
+
+    out: dict[str, Estimate] = {}
+    for agg in aggregates:
+        x, valid = _matrix(rows, agg)
+        full = agg.fn(x.sum(axis=0))
+        boot = agg.fn(row_weights @ x)
+        boot = boot[np.isfinite(boot)]
+        value = float(full)
+        if boot.size and np.isfinite(value):
+            lo, hi = np.percentile(boot, [2.5, 97.5])
+        else:
+            lo = hi = float("nan")
+        out[agg.name] = Estimate(value, float(lo), float(hi), int(valid.sum()))
+    return out
+
+
+def _matrix(rows: pd.DataFrame, agg: Aggregate) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+    """The (n, k) matrix of the aggregate's columns, zeroed on rows it does not use."""
+    cols = []
+    valid = np.ones(len(rows), dtype=bool)
+    if agg.where is not None:
+        col, val = agg.where
+        valid &= (rows[col] == val).to_numpy() if col in rows.columns else False
+    for c in agg.columns:
+        if c == "__one__":
+            cols.append(np.ones(len(rows)))
+            continue
+        v = pd.to_numeric(rows[c], errors="coerce").to_numpy(dtype=np.float64) if c in rows.columns else np.full(len(rows), np.nan)
+        valid &= np.isfinite(v)
+        cols.append(v)
+    x = np.stack(cols, axis=1)
+    x[~valid] = 0.0
+    return x, valid

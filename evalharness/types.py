@@ -1,0 +1,258 @@
+"""The core types every step speaks: images, samples, requests, predictions and scored rows.
+
+Data flows one way: a benchmark yields `Sample`s, the runner turns them into `Request`s, a model
+answers with `Prediction`s, and the benchmark turns those into `Scored` rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+Capability = Literal["generate", "choice"]
+"""What a model can do: free-text generation, or scoring a fixed list of options."""
+
+Mode = Literal["generate", "choice"]
+"""How a model is asked: generate text, or score each option."""
+
+Form = Literal["open", "choice"]
+"""How an answer is read: as an open answer, or as one of the sample's options."""
+
+
+class ImageError(ValueError):
+    """An image could not be read or decoded."""
+
+
+@runtime_checkable
+class ImageSource(Protocol):
+    """Something that yields a PIL image on demand and names its content without decoding it."""
+
+    def load(self) -> PILImage.Image: ...
+
+    def fingerprint(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """An image held as encoded bytes (PNG, JPEG, …), as hub datasets store them."""
+
+    data: bytes
+
+    def load(self) -> PILImage.Image:
+        from PIL import Image
+
+        try:
+            img = Image.open(io.BytesIO(self.data))
+            img.load()
+        except Exception as exc:  # PIL raises several unrelated types for bad data
+            raise ImageError(f"cannot decode image ({len(self.data)} bytes): {exc}") from exc
+        return img.convert("RGB") if img.mode != "RGB" else img
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class FileImage:
+    """An image file on disk."""
+
+    path: str
+
+    def load(self) -> PILImage.Image:
+        try:
+            data = Path(self.path).read_bytes()
+        except OSError as exc:
+            raise ImageError(f"cannot read image file {self.path}: {exc.strerror}") from exc
+        return EncodedImage(data).load()
+
+    def fingerprint(self) -> str:
+        try:
+            return hashlib.sha256(Path(self.path).read_bytes()).hexdigest()[:32]
+        except OSError:
+            return "missing:" + self.path
+
+
+@dataclass(frozen=True)
+class RenderedImage:
+    """An image drawn on demand by a deterministic renderer; `key` names its exact content."""
+
+    key: str
+    render: Callable[[], PILImage.Image] = field(compare=False, repr=False)
+
+    def load(self) -> PILImage.Image:
+        return self.render()
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(self.key.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class PILImageSource:
+    """An already decoded image."""
+
+    image: PILImage.Image = field(compare=False)
+
+    def load(self) -> PILImage.Image:
+        return self.image
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha256(f"{self.image.mode}{self.image.size}".encode())
+        h.update(self.image.tobytes())
+        return h.hexdigest()[:32]
+
+
+def _jsonable(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One benchmark item.
+
+    `prompt` is the question as asked for free-text generation. `targets` are the accepted answers
+    (the first is canonical). For choice items, `choices` are the options shown to a generative model
+    and `target_index` the correct one; `choice_texts` are full statements for image-text matching
+    models (CLIP-style), defaulting to `choices`. `answer_space` lists valid open answers, if the set
+    is small (the random baseline draws from it). `group` clusters items that share an image, for
+    clustered bootstrap. `category` is the question type (per-type breakdowns, the prior baseline).
+    """
+
+    id: str
+    images: tuple[ImageSource, ...]
+    prompt: str
+    targets: tuple[str, ...] = ()
+    choices: tuple[str, ...] | None = None
+    target_index: int | None = None
+    choice_texts: tuple[str, ...] | None = None
+    answer_space: tuple[str, ...] | None = None
+    category: str = ""
+    group: str = ""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def target(self) -> str:
+        if self.choices is not None and self.target_index is not None:
+            return self.choices[self.target_index]
+        return self.targets[0] if self.targets else ""
+
+    def content_hash(self) -> str:
+        """A hash of everything that defines the item: images, prompt, targets, options, metadata."""
+        h = hashlib.sha256()
+        for img in self.images:
+            h.update(img.fingerprint().encode())
+        h.update(
+            _jsonable(
+                [
+                    self.id,
+                    self.prompt,
+                    self.targets,
+                    self.choices,
+                    self.target_index,
+                    self.choice_texts,
+                    self.answer_space,
+                    self.category,
+                    self.group,
+                    dict(self.metadata),
+                ]
+            ).encode()
+        )
+        return h.hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Decoding settings; greedy by default."""
+
+    max_new_tokens: int = 32
+    temperature: float = 0.0
+    stop: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "max_new_tokens": self.max_new_tokens,
+            "temperature": self.temperature,
+            "stop": list(self.stop),
+        }
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a model is asked: the loaded images, the text and, for choice mode, the options."""
+
+    sample: Sample
+    images: tuple[PILImage.Image, ...]
+    text: str
+    mode: Mode
+    generation: GenerationSettings
+    choices: tuple[str, ...] = ()
+    """Option texts for choice mode (the sample's `choice_texts` when it has them)."""
+
+
+@dataclass
+class Prediction:
+    """A model's raw answer to one request: text and/or one score per option."""
+
+    text: str | None = None
+    choice_scores: list[float] | None = None
+    latency_s: float = 0.0
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    error: str | None = None
+
+    @staticmethod
+    def from_exception(exc: BaseException) -> Prediction:
+        return Prediction(error=f"{type(exc).__name__}: {exc}")
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One item after extraction and scoring: the extracted answer, the primary score, all metrics.
+
+    `metrics` holds per-item numbers that the benchmark's aggregates sum over (for example
+    `correct`, `abs_error`, `tp`); `score` is the primary per-item score in [0, 1].
+    """
+
+    extracted: str | None
+    score: float
+    metrics: Mapping[str, float] = field(default_factory=dict)
+
+
+def plan(sample: Sample, capabilities: frozenset[Capability]) -> tuple[Mode, Form] | None:
+    """How a model with these capabilities answers this sample, or None if it cannot.
+
+    Open questions go to generation. Option items go to choice scoring where the model has it (for
+    matching models), else to generation with lettered options in the text.
+    """
+    if sample.prompt and sample.targets and "generate" in capabilities:
+        return "generate", "open"
+    if sample.choices is not None:
+        if "choice" in capabilities:
+            return "choice", "choice"
+        if "generate" in capabilities:
+            return "generate", "choice"
+    return None
+
+
+def request_text(sample: Sample, form: Form) -> str:
+    """The text shown to a generative model: the prompt, with lettered options for option items."""
+    if form == "open" or sample.choices is None:
+        return sample.prompt
+    return format_choices(sample.prompt, sample.choices)
+
+
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def format_choices(question: str, choices: Sequence[str]) -> str:
+    lines = [question.strip()] if question.strip() else ["Which option matches the image?"]
+    lines += [f"{LETTERS[i]}. {c}" for i, c in enumerate(choices)]
+    lines.append("Answer with the option's letter.")
+    return "\n".join(lines)
