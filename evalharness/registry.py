@@ -14,6 +14,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Generic, TypeVar
 
 from evalharness.benchmarks.base import Benchmark
+from evalharness.errors import EvalharnessError
 from evalharness.models.base import Model
 
 T = TypeVar("T")
@@ -22,7 +23,7 @@ MODELS_GROUP = "evalharness.models"
 BENCHMARKS_GROUP = "evalharness.benchmarks"
 
 
-class UnknownNameError(LookupError):
+class UnknownNameError(EvalharnessError, LookupError):
     """A name not in a registry; the message suggests the closest names."""
 
 

@@ -139,9 +139,12 @@ class Sample:
 
     @property
     def target(self) -> str:
+        """The canonical answer: the first accepted open answer, else the correct option."""
+        if self.targets:
+            return self.targets[0]
         if self.choices is not None and self.target_index is not None:
             return self.choices[self.target_index]
-        return self.targets[0] if self.targets else ""
+        return ""
 
     def content_hash(self) -> str:
         """A hash of everything that defines the item: images, prompt, targets, options, metadata."""
@@ -192,6 +195,8 @@ class Request:
     text: str
     mode: Mode
     generation: GenerationSettings
+    form: Form = "open"
+    """How the answer will be read; generative models see lettered options in `text` for "choice"."""
     choices: tuple[str, ...] = ()
     """Option texts for choice mode (the sample's `choice_texts` when it has them)."""
 

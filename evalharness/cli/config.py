@@ -1,0 +1,155 @@
+"""Structured config schemas, and checks of command-line overrides before Hydra sees them.
+
+Hydra's own errors for a misspelt key or an unknown group option are accurate but terse; these
+checks say what is wrong, suggest the closest valid name and list the valid ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evalharness.errors import EvalharnessError
+from evalharness.registry import did_you_mean
+
+GROUPS = ("model", "benchmark", "suite", "sweep")
+
+
+@dataclass
+class ModelConfig:
+    name: str = "oracle"
+    label: str | None = None
+    path: str | None = None
+    revision: str | None = None
+    dtype: str = "auto"
+    device: str = "auto"
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BenchmarkConfig:
+    name: str = "???"
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SuiteConfig:
+    name: str = ""
+    benchmarks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EvalConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    benchmark: BenchmarkConfig | None = None
+    suite: SuiteConfig | None = None
+    benchmark_args: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Settings per benchmark name, applied in suites too: benchmark_args.synth_counting.n=50."""
+    results_dir: str = "results"
+    limit: int | None = None
+    batch_size: int = 8
+    seed: int = 0
+    blind: bool = False
+    max_error_rate: float = 0.1
+    max_new_tokens: int | None = None
+    progress: bool = True
+
+
+def configs_dir() -> Path:
+    """`configs/` of a source checkout, else the copy packaged inside the wheel."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here.parent / "configs", here / "configs"):
+        if (candidate / "config.yaml").exists():
+            return candidate
+    raise FileNotFoundError("evalharness configs not found; reinstall evalharness")
+
+
+def group_options(group: str) -> list[str]:
+    """Options of a config group: its YAML files plus registered names without one."""
+    names = {p.stem for p in (configs_dir() / group).glob("*.yaml")}
+    if group in ("model", "benchmark"):
+        from evalharness import registry
+
+        reg = registry.models if group == "model" else registry.benchmarks
+        names |= set(reg.names())
+    return sorted(names)
+
+
+def register_schemas() -> None:
+    """Schemas, plus a config node for each registered plugin that ships no YAML."""
+    from hydra.core.config_store import ConfigStore
+
+    from evalharness import registry
+
+    cs = ConfigStore.instance()
+    cs.store(name="schema", node=EvalConfig)
+    base = configs_dir()
+    for name in registry.models.names():
+        if not (base / "model" / f"{name}.yaml").exists():
+            cs.store(group="model", name=name, node=ModelConfig(name=name))
+    for name in registry.benchmarks.names():
+        if not (base / "benchmark" / f"{name}.yaml").exists():
+            cs.store(group="benchmark", name=name, node=BenchmarkConfig(name=name))
+
+
+class OverrideError(EvalharnessError, ValueError):
+    """A command-line override names an unknown key or option."""
+
+
+_FIELDS = {
+    "": [f.name for f in dataclasses.fields(EvalConfig)],
+    "model": [f.name for f in dataclasses.fields(ModelConfig)],
+    "benchmark": [f.name for f in dataclasses.fields(BenchmarkConfig)],
+    "suite": [f.name for f in dataclasses.fields(SuiteConfig)],
+}
+_FREE = ("model.args.", "benchmark.args.", "benchmark_args.", "hydra.", "hydra/")
+
+
+def check_overrides(args: list[str]) -> None:
+    """Raise OverrideError for a misspelt key or an unknown model/benchmark/suite/sweep name."""
+    for arg in args:
+        if arg.startswith("-") or "=" not in arg:
+            continue
+        key, value = arg.split("=", 1)
+        key = key.lstrip("+~")
+        if key.startswith(_FREE) or key in ("hydra",):
+            continue
+        if key in GROUPS:
+            _check_option(key, value)
+            continue
+        head, _, rest = key.partition(".")
+        if not rest:
+            valid = _FIELDS[""] + list(GROUPS)
+            if key not in valid:
+                raise OverrideError(f"unknown key {key!r}.{did_you_mean(key, valid)}")
+        elif head in _FIELDS:
+            sub = rest.split(".")[0]
+            if sub not in _FIELDS[head]:
+                raise OverrideError(f"unknown key {key!r}.{did_you_mean(sub, _FIELDS[head])}".replace("Known:", f"{head} keys:"))
+        else:
+            valid = _FIELDS[""] + list(GROUPS)
+            raise OverrideError(f"unknown key {key!r}.{did_you_mean(head, valid)}")
+
+
+def normalize_overrides(args: list[str]) -> list[str]:
+    """Let free-form settings (model.args.x=…, benchmark_args.b.x=…) be added without `+`."""
+    out = []
+    for arg in args:
+        key = arg.split("=", 1)[0]
+        if "=" in arg and not key.startswith(("+", "~")) and key.startswith(_FREE[:3]):
+            arg = "++" + arg
+        out.append(arg)
+    return out
+
+
+def _check_option(group: str, value: str) -> None:
+    if value in ("null", "") or re.search(r"[()\[\]{}$]", value):
+        return  # null, or sweep syntax Hydra resolves itself
+    options = group_options(group)
+    for name in value.split(","):
+        name = name.strip()
+        if name and name not in options:
+            raise OverrideError(f"unknown {group} {name!r}.{did_you_mean(name, options)}")

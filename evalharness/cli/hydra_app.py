@@ -1,0 +1,126 @@
+"""The Hydra side of `evalharness run`: compose the config, turn it into a RunSpec, run the job.
+
+Each Hydra job is one model against one benchmark or suite. Jobs may run in other processes
+(joblib, submitit), so a failed job writes a line to the status file the parent named in
+EVALHARNESS_STATUS_FILE; the parent turns that into the exit code after the sweep.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+STATUS_ENV = "EVALHARNESS_STATUS_FILE"
+
+
+def to_run_spec(cfg: Any) -> Any:
+    from omegaconf import OmegaConf
+
+    from evalharness.models.base import ModelSpec
+    from evalharness.runner import BenchmarkSpec, JobError, RunSpec
+
+    names: list[str] = []
+    if cfg.benchmark is not None:
+        names.append(cfg.benchmark.name)
+    if cfg.suite is not None:
+        names += [n for n in cfg.suite.benchmarks if n not in names]
+    if not names:
+        raise JobError("nothing to run: give benchmark=NAME or suite=NAME (see `evalharness list`).")
+    per_bench = OmegaConf.to_container(cfg.benchmark_args, resolve=True)
+    assert isinstance(per_bench, dict)
+    benchmarks = []
+    for name in names:
+        args = dict(per_bench.get(name, {}))
+        if cfg.benchmark is not None and name == cfg.benchmark.name:
+            args.update(OmegaConf.to_container(cfg.benchmark.args, resolve=True))  # type: ignore[arg-type]
+        benchmarks.append(BenchmarkSpec(name, args))
+    m = cfg.model
+    model = ModelSpec(
+        name=m.name,
+        label=m.label or "",
+        path=m.path,
+        revision=m.revision,
+        dtype=m.dtype,
+        device=m.device,
+        args=OmegaConf.to_container(m.args, resolve=True),  # type: ignore[arg-type]
+        seed=cfg.seed,
+        batch_size=cfg.batch_size,
+    )
+    if cfg.batch_size < 1:
+        raise JobError(f"batch_size must be at least 1, got {cfg.batch_size}.")
+    if cfg.limit is not None and cfg.limit < 1:
+        raise JobError(f"limit must be at least 1 (or null for no limit), got {cfg.limit}.")
+    return RunSpec(
+        model=model,
+        benchmarks=tuple(benchmarks),
+        results_dir=cfg.results_dir,
+        limit=cfg.limit,
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+        blind=cfg.blind,
+        max_error_rate=cfg.max_error_rate,
+        max_new_tokens=cfg.max_new_tokens,
+        progress=cfg.progress,
+        config=OmegaConf.to_container(cfg, resolve=True),  # type: ignore[arg-type]
+    )
+
+
+def task(cfg: Any) -> None:
+    """Run one Hydra job; expected failures print one line, crashes print their traceback."""
+    from evalharness.errors import EvalharnessError
+
+    label = f"{cfg.model.name}"
+    try:
+        spec = to_run_spec(cfg)
+        label = spec.model_label
+        from evalharness.runner import run_job
+
+        run_job(spec)
+    except EvalharnessError as exc:
+        _fail(label, str(exc))
+    except Exception as exc:
+        traceback.print_exc()
+        _fail(label, f"crashed: {type(exc).__name__}: {exc}")
+
+
+def _fail(label: str, message: str) -> None:
+    print(f"error: {label}: {message}", file=sys.stderr)
+    path = os.environ.get(STATUS_ENV)
+    if path:
+        with open(path, "a") as f:
+            f.write(f"{label}: {message}\n")
+
+
+def run_hydra(overrides: Sequence[str]) -> int:
+    """Run Hydra on these overrides; returns the process exit code."""
+    import tempfile
+
+    import hydra
+
+    from evalharness.cli.config import configs_dir, register_schemas
+
+    register_schemas()
+    fd, status_path = tempfile.mkstemp(prefix="evalharness-status-")
+    os.close(fd)
+    os.environ[STATUS_ENV] = status_path
+    main = hydra.main(config_path=str(configs_dir()), config_name="config", version_base="1.3")(task)
+    saved = sys.argv
+    sys.argv = ["evalharness run", *overrides]
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            return int(exc.code) if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = saved
+    with open(status_path) as f:
+        failures = f.read().splitlines()
+    os.unlink(status_path)
+    if failures:
+        if len(failures) > 1:
+            print(f"{len(failures)} jobs failed:", *failures, sep="\n  ", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,115 @@
+"""`evalharness` command line: run, list, leaderboard, rescore.
+
+Only the standard library is imported here, so `evalharness --help` answers at once; each
+subcommand imports what it needs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from evalharness._version import __version__
+
+DESCRIPTION = """Evaluate vision-language models and publish a static leaderboard.
+
+  evalharness run model=oracle benchmark=synth_counting     one model, one benchmark
+  evalharness run model=random suite=synthetic limit=50     one model, a suite of benchmarks
+  evalharness run -m model=random,prior suite=synthetic     a sweep (Hydra multirun)
+  evalharness run sweep=default                             the embedded default sweep
+  evalharness leaderboard                                   results/ -> leaderboard/index.html
+
+`evalharness run --help` lists every setting and config group."""
+
+RUN_HELP = """Hydra overrides: key=value (model=NAME, benchmark=NAME, suite=NAME, sweep=NAME,
+limit=N, batch_size=N, seed=N, blind=true, results_dir=PATH, model.path=..., ...), -m for sweeps."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="evalharness", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--version", action="version", version=f"evalharness {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="run models on benchmarks (Hydra overrides follow)", description=RUN_HELP, add_help=False)
+    ls = sub.add_parser("list", help="list registered models, benchmarks, suites and sweeps")
+    ls.add_argument("what", nargs="?", choices=["models", "benchmarks", "suites", "sweeps"], help="only this kind")
+    lb = sub.add_parser("leaderboard", help="build the static leaderboard site from results")
+    lb.add_argument("--results", default="results", help="results folder to read (default: results)")
+    lb.add_argument("--out", default="leaderboard", help="folder to write the site to (default: leaderboard)")
+    lb.add_argument("--title", default="evalharness leaderboard", help="site title")
+    rs = sub.add_parser("rescore", help="redo extraction and scoring of stored runs without the model")
+    rs.add_argument("--results", default="results", help="results folder (default: results)")
+    rs.add_argument("--benchmark", action="append", help="only runs of this benchmark (repeatable)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list[:1] == ["run"]:
+        return _run(args_list[1:])
+    args = _parser().parse_args(args_list)
+    if args.command is None:
+        _parser().print_help()
+        return 0
+    from evalharness.errors import EvalharnessError
+
+    try:
+        if args.command == "list":
+            return _list(args.what)
+        if args.command == "leaderboard":
+            from evalharness.leaderboard import build_site
+
+            index = build_site(args.results, args.out, title=args.title)
+            print(f"leaderboard written: {index}")
+            return 0
+        if args.command == "rescore":
+            from evalharness.runner.rescore import rescore
+
+            rescore(args.results, args.benchmark)
+            return 0
+    except EvalharnessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 2
+
+
+def _run(overrides: list[str]) -> int:
+    from evalharness.cli.config import OverrideError, check_overrides, normalize_overrides
+
+    if any(a in ("-h", "--help") for a in overrides):
+        from evalharness.cli.hydra_app import run_hydra
+
+        return run_hydra(["--help"])
+    try:
+        check_overrides(overrides)
+    except OverrideError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from evalharness.cli.hydra_app import run_hydra
+
+    return run_hydra(normalize_overrides(overrides))
+
+
+def _list(what: str | None) -> int:
+    from evalharness import registry
+    from evalharness.cli.config import group_options
+
+    sections = {
+        "models": lambda: registry.models.describe(),
+        "benchmarks": lambda: registry.benchmarks.describe(),
+        "suites": lambda: [(n, "") for n in group_options("suite")],
+        "sweeps": lambda: [(n, "") for n in group_options("sweep")],
+    }
+    for name, rows in sections.items():
+        if what and what != name:
+            continue
+        print(f"{name}:")
+        for entry, doc in rows():
+            print(f"  {entry:<24} {doc}".rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

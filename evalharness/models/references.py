@@ -1,0 +1,118 @@
+"""Reference models: `oracle` (the target), `prior` (majority answer per question type) and
+`random` (uniform over options or valid answers). They are marked as references on the board and
+bracket every real model's score: random is the floor, prior the "no image, no question" floor,
+oracle a sanity check that scoring works (it must score 1.0).
+
+All answers are functions of (seed, sample id) only, never of batch order, so resumed and
+uninterrupted runs agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random as _random
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from evalharness.models.base import ModelSpec
+from evalharness.types import LETTERS, Capability, Prediction, Request, Sample
+
+
+class _Reference:
+    capabilities: frozenset[Capability] = frozenset({"generate", "choice"})
+    reference = True
+    description = ""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+
+    def identity(self) -> dict[str, Any]:
+        return {"name": self.spec.name, "family_group": "reference", "params": 0}
+
+    def predict(self, requests: Sequence[Request]) -> list[Prediction]:
+        return [self.answer(r) for r in requests]
+
+    def answer(self, request: Request) -> Prediction:
+        raise NotImplementedError
+
+
+def _one_hot(n: int, index: int) -> list[float]:
+    return [1.0 if i == index else 0.0 for i in range(n)]
+
+
+def _choice_answer(request: Request, index: int) -> Prediction:
+    """Pick option `index`: as scores in choice mode, as its letter when asked to generate."""
+    if request.mode == "choice":
+        return Prediction(choice_scores=_one_hot(len(request.choices), index))
+    return Prediction(text=LETTERS[index])
+
+
+class OracleModel(_Reference):
+    """Returns the target: a sanity check that must score 1.0."""
+
+    description = "Returns the target: a sanity check that must score 1.0."
+
+    def answer(self, request: Request) -> Prediction:
+        s = request.sample
+        if request.form == "choice" and s.target_index is not None:
+            return _choice_answer(request, s.target_index)
+        return Prediction(text=s.target)
+
+
+class RandomModel(_Reference):
+    """Uniform over options, else a random valid answer (chance level)."""
+
+    description = "Uniform over options, else a random valid answer (chance level)."
+
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__(spec)
+        self._pool: dict[str, list[str]] = {}
+
+    def fit(self, samples: Sequence[Sample]) -> None:
+        pool: dict[str, set[str]] = defaultdict(set)
+        for s in samples:
+            if s.targets:
+                pool[s.category].add(s.targets[0])
+        self._pool = {k: sorted(v) for k, v in pool.items()}
+
+    def _rng(self, sample: Sample) -> _random.Random:
+        digest = hashlib.sha256(f"{self.spec.seed}:{sample.id}".encode()).digest()
+        return _random.Random(int.from_bytes(digest[:8], "big"))
+
+    def answer(self, request: Request) -> Prediction:
+        s = request.sample
+        rng = self._rng(s)
+        if request.form == "choice":
+            return _choice_answer(request, rng.randrange(len(s.choices or ())))
+        space = list(s.answer_space or self._pool.get(s.category) or s.targets or [""])
+        return Prediction(text=rng.choice(space))
+
+
+class PriorModel(_Reference):
+    """The most frequent target per question type of the benchmark (ignores image and question)."""
+
+    description = "Most frequent target per question type of the benchmark."
+
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__(spec)
+        self._text: dict[str, str] = {}
+        self._index: dict[tuple[str, int], int] = {}
+
+    def fit(self, samples: Sequence[Sample]) -> None:
+        texts: dict[str, Counter[str]] = defaultdict(Counter)
+        indices: dict[tuple[str, int], Counter[int]] = defaultdict(Counter)
+        for s in samples:
+            if s.targets:
+                texts[s.category][s.targets[0]] += 1
+            if s.choices is not None and s.target_index is not None:
+                indices[(s.category, len(s.choices))][s.target_index] += 1
+        # ties break by the sorted value, so the prior does not depend on sample order
+        self._text = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in texts.items()}
+        self._index = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in indices.items()}
+
+    def answer(self, request: Request) -> Prediction:
+        s = request.sample
+        if request.form == "choice":
+            return _choice_answer(request, self._index.get((s.category, len(s.choices or ())), 0))
+        return Prediction(text=self._text.get(s.category, ""))

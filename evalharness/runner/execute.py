@@ -1,0 +1,287 @@
+"""Run one model against one benchmark: batches in, raw predictions stored, then scored.
+
+A sample that raises (undecodable image, model error) becomes an error row and the run goes on.
+Rows are written after every batch, so a crash loses at most the batch in flight, and a rerun
+skips every sample whose stored row has the same resume key and no error.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from evalharness._version import __version__
+from evalharness.benchmarks.base import Benchmark
+from evalharness.models.base import Fittable, Model
+from evalharness.runner import provenance
+from evalharness.runner.progress import Progress
+from evalharness.runner.scoring import aggregate, score_rows
+from evalharness.runner.spec import RunSpec, stable_hash
+from evalharness.stats import Estimate
+from evalharness.store import FORMAT_VERSION, ResultsStore, to_frame
+from evalharness.types import (
+    GenerationSettings,
+    ImageError,
+    Prediction,
+    Request,
+    Sample,
+    plan,
+    request_text,
+)
+
+GRAY = (128, 128, 128)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: str
+    model: str
+    benchmark: str
+    benchmark_version: str
+    n_samples: int
+    n_errors: int
+    n_unsupported: int
+    n_reused: int
+    metrics: dict[str, Estimate]
+
+    @property
+    def error_rate(self) -> float:
+        answered = self.n_samples - self.n_unsupported
+        return self.n_errors / answered if answered else 0.0
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def generation_for(spec: RunSpec, benchmark: Benchmark) -> GenerationSettings:
+    g = benchmark.generation
+    if spec.max_new_tokens is None:
+        return g
+    return GenerationSettings(spec.max_new_tokens, g.temperature, g.stop)
+
+
+def run_benchmark(
+    spec: RunSpec, model: Model, benchmark: Benchmark, store: ResultsStore, progress: Progress
+) -> RunResult:
+    all_samples = list(benchmark.samples())
+    samples = all_samples[: spec.limit] if spec.limit is not None else all_samples
+    if isinstance(model, Fittable):
+        model.fit(all_samples)
+    generation = generation_for(spec, benchmark)
+    identity = model.identity()
+    run_key = stable_hash(
+        {
+            "format": FORMAT_VERSION,
+            "model": identity,
+            "label": spec.model_label,
+            "blind": spec.blind,
+            "benchmark": benchmark.name,
+            "version": benchmark.version,
+            "generation": generation.as_dict(),
+            "seed": spec.seed,
+        },
+        length=32,
+    )
+    run_id = run_key[:16]
+    keys = {s.id: stable_hash([run_key, s.content_hash()], 24) for s in samples}
+    started = _now()
+    base_row = _run_row(spec, model, benchmark, run_id, identity, generation, samples, started)
+
+    with store.lock(run_id):
+        stored = store.read_samples(run_id)
+        done: dict[str, dict[str, Any]] = {}
+        if not stored.empty:
+            for rec in stored.to_dict("records"):
+                if keys.get(rec["sample_id"]) == rec.get("cache_key") and not isinstance(rec.get("error"), str):
+                    done[rec["sample_id"]] = rec
+        store.write_run({**base_row, "status": "running"})
+        todo = [s for s in samples if s.id not in done]
+        progress.start_run(f"{spec.model_label} × {benchmark.name}", len(samples), len(done))
+        new_rows: list[dict[str, Any]] = []
+        for start in range(0, len(todo), spec.batch_size):
+            batch = todo[start : start + spec.batch_size]
+            rows = _run_batch(spec, model, benchmark, generation, batch, keys, run_id, store)
+            store.append_samples(run_id, rows)
+            new_rows += rows
+            progress.advance(len(batch))
+        progress.end_run()
+
+        by_id = {**done, **{r["sample_id"]: r for r in new_rows}}
+        raw = pd.DataFrame([by_id[s.id] for s in samples])
+        raw = raw.drop(columns=[c for c in raw.columns if c.startswith("metric_")])
+        scored = score_rows(benchmark, samples, raw)
+        metrics = aggregate(benchmark, samples, scored, spec.seed)
+        store.compact(run_id, to_frame(scored.to_dict("records")))
+        n_err = int(scored["error"].map(lambda e: isinstance(e, str)).sum())
+        n_uns = int(scored["unsupported"].astype(bool).sum())
+        primary = metrics.get("score") or Estimate(float("nan"), float("nan"), float("nan"), 0)
+        store.write_run(
+            {
+                **base_row,
+                "status": "complete",
+                "finished_at": _now(),
+                "n_samples": len(samples),
+                "n_errors": n_err,
+                "n_unsupported": n_uns,
+                "score": primary.value,
+                "score_ci_low": primary.ci_low,
+                "score_ci_high": primary.ci_high,
+                "metrics": json.dumps({k: v.as_dict() for k, v in metrics.items()}),
+            }
+        )
+    return RunResult(
+        run_id, spec.model_label, benchmark.name, benchmark.version, len(samples), n_err, n_uns, len(done), metrics
+    )
+
+
+def _run_row(
+    spec: RunSpec,
+    model: Model,
+    benchmark: Benchmark,
+    run_id: str,
+    identity: dict[str, Any],
+    generation: GenerationSettings,
+    samples: Sequence[Sample],
+    started: str,
+) -> dict[str, Any]:
+    params = identity.get("params")
+    return {
+        "run_id": run_id,
+        "model": spec.model_label,
+        "model_name": spec.model.name,
+        "model_identity": json.dumps(identity, sort_keys=True, default=str),
+        "model_family": str(identity.get("family_group", "")),
+        "model_params": float(params) if isinstance(params, int | float) else float("nan"),
+        "reference": bool(model.reference),
+        "blind": spec.blind,
+        "benchmark": benchmark.name,
+        "benchmark_version": benchmark.version,
+        "capability": benchmark.capability,
+        "data_hash": stable_hash([s.content_hash() for s in samples], 32),
+        "config": json.dumps(dict(spec.config), sort_keys=True, default=str),
+        "generation": json.dumps(generation.as_dict()),
+        "harness_version": __version__,
+        "harness_commit": provenance.harness_commit(),
+        "libraries": json.dumps(provenance.library_versions(), sort_keys=True),
+        "device": provenance.device_name(),
+        "seed": spec.seed,
+        "batch_size": spec.batch_size,
+        "limit": float(spec.limit) if spec.limit is not None else float("nan"),
+        "started_at": started,
+        "finished_at": "",
+        "n_samples": len(samples),
+        "n_errors": 0,
+        "n_unsupported": 0,
+        "score": float("nan"),
+        "score_ci_low": float("nan"),
+        "score_ci_high": float("nan"),
+        "metrics": "{}",
+        "format_version": FORMAT_VERSION,
+    }
+
+
+def _run_batch(
+    spec: RunSpec,
+    model: Model,
+    benchmark: Benchmark,
+    generation: GenerationSettings,
+    batch: Sequence[Sample],
+    keys: dict[str, str],
+    run_id: str,
+    store: ResultsStore,
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    requests: list[Request] = []
+    slots: list[int] = []
+    for sample in batch:
+        row = _sample_row(spec, benchmark, sample, keys[sample.id], run_id)
+        rows.append(row)
+        route = plan(sample, model.capabilities)
+        if route is None:
+            row["unsupported"] = True
+            continue
+        mode, form = route
+        row["mode"], row["form"] = mode, form
+        row["prompt"] = request_text(sample, form)
+        try:
+            images = tuple(img.load() for img in sample.images)
+        except ImageError as exc:
+            _record(row, Prediction.from_exception(exc))
+            continue
+        for img, src in zip(images, sample.images, strict=True):
+            store.save_thumbnail(src.fingerprint(), img)
+        if spec.blind:
+            images = tuple(_gray_like(img) for img in images)
+        choices = sample.choices or ()
+        if mode == "choice" and sample.choice_texts:  # full statements for image-text matching
+            choices = sample.choice_texts
+        requests.append(Request(sample, images, row["prompt"], mode, generation, form, tuple(choices)))
+        slots.append(len(rows) - 1)
+    if requests:
+        t0 = time.perf_counter()
+        try:
+            predictions = model.predict(requests)
+            if len(predictions) != len(requests):
+                raise RuntimeError(f"model returned {len(predictions)} predictions for {len(requests)} requests")
+        except Exception as exc:  # a model crash fails this batch's samples, not the run
+            predictions = [Prediction.from_exception(exc) for _ in requests]
+        share = (time.perf_counter() - t0) / len(requests)
+        for slot, pred in zip(slots, predictions, strict=True):
+            if not pred.latency_s:
+                pred.latency_s = share
+            _record(rows[slot], pred)
+    return rows
+
+
+def _gray_like(img: Any) -> Any:
+    from PIL import Image
+
+    return Image.new("RGB", img.size, GRAY)
+
+
+def _sample_row(spec: RunSpec, benchmark: Benchmark, sample: Sample, key: str, run_id: str) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "run_id": run_id,
+        "model": spec.model_label,
+        "benchmark": benchmark.name,
+        "benchmark_version": benchmark.version,
+        "sample_id": sample.id,
+        "cache_key": key,
+        "group": sample.group or sample.id,
+        "category": sample.category,
+        "prompt": sample.prompt,
+        "mode": "",
+        "form": "",
+        "prediction": None,
+        "choice_scores": None,
+        "target": sample.target,
+        "targets": json.dumps(list(sample.targets)),
+        "choices": json.dumps(list(sample.choices)) if sample.choices is not None else None,
+        "error": None,
+        "unsupported": False,
+        "latency_s": 0.0,
+        "input_tokens": None,
+        "output_tokens": None,
+        "image_ids": json.dumps([img.fingerprint() for img in sample.images]),
+        "metadata": json.dumps(dict(sample.metadata), sort_keys=True, default=str),
+    }
+    for k, v in sample.metadata.items():
+        if isinstance(v, str | int | float | bool) or v is None:
+            row[f"meta_{k}"] = v
+    return row
+
+
+def _record(row: dict[str, Any], pred: Prediction) -> None:
+    row["prediction"] = pred.text
+    row["choice_scores"] = json.dumps(pred.choice_scores) if pred.choice_scores is not None else None
+    row["error"] = pred.error
+    row["latency_s"] = float(pred.latency_s)
+    row["input_tokens"] = pred.input_tokens
+    row["output_tokens"] = pred.output_tokens

@@ -1,0 +1,95 @@
+"""A job: one model against the benchmarks of a run spec, with a summary table at the end."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from evalharness import registry
+from evalharness.benchmarks.base import Benchmark
+from evalharness.errors import EvalharnessError
+from evalharness.models.base import Model
+from evalharness.registry import did_you_mean
+from evalharness.runner.execute import RunResult, run_benchmark
+from evalharness.runner.progress import Progress
+from evalharness.runner.spec import BenchmarkSpec, RunSpec
+from evalharness.store import ResultsStore
+
+
+class JobError(EvalharnessError, RuntimeError):
+    """The job cannot run or finished above its error threshold; the message says why."""
+
+
+def load_benchmark(spec: BenchmarkSpec) -> Benchmark:
+    factory = registry.benchmarks.get(spec.name)
+    try:
+        return factory(**dict(spec.args))
+    except TypeError as exc:
+        raise JobError(f"benchmark {spec.name!r}: {exc}.{_valid_args(factory)}") from exc
+
+
+def load_model(spec: RunSpec) -> Model:
+    return registry.models.create(spec.model.name, spec.model)
+
+
+def _valid_args(factory: Any) -> str:
+    try:
+        params = [p for p in inspect.signature(factory).parameters if p not in ("self", "args", "kwargs")]
+    except (TypeError, ValueError):
+        return ""
+    return f" Valid settings: {', '.join(params)}." if params else " It takes no settings."
+
+
+def check_args(spec: BenchmarkSpec, factory: Any) -> None:
+    """Reject misspelt benchmark settings before any work, with a suggestion."""
+    try:
+        params = set(inspect.signature(factory).parameters) - {"self"}
+    except (TypeError, ValueError):
+        return
+    for key in spec.args:
+        if key not in params:
+            raise JobError(
+                f"benchmark {spec.name!r} has no setting {key!r}.{did_you_mean(key, sorted(params))}"
+            )
+
+
+def run_job(spec: RunSpec, out: TextIO | None = None) -> list[RunResult]:
+    store = ResultsStore(spec.results_dir)
+    benchmarks = []
+    for b in spec.benchmarks:
+        check_args(b, registry.benchmarks.get(b.name))
+        benchmarks.append(load_benchmark(b))
+    model = load_model(spec)
+    progress = Progress(len(benchmarks), enabled=spec.progress)
+    results = [run_benchmark(spec, model, b, store, progress) for b in benchmarks]
+    print_summary(results, out or sys.stdout)
+    failed = [r for r in results if r.error_rate > spec.max_error_rate]
+    if failed:
+        names = ", ".join(f"{r.benchmark} ({r.n_errors}/{r.n_samples - r.n_unsupported})" for r in failed)
+        raise JobError(
+            f"{spec.model_label}: error rate above max_error_rate={spec.max_error_rate} on {names}; "
+            f"see the `error` column in {spec.results_dir}."
+        )
+    return results
+
+
+def _fmt(x: float) -> str:
+    return "—" if math.isnan(x) else f"{x:.3f}"
+
+
+def print_summary(results: Sequence[RunResult], out: TextIO) -> None:
+    header = ("model", "benchmark", "score", "95% CI", "n", "errors", "unsupported", "reused")
+    rows = []
+    for r in results:
+        est = r.metrics.get("score")
+        score, ci = ("—", "—") if est is None else (_fmt(est.value), f"[{_fmt(est.ci_low)}, {_fmt(est.ci_high)}]")
+        rows.append((r.model, r.benchmark, score, ci, str(r.n_samples), str(r.n_errors), str(r.n_unsupported), str(r.n_reused)))
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
+    print(line, file=out)
+    print("  ".join("-" * w for w in widths), file=out)
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)), file=out)

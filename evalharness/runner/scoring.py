@@ -1,0 +1,70 @@
+"""Extraction and scoring of stored raw predictions, separate from prediction and re-runnable.
+
+The runner calls `score_rows` when a run finishes; `evalharness rescore` calls it on stored runs
+after extraction or scoring code improves, without asking the model again.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from evalharness.benchmarks.base import Answered, Benchmark
+from evalharness.stats import Estimate, estimate
+from evalharness.types import Prediction, Sample
+
+METRIC_PREFIX = "metric_"
+
+
+def prediction_from_row(row: dict[str, Any]) -> Prediction:
+    scores = row.get("choice_scores")
+    return Prediction(
+        text=_str_or_none(row.get("prediction")),
+        choice_scores=json.loads(scores) if isinstance(scores, str) else None,
+        error=_str_or_none(row.get("error")),
+    )
+
+
+def _str_or_none(v: Any) -> str | None:
+    return v if isinstance(v, str) else None
+
+
+def score_rows(benchmark: Benchmark, samples: Sequence[Sample], rows: pd.DataFrame) -> pd.DataFrame:
+    """Return `rows` (one per sample, raw predictions) with extracted, score and metric columns."""
+    by_id = {s.id: s for s in samples}
+    records = rows.to_dict("records")
+    answerable = [i for i, r in enumerate(records) if not r.get("unsupported") and r["sample_id"] in by_id]
+    answered = [
+        Answered(by_id[records[i]["sample_id"]], prediction_from_row(records[i]), records[i]["form"])
+        for i in answerable
+    ]
+    scored = benchmark.score(answered) if answered else []
+    for rec in records:
+        rec["extracted"] = None
+        rec["score"] = math.nan
+    metric_names: set[str] = set()
+    for i, sc in zip(answerable, scored, strict=True):
+        rec = records[i]
+        rec["extracted"] = sc.extracted
+        rec["score"] = float(sc.score)
+        for name, value in sc.metrics.items():
+            rec[METRIC_PREFIX + name] = float(value)
+            metric_names.add(name)
+    out = pd.DataFrame(records)
+    for name in metric_names:  # rows without a metric (unsupported) hold NaN, not missing columns
+        col = METRIC_PREFIX + name
+        out[col] = pd.to_numeric(out[col], errors="coerce")
+    return out
+
+
+def aggregate(benchmark: Benchmark, samples: Sequence[Sample], rows: pd.DataFrame, seed: int) -> dict[str, Estimate]:
+    """Every aggregate of the benchmark with its 95 % clustered-bootstrap CI."""
+    frame = rows[~rows["unsupported"].astype(bool)] if "unsupported" in rows else rows
+    renamed = frame.rename(
+        columns={c: c[len(METRIC_PREFIX) :] for c in frame.columns if c.startswith(METRIC_PREFIX)}
+    )
+    return estimate(renamed, benchmark.aggregates(samples), cluster="group", seed=seed)

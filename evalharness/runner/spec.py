@@ -1,0 +1,48 @@
+"""The run spec: one model against a list of benchmarks, as plain typed values.
+
+The Hydra config is turned into a `RunSpec` once, at the edge; nothing below the CLI sees Hydra.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from evalharness.models.base import ModelSpec
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    name: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    model: ModelSpec
+    benchmarks: tuple[BenchmarkSpec, ...]
+    results_dir: str = "results"
+    limit: int | None = None
+    batch_size: int = 8
+    seed: int = 0
+    blind: bool = False
+    max_error_rate: float = 0.1
+    """The job fails (non-zero exit) when more than this share of a run's samples error."""
+    max_new_tokens: int | None = None
+    """Overrides each benchmark's own `max_new_tokens` when set."""
+    progress: bool = True
+    config: Mapping[str, Any] = field(default_factory=dict)
+    """The resolved configuration, stored with each run for provenance."""
+
+    @property
+    def model_label(self) -> str:
+        base = self.model.display_name
+        return f"{base} (blind)" if self.blind else base
+
+
+def stable_hash(value: Any, length: int = 16) -> str:
+    blob = json.dumps(value, sort_keys=True, default=str, separators=(",", ":")).encode()
+    return hashlib.sha256(blob).hexdigest()[:length]

@@ -1,0 +1,202 @@
+"""The parquet results store: a `runs` table and a `samples` table, written atomically.
+
+Layout and schema: docs/results-schema.md. Each run owns its files, so parallel jobs (joblib,
+submitit) never write the same file; a lock per run stops two processes running the same run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from evalharness._version import __version__
+from evalharness.errors import EvalharnessError
+from evalharness.store._files import atomic_write_bytes, atomic_write_parquet
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+FORMAT_VERSION = 1
+"""Bump when the meaning or layout of stored results changes; part of every resume key."""
+
+FORMAT_FILE = "FORMAT.json"
+THUMBNAIL_SIZE = 160
+_PART = re.compile(r"^part-(\d{6})\.parquet$")
+
+
+class StoreError(EvalharnessError, RuntimeError):
+    """The results folder cannot be used; the message says why and what to do."""
+
+
+class IncompatibleStoreError(StoreError):
+    """The results folder was written by another result-format version."""
+
+
+class RunLockedError(StoreError):
+    """Another process is running the same run right now."""
+
+
+class ResultsStore:
+    def __init__(self, root: Path | str, *, create: bool = True) -> None:
+        self.root = Path(root)
+        self._check(create)
+
+    def _check(self, create: bool) -> None:
+        fmt = self.root / FORMAT_FILE
+        if fmt.exists():
+            try:
+                found = json.loads(fmt.read_text())["format_version"]
+            except (ValueError, KeyError, OSError) as exc:
+                raise StoreError(f"results folder {self.root}: unreadable {FORMAT_FILE} ({exc}).") from exc
+            if found != FORMAT_VERSION:
+                raise IncompatibleStoreError(
+                    f"results folder {self.root} holds result format v{found}; this evalharness "
+                    f"({__version__}) reads and writes v{FORMAT_VERSION}. Nothing was changed: pick "
+                    "another folder with results_dir=PATH, or use a matching evalharness version."
+                )
+            return
+        if (self.root / "runs").exists():
+            raise IncompatibleStoreError(
+                f"results folder {self.root} has runs but no {FORMAT_FILE}: it was not written by "
+                "this evalharness. Nothing was changed: pick another folder with results_dir=PATH."
+            )
+        if not create:
+            raise StoreError(f"no results in {self.root}: run `evalharness run …` first.")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            doc = {"format_version": FORMAT_VERSION, "created_by": f"evalharness {__version__}"}
+            atomic_write_bytes(fmt, json.dumps(doc).encode())
+        except OSError as exc:
+            raise StoreError(
+                f"results folder {self.root} is not writable ({exc.strerror or exc}): "
+                "choose another with results_dir=PATH."
+            ) from exc
+
+    # runs -------------------------------------------------------------------------------------
+
+    def write_run(self, row: Mapping[str, Any]) -> None:
+        atomic_write_parquet(self.root / "runs" / f"{row['run_id']}.parquet", pd.DataFrame([dict(row)]))
+
+    # samples ----------------------------------------------------------------------------------
+
+    def _run_dir(self, run_id: str) -> Path:
+        return self.root / "samples" / run_id
+
+    def _parts(self, run_id: str) -> list[tuple[int, Path]]:
+        folder = self._run_dir(run_id)
+        if not folder.is_dir():
+            return []
+        found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _PART.match(p.name))]
+        return sorted(found)
+
+    def read_samples(self, run_id: str) -> pd.DataFrame:
+        """The newest row per sample id of one run (empty frame if none)."""
+        return _read_parts([p for _, p in self._parts(run_id)])
+
+    def append_samples(self, run_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not rows:
+            return
+        parts = self._parts(run_id)
+        seq = parts[-1][0] + 1 if parts else 0
+        atomic_write_parquet(self._run_dir(run_id) / f"part-{seq:06d}.parquet", to_frame(rows))
+
+    def compact(self, run_id: str, frame: pd.DataFrame) -> None:
+        """Replace all parts by one holding `frame`; safe at every crash point (newest part wins)."""
+        old = self._parts(run_id)
+        seq = old[-1][0] + 1 if old else 0
+        atomic_write_parquet(self._run_dir(run_id) / f"part-{seq:06d}.parquet", frame)
+        for _, path in old:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
+    @contextlib.contextmanager
+    def lock(self, run_id: str) -> Iterator[None]:
+        folder = self._run_dir(run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise RunLockedError(
+                    f"run {run_id} is being written by another process right now; wait for it."
+                ) from exc
+            yield
+        finally:
+            os.close(fd)
+
+    # images -----------------------------------------------------------------------------------
+
+    def thumbnail_path(self, fingerprint: str) -> Path:
+        return self.root / "images" / fingerprint[:2] / f"{fingerprint}.png"
+
+    def save_thumbnail(self, fingerprint: str, image: PILImage.Image) -> None:
+        path = self.thumbnail_path(fingerprint)
+        if path.exists():
+            return
+        import io
+
+        thumb = image.convert("RGB")
+        thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+        buf = io.BytesIO()
+        thumb.save(buf, format="PNG", optimize=True)
+        atomic_write_bytes(path, buf.getvalue())
+
+
+def to_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Rows to a frame parquet can store: mixed-type object columns become strings."""
+    frame = pd.DataFrame([dict(r) for r in rows])
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            kinds = {type(v) for v in frame[col] if v is not None and v == v}
+            if len(kinds) > 1 or (kinds and not kinds <= {str, bool, int, float}):
+                frame[col] = [None if v is None else _scalar_str(v) for v in frame[col]]
+    return frame
+
+
+def _scalar_str(v: Any) -> str:
+    return v if isinstance(v, str) else json.dumps(v, default=str, sort_keys=True)
+
+
+def _read_parts(paths: Sequence[Path]) -> pd.DataFrame:
+    frames = []
+    for i, path in enumerate(paths):
+        try:
+            f = pd.read_parquet(path)
+        except FileNotFoundError:  # compacted away while we listed
+            continue
+        f["_part"] = i
+        frames.append(f)
+    if not frames:
+        return pd.DataFrame()
+    frame = pd.concat(frames, ignore_index=True)
+    frame = frame.drop_duplicates(subset=["run_id", "sample_id"], keep="last")
+    return frame.drop(columns="_part").reset_index(drop=True)
+
+
+def load_runs(path: Path | str) -> pd.DataFrame:
+    """The runs table of a results folder: one row per run (see docs/results-schema.md)."""
+    store = ResultsStore(path, create=False)
+    files = sorted((store.root / "runs").glob("*.parquet"))
+    if not files:
+        return pd.DataFrame()
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+
+def load_samples(path: Path | str, run_ids: Sequence[str] | None = None) -> pd.DataFrame:
+    """The samples table of a results folder: the newest row per (run, sample id)."""
+    store = ResultsStore(path, create=False)
+    base = store.root / "samples"
+    ids = list(run_ids) if run_ids is not None else sorted(p.name for p in base.glob("*") if p.is_dir())
+    frames = [f for rid in ids if not (f := store.read_samples(rid)).empty]
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test command: lint, format check, type check, then the test suite (browser tests included).
+# Usage: bash scripts/test.sh [pytest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Headless Chromium for the leaderboard browser tests (Debian packages), where we may install it.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing chromium and chromium-driver for the browser tests…"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null
+  else
+    echo "note: chromium/chromium-driver not found; browser tests will be skipped (outside CI)"
+  fi
+fi
+
+echo "== ruff"
+ruff check .
+ruff format --check .
+echo "== mypy"
+mypy
+echo "== pytest"
+python -m pytest -n 2 --dist loadfile "$@"

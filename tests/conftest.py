@@ -1,0 +1,70 @@
+"""Shared fixtures: the example plugin package installed into a temporary folder, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+PLUGIN_SRC = Path(__file__).parent / "plugin_pkg"
+
+
+@pytest.fixture(scope="session")
+def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example plugin installed as a real package (pip, entry points) into its own folder."""
+    target = tmp_path_factory.mktemp("plugin_site")
+    build = tmp_path_factory.mktemp("plugin_build")
+    subprocess.run(
+        [
+            sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+            "--no-index", "--target", str(target), str(PLUGIN_SRC),
+        ],
+        check=True,
+        cwd=build,
+        env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
+    return target
+
+
+@pytest.fixture
+def plugin_env(plugin_site: Path) -> dict[str, str]:
+    """Environment for a subprocess that sees the example plugin."""
+    path = os.pathsep.join(p for p in (str(plugin_site), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
+
+
+@pytest.fixture
+def plugin_on_path(plugin_site: Path) -> Iterator[None]:
+    """The example plugin importable and its entry points visible in this process."""
+    sys.path.insert(0, str(plugin_site))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(plugin_site))
+        for name in [m for m in sys.modules if m.startswith("evalharness_example_plugin")]:
+            del sys.modules[name]
+
+
+CLI = [sys.executable, "-m", "evalharness.cli.main"]
+
+RunCLI = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, plugin_env: dict[str, str]) -> RunCLI:
+    """Run `evalharness ARGS…` in tmp_path, with the example plugin visible."""
+
+    def run(*args: str, check: bool = False, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(
+            [*CLI, *args], cwd=tmp_path, env={**plugin_env, "TQDM_DISABLE": "1"},
+            capture_output=True, text=True, timeout=timeout,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+        return proc
+
+    return run

@@ -1,0 +1,95 @@
+"""The command line: typos, unknown names, sweeps, launchers, plugins, exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from evalharness.store import load_runs, load_samples
+from typing import Any
+
+RunCLI = Any
+
+
+def test_help_is_instant_and_imports_nothing_heavy() -> None:
+    code = (
+        "import sys\nfrom evalharness.cli.main import main\ntry:\n    main(['--help'])\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'pandas', 'hydra') if m in sys.modules))"
+    )
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0 and "evalharness run" in proc.stdout
+    assert proc.stdout.strip().endswith("[]")
+    assert time.perf_counter() - t0 < 10  # generous: a sanity bound, not a speed goal
+
+
+def test_misspelt_key_names_the_valid_keys(cli: RunCLI) -> None:
+    proc = cli("run", "model=oracle", "benchmark=example_parity", "limt=3")
+    assert proc.returncode == 2
+    assert "unknown key 'limt'" in proc.stderr and "Did you mean 'limit'" in proc.stderr
+    assert "batch_size" in proc.stderr
+
+
+def test_misspelt_nested_key(cli: RunCLI) -> None:
+    proc = cli("run", "model=oracle", "benchmark=example_parity", "model.pth=x")
+    assert proc.returncode == 2 and "Did you mean 'path'" in proc.stderr
+
+
+def test_unknown_model_and_benchmark_get_did_you_mean(cli: RunCLI) -> None:
+    proc = cli("run", "model=orcale", "benchmark=example_parity")
+    assert proc.returncode == 2 and "unknown model 'orcale'" in proc.stderr and "'oracle'" in proc.stderr
+    proc = cli("run", "model=oracle", "benchmark=example_parit")
+    assert proc.returncode == 2 and "Did you mean 'example_parity'" in proc.stderr
+
+
+def test_nothing_to_run_is_one_clear_line(cli: RunCLI) -> None:
+    proc = cli("run", "model=oracle")
+    assert proc.returncode == 1
+    assert "give benchmark=NAME or suite=NAME" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_plugin_benchmark_runs_from_the_cli(cli: RunCLI, tmp_path: Path) -> None:
+    listed = cli("list", check=True).stdout
+    assert "example_parity" in listed and "example_parrot" in listed and "oracle" in listed
+    cli("run", "model=oracle", "benchmark=example_parity", check=True)
+    runs = load_runs(tmp_path / "results")
+    assert runs.loc[0, "score"] == 1.0 and runs.loc[0, "benchmark"] == "example_parity"
+
+
+def test_multirun_sweep_writes_every_job(cli: RunCLI, tmp_path: Path) -> None:
+    proc = cli("run", "-m", "model=oracle,random", "benchmark=example_parity", "seed=1", check=True)
+    runs = load_runs(tmp_path / "results")
+    assert sorted(runs["model"]) == ["oracle", "random"]
+    assert "oracle" in proc.stdout and "random" in proc.stdout
+
+
+def test_joblib_launcher(cli: RunCLI, tmp_path: Path) -> None:
+    cli("run", "-m", "model=oracle,prior", "benchmark=example_parity", "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2", check=True)
+    assert sorted(load_runs(tmp_path / "results")["model"]) == ["oracle", "prior"]
+
+
+def test_submitit_local_sweep(cli: RunCLI, tmp_path: Path) -> None:
+    cli("run", "-m", "model=oracle,random", "benchmark=example_parity", "hydra/launcher=submitit_local",
+        "hydra.launcher.timeout_min=5", check=True, timeout=600)
+    runs = load_runs(tmp_path / "results")
+    assert sorted(runs["model"]) == ["oracle", "random"] and set(runs["status"]) == {"complete"}
+    assert len(load_samples(tmp_path / "results")) == 24
+
+
+def test_failed_job_exits_nonzero_but_the_sweep_finishes(cli: RunCLI, tmp_path: Path) -> None:
+    proc = cli("run", "-m", "model=oracle,random", "benchmark=example_parity", "benchmark.args.bogus=1")
+    assert proc.returncode == 1
+    assert proc.stderr.count("no setting 'bogus'") >= 2
+
+
+def test_incompatible_results_folder_is_refused(cli: RunCLI, tmp_path: Path) -> None:
+    results = tmp_path / "old"
+    (results / "runs").mkdir(parents=True)
+    (results / "FORMAT.json").write_text('{"format_version": 999}')
+    proc = cli("run", "model=oracle", "benchmark=example_parity", f"results_dir={results}")
+    assert proc.returncode == 1 and "result format v999" in proc.stderr
+    assert sorted(p.name for p in results.iterdir()) == ["FORMAT.json", "runs"]

@@ -1,0 +1,160 @@
+"""The runner end to end in-process, on the example plugin's benchmark and model."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evalharness.models.base import ModelSpec
+from evalharness.runner import BenchmarkSpec, JobError, RunSpec, run_job
+from evalharness.store import load_runs, load_samples
+
+pytestmark = pytest.mark.usefixtures("plugin_on_path")
+
+
+def spec(tmp_path: Path, model: str = "oracle", **kw: object) -> RunSpec:
+    args = kw.pop("model_args", {})
+    return RunSpec(
+        model=ModelSpec(name=model, args=args),  # type: ignore[arg-type]
+        benchmarks=(BenchmarkSpec("example_parity", kw.pop("bench_args", {})),),  # type: ignore[arg-type]
+        results_dir=str(tmp_path / "results"),
+        progress=False,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_oracle_scores_one_and_writes_both_tables(tmp_path: Path) -> None:
+    out = io.StringIO()
+    [result] = run_job(spec(tmp_path), out=out)
+    assert result.metrics["score"].value == 1.0
+    runs = load_runs(tmp_path / "results")
+    samples = load_samples(tmp_path / "results")
+    assert list(runs["status"]) == ["complete"]
+    assert runs.loc[0, "n_samples"] == 12 and runs.loc[0, "reference"]
+    for col in ("run_id", "model", "benchmark", "benchmark_version", "status", "model_identity", "data_hash",
+                "config", "generation", "harness_version", "libraries", "device", "seed", "started_at"):
+        assert col in runs.columns
+    for col in ("run_id", "model", "benchmark", "benchmark_version", "sample_id", "prediction",
+                "extracted", "target", "score", "error", "latency_s", "meta_dots"):
+        assert col in samples.columns
+    assert sorted(samples["sample_id"]) == [f"parity-{i:03d}" for i in range(12)]
+    assert (samples["score"] == 1.0).all()
+    assert "example_parity" in out.getvalue() and "1.000" in out.getvalue()
+
+
+def test_scores_carry_a_confidence_interval(tmp_path: Path) -> None:
+    [result] = run_job(spec(tmp_path, model="example_parrot", bench_args={"n": 30}), out=io.StringIO())
+    est = result.metrics["score"]
+    assert est.value == pytest.approx(20 / 30)
+    assert est.ci_low < est.value < est.ci_high
+    runs = load_runs(tmp_path / "results")
+    stored = json.loads(runs.loc[0, "metrics"])["score"]
+    assert stored["ci_low"] == pytest.approx(est.ci_low)
+    assert runs.loc[0, "score_ci_high"] == pytest.approx(est.ci_high)
+
+
+def test_limit_caps_samples_and_rerun_reuses_them(tmp_path: Path) -> None:
+    run_job(spec(tmp_path, limit=5), out=io.StringIO())
+    assert len(load_samples(tmp_path / "results")) == 5
+    [again] = run_job(spec(tmp_path, limit=8), out=io.StringIO())
+    assert again.n_reused == 5
+    samples = load_samples(tmp_path / "results")
+    assert len(samples) == 8 and samples["sample_id"].is_unique
+
+
+def test_changed_generation_settings_recompute(tmp_path: Path) -> None:
+    run_job(spec(tmp_path), out=io.StringIO())
+    [again] = run_job(spec(tmp_path, max_new_tokens=9), out=io.StringIO())
+    assert again.n_reused == 0
+    assert load_runs(tmp_path / "results")["run_id"].nunique() == 2
+
+
+def test_blind_run_is_its_own_model_row(tmp_path: Path) -> None:
+    run_job(spec(tmp_path, blind=True), out=io.StringIO())
+    runs = load_runs(tmp_path / "results")
+    assert list(runs["model"]) == ["oracle (blind)"] and bool(runs.loc[0, "blind"])
+
+
+def test_random_is_deterministic_per_sample(tmp_path: Path) -> None:
+    run_job(spec(tmp_path, model="random", bench_args={"n": 40}, batch_size=3), out=io.StringIO())
+    a = load_samples(tmp_path / "results").set_index("sample_id")["prediction"]
+    run_job(spec(tmp_path / "b", model="random", bench_args={"n": 40}, batch_size=7), out=io.StringIO())
+    b = load_samples(tmp_path / "b" / "results").set_index("sample_id")["prediction"]
+    pd.testing.assert_series_equal(a.sort_index(), b.sort_index())
+
+
+def test_sample_errors_become_rows_and_the_threshold_fails_the_job(tmp_path: Path) -> None:
+    from evalharness import registry
+    from evalharness.types import Prediction
+
+    class Flaky:
+        capabilities = frozenset({"generate"})
+        reference = False
+
+        def __init__(self, spec: ModelSpec) -> None:
+            pass
+
+        def identity(self) -> dict[str, object]:
+            return {"name": "flaky"}
+
+        def predict(self, requests):  # type: ignore[no-untyped-def]
+            if any(r.sample.id.endswith("3") for r in requests):
+                raise RuntimeError("device fell over")
+            return [Prediction(text="yes") for _ in requests]
+
+    registry.models.register("flaky", Flaky)
+    with pytest.raises(JobError, match="error rate"):
+        run_job(spec(tmp_path, model="flaky", batch_size=2), out=io.StringIO())
+    samples = load_samples(tmp_path / "results").set_index("sample_id")
+    assert samples.loc["parity-003", "error"] == "RuntimeError: device fell over"
+    assert samples.loc["parity-002", "error"] == "RuntimeError: device fell over"  # same batch
+    assert pd.isna(samples.loc["parity-000", "error"]) and samples.loc["parity-000", "score"] == 1.0
+    # a looser threshold lets the same job pass; errored rows are retried, not reused
+    [r] = run_job(spec(tmp_path, model="flaky", batch_size=2, max_error_rate=0.5), out=io.StringIO())
+    assert r.n_errors == 2 and r.n_reused == 10
+
+
+def test_undecodable_image_is_an_error_row(tmp_path: Path) -> None:
+    from evalharness import registry
+    from evalharness.benchmarks.base import BaseBenchmark
+    from evalharness.types import EncodedImage, Sample, Scored
+
+    class Broken(BaseBenchmark):
+        name = "broken_images"
+        capability = "vqa"
+        version = "1"
+
+        def samples(self):  # type: ignore[no-untyped-def]
+            good = EncodedImage(_png())
+            return [
+                Sample("ok", (good,), "Colour?", ("white",)),
+                Sample("bad", (EncodedImage(b"not an image"),), "Colour?", ("white",)),
+            ]
+
+        def score_open(self, sample: Sample, text: str) -> Scored:
+            return Scored(text, float(text == sample.target))
+
+    registry.benchmarks.register("broken_images", Broken)
+    s = RunSpec(ModelSpec("oracle"), (BenchmarkSpec("broken_images"),), str(tmp_path / "r"), progress=False,
+                max_error_rate=0.9)
+    run_job(s, out=io.StringIO())
+    rows = load_samples(tmp_path / "r").set_index("sample_id")
+    assert rows.loc["bad", "error"].startswith("ImageError: cannot decode image")
+    assert rows.loc["ok", "score"] == 1.0
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_unknown_benchmark_setting_names_the_valid_ones(tmp_path: Path) -> None:
+    with pytest.raises(JobError, match=r"no setting 'm'\. Known: n\."):
+        run_job(spec(tmp_path, bench_args={"m": 3}), out=io.StringIO())

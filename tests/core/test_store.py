@@ -1,0 +1,82 @@
+"""The parquet store: atomic parts, newest row wins, format checks, unwritable folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evalharness.store import (
+    FORMAT_VERSION,
+    IncompatibleStoreError,
+    ResultsStore,
+    RunLockedError,
+    StoreError,
+    load_samples,
+)
+
+
+def rows(ids: list[str], pred: str) -> list[dict[str, object]]:
+    return [{"run_id": "r1", "sample_id": i, "prediction": pred, "meta_x": 1} for i in ids]
+
+
+def test_newest_part_wins_and_compaction_removes_parts(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    store.append_samples("r1", rows(["a", "b"], "old"))
+    store.append_samples("r1", rows(["b", "c"], "new"))
+    got = store.read_samples("r1").set_index("sample_id")["prediction"].to_dict()
+    assert got == {"a": "old", "b": "new", "c": "new"}
+    store.compact("r1", store.read_samples("r1"))
+    parts = sorted(p.name for p in (tmp_path / "samples" / "r1").glob("part-*"))
+    assert parts == ["part-000002.parquet"]
+    assert len(load_samples(tmp_path)) == 3
+
+
+def test_mixed_metadata_types_are_stored(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    store.append_samples("r1", [{"run_id": "r1", "sample_id": "a", "meta_v": 3},
+                                {"run_id": "r1", "sample_id": "b", "meta_v": "three"}])
+    assert list(store.read_samples("r1")["meta_v"]) == ["3", "three"]
+
+
+def test_incompatible_format_is_refused_and_untouched(tmp_path: Path) -> None:
+    (tmp_path / "FORMAT.json").write_text(json.dumps({"format_version": FORMAT_VERSION + 1}))
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "x.parquet").write_bytes(b"keep")
+    with pytest.raises(IncompatibleStoreError, match="results_dir="):
+        ResultsStore(tmp_path)
+    assert (tmp_path / "runs" / "x.parquet").read_bytes() == b"keep"
+
+
+def test_foreign_folder_with_runs_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "runs").mkdir()
+    with pytest.raises(IncompatibleStoreError):
+        ResultsStore(tmp_path)
+
+
+def test_results_path_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(StoreError, match="not writable"):
+        ResultsStore(tmp_path / "file" / "results")
+
+
+def test_lock_refuses_a_second_writer(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    with store.lock("r1"), pytest.raises(RunLockedError):  # noqa: SIM117
+        with ResultsStore(tmp_path).lock("r1"):
+            pass
+
+
+def test_missing_results_folder_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="evalharness run"):
+        load_samples(tmp_path / "nothing")
+
+
+def test_to_frame_roundtrip(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    store.write_run({"run_id": "r1", "status": "running", "score": float("nan")})
+    store.write_run({"run_id": "r1", "status": "complete", "score": 0.5})
+    frame = pd.read_parquet(tmp_path / "runs" / "r1.parquet")
+    assert frame.to_dict("records") == [{"run_id": "r1", "status": "complete", "score": 0.5}]
