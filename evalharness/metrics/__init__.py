@@ -1,0 +1,50 @@
+"""Metrics: small pure functions from answers (or captions) to numbers.
+
+Each per-sample metric returns a value a benchmark stores as a per-sample metric column;
+benchmark-level numbers with confidence intervals come from `evalharness.stats.estimate` over
+those columns (see `pope_aggregates`, `chair_aggregates`). Importing this package stays light:
+pycocoevalcap and Java load only when a caption metric is computed.
+"""
+
+from evalharness.metrics._anls import anls, levenshtein
+from evalharness.metrics._caption import (
+    CAPTION_METRICS,
+    CaptionScores,
+    caption_scores,
+    caption_scores_per_image,
+    score_captions,
+)
+from evalharness.metrics._chair import (
+    SHAPE_SYNONYMS,
+    SHAPE_VOCABULARY,
+    chair,
+    chair_aggregates,
+    colour_shape_vocabulary,
+    mentioned_objects,
+    object_vocabulary,
+)
+from evalharness.metrics._pope import POPE_COLUMNS, pope, pope_aggregates, pope_row
+from evalharness.metrics._vqa import vqa_accuracy, vqa_normalize
+
+__all__ = [
+    "CAPTION_METRICS",
+    "POPE_COLUMNS",
+    "SHAPE_SYNONYMS",
+    "SHAPE_VOCABULARY",
+    "CaptionScores",
+    "anls",
+    "caption_scores",
+    "caption_scores_per_image",
+    "chair",
+    "chair_aggregates",
+    "colour_shape_vocabulary",
+    "levenshtein",
+    "mentioned_objects",
+    "object_vocabulary",
+    "pope",
+    "pope_aggregates",
+    "pope_row",
+    "score_captions",
+    "vqa_accuracy",
+    "vqa_normalize",
+]

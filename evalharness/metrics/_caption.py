@@ -1,0 +1,181 @@
+"""Caption metrics (CIDEr, BLEU-4, ROUGE-L, METEOR) computed by pycocoevalcap, the COCO scorers.
+
+pycocoevalcap loads only when a function here is called. Tokenisation (Stanford PTBTokenizer) and
+METEOR run Java; each call starts at most one tokeniser and one METEOR process and ends them
+before returning, also when scoring fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+CAPTION_METRICS = ("CIDEr", "BLEU-4", "ROUGE-L", "METEOR")
+
+_Texts = dict[str, list[str]]
+_Scorer = Callable[[_Texts, _Texts], tuple[float, list[float]]]
+
+
+@dataclass(frozen=True)
+class CaptionScores:
+    """Corpus-level scores by metric, and per-image scores by image id, then metric."""
+
+    corpus: dict[str, float]
+    per_image: dict[str, dict[str, float]]
+
+
+def _one_line(text: str) -> str:
+    # A line break or "|" would corrupt the line protocols of the Java tools.
+    return " ".join(text.replace("|", " ").split())
+
+
+def _ptb_tokenize(texts: Sequence[str]) -> list[str]:
+    """PTB-tokenised, lower-cased, punctuation-free texts; empty texts skip the tokeniser."""
+    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+
+    lines = [_one_line(t) for t in texts]
+    filled = [i for i, line in enumerate(lines) if line]
+    if not filled:
+        return lines
+    tokenized = PTBTokenizer().tokenize({i: [{"caption": lines[i]}] for i in filled})
+    for i in filled:
+        lines[i] = _one_line(tokenized[i][0])
+    return lines
+
+
+def _bleu4(gts: _Texts, res: _Texts) -> tuple[float, list[float]]:
+    from pycocoevalcap.bleu.bleu import Bleu
+
+    score, scores = Bleu(4).compute_score(gts, res, verbose=0)
+    return float(score[3]), [float(s) for s in scores[3]]
+
+
+def _cider(gts: _Texts, res: _Texts) -> tuple[float, list[float]]:
+    from pycocoevalcap.cider.cider import Cider
+
+    score, scores = Cider().compute_score(gts, res)
+    return float(score), [float(s) for s in scores]
+
+
+def _rouge(gts: _Texts, res: _Texts) -> tuple[float, list[float]]:
+    from pycocoevalcap.rouge.rouge import Rouge
+
+    score, scores = Rouge().compute_score(gts, res)
+    return float(score), [float(s) for s in scores]
+
+
+def _meteor(gts: _Texts, res: _Texts) -> tuple[float, list[float]]:
+    from pycocoevalcap.meteor.meteor import Meteor
+
+    scorer = Meteor()
+    try:
+        score, scores = scorer.compute_score(gts, res)
+    finally:
+        _close_meteor(scorer)
+    return float(score), [float(s) for s in scores]
+
+
+def _close_meteor(scorer: Any) -> None:
+    """End the METEOR process now, rather than whenever the garbage collector gets to it."""
+    # compute_score keeps its lock when it fails midway; the scorer's __del__ takes that lock,
+    # so leaving it held would hang the interpreter at collection.
+    if scorer.lock.locked():
+        scorer.lock.release()
+    process = scorer.meteor_p
+    process.kill()
+    process.wait()
+    for stream in (process.stdin, process.stdout, process.stderr):
+        with contextlib.suppress(OSError):
+            stream.close()
+
+
+_SCORERS: dict[str, _Scorer] = {
+    "CIDEr": _cider,
+    "BLEU-4": _bleu4,
+    "ROUGE-L": _rouge,
+    "METEOR": _meteor,
+}
+
+
+def score_captions(
+    predictions: Mapping[str, str],
+    references: Mapping[str, Sequence[str]],
+    *,
+    metrics: Collection[str] = CAPTION_METRICS,
+    tokenize: bool = True,
+) -> CaptionScores:
+    """Corpus and per-image caption scores in one pass (one tokeniser run, one METEOR process).
+
+    `predictions` maps image id → caption, `references` image id → reference captions; both must
+    have the same ids and every image at least one reference. Texts are PTB-tokenised as in the
+    COCO evaluation (lower-cased, punctuation dropped) unless `tokenize` is False, in which case
+    they are taken as already tokenised (space-separated). Empty predictions are scored (0), not
+    dropped. `metrics` picks a subset of `CAPTION_METRICS` (METEOR is the slow one: it starts a
+    JVM that loads paraphrase tables). An empty corpus gives NaN scores.
+
+    What each value means, as pycocoevalcap computes it:
+    - "CIDEr": CIDEr-D, in [0, 10]; the corpus value is the mean of the per-image values, and both
+      depend on the whole corpus (n-gram weights come from all references), so score a benchmark's
+      images together. With a single image every weight is 0, and so is CIDEr.
+    - "BLEU-4": corpus BLEU from summed n-gram counts (not the mean of per-image values); the
+      per-image value is the sentence-level BLEU-4, tiny for captions under four words.
+    - "ROUGE-L": LCS F-measure (beta 1.2) against the best reference; corpus = mean.
+    - "METEOR": METEOR 1.5; the corpus value aggregates statistics over all images.
+
+    Raises ValueError on mismatched ids, an image without references or an unknown metric.
+    """
+    unknown = set(metrics) - set(CAPTION_METRICS)
+    if unknown:
+        raise ValueError(f"unknown caption metrics {sorted(unknown)}; known: {CAPTION_METRICS}")
+    if set(predictions) != set(references):
+        missing = sorted(set(predictions) ^ set(references))[:5]
+        raise ValueError(f"predictions and references must have the same ids; e.g. {missing}")
+    ids = sorted(predictions)
+    if any(not references[i] for i in ids):
+        raise ValueError("every image needs at least one reference caption")
+    chosen = [m for m in CAPTION_METRICS if m in metrics]
+    if not ids:
+        return CaptionScores({m: float("nan") for m in chosen}, {})
+
+    texts = [predictions[i] for i in ids] + [r for i in ids for r in references[i]]
+    texts = _ptb_tokenize(texts) if tokenize else [_one_line(t) for t in texts]
+    res = {i: [texts[k]] for k, i in enumerate(ids)}
+    gts, k = {}, len(ids)
+    for i in ids:
+        gts[i], k = texts[k : k + len(references[i])], k + len(references[i])
+
+    corpus: dict[str, float] = {}
+    per_image: dict[str, dict[str, float]] = {i: {} for i in ids}
+    for name in chosen:
+        corpus[name], scores = _SCORERS[name](gts, res)
+        for i, value in zip(ids, scores, strict=True):
+            per_image[i][name] = value
+    return CaptionScores(corpus, per_image)
+
+
+def caption_scores(
+    predictions: Mapping[str, str],
+    references: Mapping[str, Sequence[str]],
+    *,
+    metrics: Collection[str] = CAPTION_METRICS,
+    tokenize: bool = True,
+) -> dict[str, float]:
+    """Corpus-level "CIDEr", "BLEU-4", "ROUGE-L" and "METEOR"; see `score_captions`."""
+    return score_captions(predictions, references, metrics=metrics, tokenize=tokenize).corpus
+
+
+def caption_scores_per_image(
+    predictions: Mapping[str, str],
+    references: Mapping[str, Sequence[str]],
+    *,
+    metrics: Collection[str] = CAPTION_METRICS,
+    tokenize: bool = True,
+) -> dict[str, dict[str, float]]:
+    """Per-image scores, image id → metric → value, to store as per-sample metrics.
+
+    See `score_captions` (which gives these and the corpus values in one pass) for what each
+    value means; mind that per-image CIDEr depends on the other images scored with it.
+    """
+    return score_captions(predictions, references, metrics=metrics, tokenize=tokenize).per_image

@@ -1,0 +1,157 @@
+"""Caption metrics through pycocoevalcap: hand-checked values, edge cases, Java process hygiene."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from evalharness.metrics import (
+    CAPTION_METRICS,
+    CaptionScores,
+    caption_scores,
+    caption_scores_per_image,
+    score_captions,
+)
+from evalharness.metrics._caption import _close_meteor
+
+_FAST = ("CIDEr", "BLEU-4", "ROUGE-L")  # the pure-Python scorers
+_REFS = {
+    "1": ["a red circle above a blue square"],
+    "2": ["two green stars beside one yellow hexagon"],
+    "3": ["a small purple triangle in the corner"],
+}
+
+
+def test_identical_captions_score_the_maximum() -> None:
+    scores = score_captions(
+        {k: v[0] for k, v in _REFS.items()}, _REFS, metrics=_FAST, tokenize=False
+    )
+    assert scores.corpus == pytest.approx({"CIDEr": 10.0, "BLEU-4": 1.0, "ROUGE-L": 1.0})
+    for per_image in scores.per_image.values():
+        assert per_image == pytest.approx({"CIDEr": 10.0, "BLEU-4": 1.0, "ROUGE-L": 1.0})
+
+
+def test_disjoint_and_empty_captions_score_zero() -> None:
+    predictions = {"1": "zebra giraffe lion tiger", "2": "", "3": _REFS["3"][0]}
+    scores = score_captions(predictions, _REFS, metrics=_FAST, tokenize=False).per_image
+    for image in ("1", "2"):
+        assert scores[image] == pytest.approx(
+            {"CIDEr": 0.0, "BLEU-4": 0.0, "ROUGE-L": 0.0}, abs=1e-9
+        )
+    assert scores["3"]["ROUGE-L"] == 1.0
+
+
+def test_bleu4_by_hand() -> None:
+    # Clipped n-gram precisions 5/6, 3/5, 2/4, 1/3; equal lengths, so no brevity penalty.
+    got = caption_scores(
+        {"x": "the cat sat on the mat"},
+        {"x": ["the cat sat on a mat"]},
+        metrics=["BLEU-4"],
+        tokenize=False,
+    )
+    assert got["BLEU-4"] == pytest.approx((5 / 6 * 3 / 5 * 2 / 4 * 1 / 3) ** 0.25, rel=1e-6)
+
+
+def test_rouge_l_by_hand() -> None:
+    # LCS "a c d" = 3: P = 3/4, R = 3/5, F = (1 + 1.2²) P R / (R + 1.2² P), best reference
+    got = caption_scores_per_image(
+        {"x": "a b c d"}, {"x": ["a c e d f", "q r s"]}, metrics=["ROUGE-L"], tokenize=False
+    )
+    precision, recall = 3 / 4, 3 / 5
+    assert got["x"]["ROUGE-L"] == pytest.approx(
+        2.44 * precision * recall / (recall + 1.44 * precision)
+    )
+
+
+def test_cider_needs_a_corpus() -> None:
+    # n-gram weight = log(#images / #images with the n-gram): 0 everywhere for a single image
+    alone = caption_scores(
+        {"1": _REFS["1"][0]}, {"1": _REFS["1"]}, metrics=["CIDEr"], tokenize=False
+    )
+    assert alone["CIDEr"] == 0.0
+
+
+def test_argument_checks() -> None:
+    with pytest.raises(ValueError, match="same ids"):
+        caption_scores({"1": "a"}, {"2": ["a"]}, tokenize=False)
+    with pytest.raises(ValueError, match="at least one reference"):
+        caption_scores({"1": "a"}, {"1": []}, tokenize=False)
+    with pytest.raises(ValueError, match="unknown caption metrics"):
+        caption_scores({"1": "a"}, {"1": ["a"]}, metrics=["SPICE"], tokenize=False)
+    empty = score_captions({}, {})
+    assert empty.per_image == {}
+    assert set(empty.corpus) == set(CAPTION_METRICS)
+    assert all(v != v for v in empty.corpus.values())  # NaN
+
+
+def test_close_meteor_survives_a_failed_scoring() -> None:
+    """A scorer whose compute_score died midway still holds its lock; closing must not hang."""
+
+    class Stub:
+        lock = threading.Lock()
+        meteor_p = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(60)"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+    Stub.lock.acquire()
+    _close_meteor(Stub)
+    assert Stub.meteor_p.returncode is not None
+    assert not Stub.lock.locked()
+
+
+def _java_children() -> list[str]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z":
+            children.append(stat.parent.name)
+    return children
+
+
+@pytest.fixture(scope="module")
+def full_scores() -> CaptionScores:
+    """One run with Java tokenisation and METEOR: the slow part, shared by the tests below."""
+    predictions = {
+        "same": "A red circle, above a BLUE square.",
+        "other": "zebra giraffe lion",
+        "empty": "",
+        "broken": "two green stars |||\nbeside a hexagon",
+    }
+    references = {
+        "same": ["a red circle above a blue square", "a square under a circle"],
+        "other": ["a small purple triangle in the corner"],
+        "empty": ["one yellow star"],
+        "broken": ["two green stars beside one yellow hexagon"],
+    }
+    return score_captions(predictions, references)
+
+
+@pytest.mark.slow
+def test_java_tokenisation_and_meteor(full_scores: CaptionScores) -> None:
+    same = full_scores.per_image["same"]
+    assert same["ROUGE-L"] == 1.0  # case and punctuation went with PTB tokenisation
+    assert same["BLEU-4"] == pytest.approx(1.0)
+    assert 0.9 < same["METEOR"] <= 1.0
+    for image in ("other", "empty"):
+        assert full_scores.per_image[image]["METEOR"] == 0.0
+        assert full_scores.per_image[image]["ROUGE-L"] == 0.0
+    assert 0.0 < full_scores.per_image["broken"]["METEOR"] < 1.0
+    assert 0.0 < full_scores.corpus["METEOR"] < 1.0
+    assert set(full_scores.corpus) == set(CAPTION_METRICS)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads child processes from /proc")
+def test_no_java_process_outlives_the_call(full_scores: CaptionScores) -> None:
+    assert _java_children() == []
