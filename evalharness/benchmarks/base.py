@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from evalharness import extract
 from evalharness.stats import Aggregate
@@ -59,9 +59,9 @@ class BaseBenchmark:
     `samples()` and `score_open()`, and may extend `aggregates()`.
     """
 
-    name: ClassVar[str] = ""
-    capability: ClassVar[str] = ""
-    description: ClassVar[str] = ""
+    name: str = ""
+    capability: str = ""
+    description: str = ""
     generation: GenerationSettings = GenerationSettings()
     version: str = "0"
 

@@ -1,0 +1,108 @@
+"""cvbench_count and cvbench_relation: the 2D tasks of CV-Bench (Cambrian-1), multiple choice.
+
+Reads the `nyu-visionx/CV-Bench` schema (config "2D", split "test"): `idx`, `task` ("Count",
+"Relation", …), `question`, `choices`, `answer` ("(A)", "(B)", …), `source` (ADE20K or COCO)
+and an embedded `image`. The question goes to the model with the harness's lettered options
+(the same letters, in the dataset's order), not the dataset's pre-formatted `prompt`.
+
+Besides plain accuracy, `accuracy_2d` is CV-Bench's own 2D number: the mean of the per-source
+accuracies (ADE20K and COCO), so the source with more questions does not dominate.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from evalharness.benchmarks.base import Answered
+from evalharness.benchmarks.hub._base import HubBenchmark, Row
+from evalharness.benchmarks.hub._load import DatasetSchemaError
+from evalharness.stats import Aggregate, FloatArray
+from evalharness.types import LETTERS, GenerationSettings, ImageSource, Sample, Scored
+
+SOURCES = ("ADE20K", "COCO", "Omni3D")
+
+
+def _mean_of_ratios(sums: FloatArray) -> FloatArray:
+    """Mean over sources of correct / count; the last axis holds (correct, count) pairs."""
+    correct, count = sums[..., 0::2], sums[..., 1::2]
+    ratios = np.where(count > 0, correct / np.where(count > 0, count, 1.0), np.nan)
+    with warnings.catch_warnings():  # a resample without any source's items gives NaN, quietly
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out: FloatArray = np.nanmean(ratios, axis=-1)
+    return out
+
+
+@dataclass(kw_only=True, eq=False)
+class CVBench2D(HubBenchmark):
+    """One 2D task of CV-Bench: multiple choice; accuracy and the mean of per-source accuracies."""
+
+    task: ClassVar[str] = ""
+    generation = GenerationSettings(max_new_tokens=8)
+    schema = "nyu-visionx/CV-Bench"
+    columns = ("idx", "task", "question", "choices", "answer", "source", "image")
+    scoring = "choice-accuracy"
+
+    path: str = "nyu-visionx/CV-Bench"
+    split: str = "test"
+    subset: str | None = "2D"
+
+    def keep(self, row: Row) -> bool:
+        return str(row["task"]) == self.task
+
+    def make_sample(self, index: int, row: Row, image: ImageSource) -> Sample:
+        choices = tuple(str(c) for c in row["choices"])
+        letter = str(row["answer"]).strip().strip("()").strip().upper()
+        if len(letter) != 1 or LETTERS.find(letter) not in range(len(choices)):
+            raise DatasetSchemaError(
+                f"{self.name}: item {row['idx']} answer {row['answer']!r} names no option"
+            )
+        return Sample(
+            id=str(row["idx"]),
+            images=(image,),
+            prompt=self.prompt(question=row["question"]),
+            choices=choices,
+            target_index=LETTERS.index(letter),
+            category=str(row["source"]),
+            group=str(row.get("filename") or row["idx"]),
+            metadata={"idx": row["idx"], "task": row["task"], "source": row["source"]},
+        )
+
+    def score_one(self, a: Answered) -> Scored:
+        scored = super().score_one(a)
+        per_source: dict[str, float] = {}
+        for s in SOURCES:
+            mine = a.sample.category == s
+            per_source[f"{s}_correct"] = scored.score if mine else 0.0
+            per_source[f"{s}_n"] = float(mine)
+        return Scored(scored.extracted, scored.score, {**scored.metrics, **per_source})
+
+    def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
+        present = [s for s in SOURCES if any(x.category == s for x in samples)]
+        columns = tuple(c for s in present for c in (f"{s}_correct", f"{s}_n"))
+        aggs = super().aggregates(samples)
+        return [*aggs, Aggregate("accuracy_2d", columns, _mean_of_ratios)] if columns else aggs
+
+
+@dataclass(kw_only=True, eq=False)
+class CVBenchCount(CVBench2D):
+    """CV-Bench 2D counting: how many X are in the image? Multiple choice."""
+
+    name = "cvbench_count"
+    capability = "counting"
+    description = "CV-Bench 2D counting (ADE20K, COCO): multiple choice; accuracy."
+    task = "Count"
+
+
+@dataclass(kw_only=True, eq=False)
+class CVBenchRelation(CVBench2D):
+    """CV-Bench 2D spatial relation: where is X relative to Y? Multiple choice."""
+
+    name = "cvbench_relation"
+    capability = "spatial"
+    description = "CV-Bench 2D spatial relations (ADE20K, COCO): multiple choice; accuracy."
+    task = "Relation"

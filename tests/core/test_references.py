@@ -1,0 +1,99 @@
+"""Reference models on every synthetic suite: oracle is perfect, random is at chance, prior at the
+majority rate the suite's own targets imply."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+
+from evalharness import registry
+from evalharness.benchmarks.base import Answered
+from evalharness.models.base import ModelSpec
+from evalharness.runner import BenchmarkSpec, RunSpec, run_job
+from evalharness.types import Prediction, Sample, plan
+
+SUITES = registry.benchmarks.names()
+SYNTHETIC = [n for n in SUITES if n.startswith("synth_")]
+BOTH = frozenset({"generate", "choice"})
+
+
+def _run(tmp_path: Path, model: str, suite: str, n: int, blind: bool = False) -> float:
+    spec = RunSpec(
+        ModelSpec(model),
+        (BenchmarkSpec(suite, {"n": n}),),
+        str(tmp_path / "results"),
+        progress=False,
+        blind=blind,
+    )
+    [result] = run_job(spec, out=io.StringIO())
+    assert result.n_errors == 0
+    return result.metrics["score"].value
+
+
+@pytest.mark.parametrize("suite", SYNTHETIC)
+def test_oracle_scores_one_on_every_suite(tmp_path: Path, suite: str) -> None:
+    assert _run(tmp_path, "oracle", suite, 12) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("suite", SYNTHETIC)
+def test_blind_option_runs_on_every_suite(tmp_path: Path, suite: str) -> None:
+    assert _run(tmp_path, "oracle", suite, 4, blind=True) == pytest.approx(1.0)
+
+
+def _chance(bench: object, s: Sample) -> float | None:
+    """Probability that a uniform pick among the valid answers or options scores."""
+    route = plan(s, BOTH)
+    assert route is not None
+    if route[1] == "choice":
+        return 1.0 / len(s.choices or ())
+    if not s.answer_space:
+        return None
+    scores = [
+        bench.score([Answered(s, Prediction(text=a), "open")])[0].score  # type: ignore[attr-defined]
+        for a in s.answer_space
+    ]
+    return sum(scores) / len(scores)
+
+
+@pytest.mark.parametrize(
+    "suite", ["synth_counting", "synth_spatial", "synth_binding", "synth_pope", "synth_vqa"]
+)
+def test_random_lands_within_its_chance_interval(tmp_path: Path, suite: str) -> None:
+    n = 60
+    bench = registry.benchmarks.create(suite, n=n)
+    chances = [_chance(bench, s) for s in bench.samples()]
+    assert all(c is not None for c in chances), "every item has options or a valid-answer set"
+    expected = sum(chances) / len(chances)  # type: ignore[arg-type]
+    sd = math.sqrt(sum(c * (1 - c) for c in chances)) / len(chances)  # type: ignore[operator]
+    observed = _run(tmp_path, "random", suite, n)
+    assert abs(observed - expected) <= 4 * sd + 1e-9, (observed, expected, sd)
+
+
+def _majority_rate(samples: list[Sample]) -> float:
+    """Share of items whose canonical answer is the most frequent one of their question type."""
+    open_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    option_counts: dict[tuple[str, int], Counter[int]] = defaultdict(Counter)
+    for s in samples:
+        route = plan(s, BOTH)
+        assert route is not None
+        if route[1] == "open":
+            open_counts[s.category][s.targets[0]] += 1
+        else:
+            option_counts[(s.category, len(s.choices or ()))][s.target_index or 0] += 1
+    hits = sum(max(c.values()) for c in open_counts.values())
+    hits += sum(max(c.values()) for c in option_counts.values())
+    return hits / len(samples)
+
+
+@pytest.mark.parametrize(
+    "suite", ["synth_counting", "synth_spatial", "synth_binding", "synth_pope"]
+)
+def test_prior_matches_the_majority_rate(tmp_path: Path, suite: str) -> None:
+    n = 40
+    bench = registry.benchmarks.create(suite, n=n)
+    expected = _majority_rate(list(bench.samples()))
+    assert _run(tmp_path, "prior", suite, n) == pytest.approx(expected)
