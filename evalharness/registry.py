@@ -57,7 +57,9 @@ class Registry(Generic[T]):
             return self._loaded[name]
         eps = self._entry_points()
         if name not in eps:
-            raise UnknownNameError(f"Unknown {self.kind} {name!r}.{did_you_mean(name, self.names())}")
+            raise UnknownNameError(
+                f"Unknown {self.kind} {name!r}.{did_you_mean(name, self.names())}"
+            )
         factory: Callable[..., T] = eps[name].load()
         self._loaded[name] = factory
         return factory

@@ -37,7 +37,9 @@ class Aggregate:
     where: tuple[str, object] | None = None
 
     @staticmethod
-    def mean(column: str, name: str | None = None, where: tuple[str, object] | None = None) -> Aggregate:
+    def mean(
+        column: str, name: str | None = None, where: tuple[str, object] | None = None
+    ) -> Aggregate:
         return Aggregate(name or column, (column, "__one__"), _ratio, where)
 
     @staticmethod
@@ -63,7 +65,9 @@ class Estimate:
         return {"value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n}
 
 
-def by_category(column: str, category_column: str, values: Sequence[object], prefix: str) -> list[Aggregate]:
+def by_category(
+    column: str, category_column: str, values: Sequence[object], prefix: str
+) -> list[Aggregate]:
     """One mean of `column` per value of a category column, named `prefix[value]`."""
     return [Aggregate.mean(column, f"{prefix}[{v}]", (category_column, v)) for v in values]
 
@@ -91,7 +95,9 @@ def estimate(
     n_clusters = int(clusters.max()) + 1
     rng = np.random.default_rng(seed)
     # (B, n_clusters) multinomial counts -> (B, n) row weights
-    cluster_weights = rng.multinomial(n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=resamples)
+    cluster_weights = rng.multinomial(
+        n_clusters, np.full(n_clusters, 1.0 / n_clusters), size=resamples
+    )
     row_weights = cluster_weights[:, clusters].astype(np.float64)
 
     out: dict[str, Estimate] = {}
@@ -120,7 +126,11 @@ def _matrix(rows: pd.DataFrame, agg: Aggregate) -> tuple[FloatArray, npt.NDArray
         if c == "__one__":
             cols.append(np.ones(len(rows)))
             continue
-        v = pd.to_numeric(rows[c], errors="coerce").to_numpy(dtype=np.float64) if c in rows.columns else np.full(len(rows), np.nan)
+        v = (
+            pd.to_numeric(rows[c], errors="coerce").to_numpy(dtype=np.float64)
+            if c in rows.columns
+            else np.full(len(rows), np.nan)
+        )
         valid &= np.isfinite(v)
         cols.append(v)
     x = np.stack(cols, axis=1)

@@ -20,8 +20,17 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     build = tmp_path_factory.mktemp("plugin_build")
     subprocess.run(
         [
-            sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-            "--no-index", "--target", str(target), str(PLUGIN_SRC),
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(PLUGIN_SRC),
         ],
         check=True,
         cwd=build,
@@ -58,13 +67,21 @@ RunCLI = Callable[..., subprocess.CompletedProcess[str]]
 def cli(tmp_path: Path, plugin_env: dict[str, str]) -> RunCLI:
     """Run `evalharness ARGS…` in tmp_path, with the example plugin visible."""
 
-    def run(*args: str, check: bool = False, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, check: bool = False, timeout: float = 300
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            [*CLI, *args], cwd=tmp_path, env={**plugin_env, "TQDM_DISABLE": "1"},
-            capture_output=True, text=True, timeout=timeout,
+            [*CLI, *args],
+            cwd=tmp_path,
+            env={**plugin_env, "TQDM_DISABLE": "1"},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if check and proc.returncode != 0:
-            raise AssertionError(f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+            raise AssertionError(
+                f"exit {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+            )
         return proc
 
     return run

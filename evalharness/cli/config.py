@@ -128,7 +128,11 @@ def check_overrides(args: list[str]) -> None:
         elif head in _FIELDS:
             sub = rest.split(".")[0]
             if sub not in _FIELDS[head]:
-                raise OverrideError(f"unknown key {key!r}.{did_you_mean(sub, _FIELDS[head])}".replace("Known:", f"{head} keys:"))
+                raise OverrideError(
+                    f"unknown key {key!r}.{did_you_mean(sub, _FIELDS[head])}".replace(
+                        "Known:", f"{head} keys:"
+                    )
+                )
         else:
             valid = _FIELDS[""] + list(GROUPS)
             raise OverrideError(f"unknown key {key!r}.{did_you_mean(head, valid)}")

@@ -28,7 +28,9 @@ def to_run_spec(cfg: Any) -> Any:
     if cfg.suite is not None:
         names += [n for n in cfg.suite.benchmarks if n not in names]
     if not names:
-        raise JobError("nothing to run: give benchmark=NAME or suite=NAME (see `evalharness list`).")
+        raise JobError(
+            "nothing to run: give benchmark=NAME or suite=NAME (see `evalharness list`)."
+        )
     per_bench = OmegaConf.to_container(cfg.benchmark_args, resolve=True)
     assert isinstance(per_bench, dict)
     benchmarks = []
@@ -106,7 +108,9 @@ def run_hydra(overrides: Sequence[str]) -> int:
     fd, status_path = tempfile.mkstemp(prefix="evalharness-status-")
     os.close(fd)
     os.environ[STATUS_ENV] = status_path
-    main = hydra.main(config_path=str(configs_dir()), config_name="config", version_base="1.3")(task)
+    main = hydra.main(config_path=str(configs_dir()), config_name="config", version_base="1.3")(
+        task
+    )
     saved = sys.argv
     sys.argv = ["evalharness run", *overrides]
     try:

@@ -28,18 +28,36 @@ limit=N, batch_size=N, seed=N, blind=true, results_dir=PATH, model.path=..., ...
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="evalharness", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="evalharness",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action="version", version=f"evalharness {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("run", help="run models on benchmarks (Hydra overrides follow)", description=RUN_HELP, add_help=False)
+    sub.add_parser(
+        "run",
+        help="run models on benchmarks (Hydra overrides follow)",
+        description=RUN_HELP,
+        add_help=False,
+    )
     ls = sub.add_parser("list", help="list registered models, benchmarks, suites and sweeps")
-    ls.add_argument("what", nargs="?", choices=["models", "benchmarks", "suites", "sweeps"], help="only this kind")
+    ls.add_argument(
+        "what",
+        nargs="?",
+        choices=["models", "benchmarks", "suites", "sweeps"],
+        help="only this kind",
+    )
     lb = sub.add_parser("leaderboard", help="build the static leaderboard site from results")
-    lb.add_argument("--results", default="results", help="results folder to read (default: results)")
-    lb.add_argument("--out", default="leaderboard", help="folder to write the site to (default: leaderboard)")
+    lb.add_argument(
+        "--results", default="results", help="results folder to read (default: results)"
+    )
+    lb.add_argument(
+        "--out", default="leaderboard", help="folder to write the site to (default: leaderboard)"
+    )
     lb.add_argument("--title", default="evalharness leaderboard", help="site title")
-    rs = sub.add_parser("rescore", help="redo extraction and scoring of stored runs without the model")
+    rs = sub.add_parser(
+        "rescore", help="redo extraction and scoring of stored runs without the model"
+    )
     rs.add_argument("--results", default="results", help="results folder (default: results)")
     rs.add_argument("--benchmark", action="append", help="only runs of this benchmark (repeatable)")
     return p
@@ -96,17 +114,18 @@ def _list(what: str | None) -> int:
     from evalharness import registry
     from evalharness.cli.config import group_options
 
-    sections = {
-        "models": lambda: registry.models.describe(),
-        "benchmarks": lambda: registry.benchmarks.describe(),
-        "suites": lambda: [(n, "") for n in group_options("suite")],
-        "sweeps": lambda: [(n, "") for n in group_options("sweep")],
-    }
-    for name, rows in sections.items():
+    def rows(name: str) -> list[tuple[str, str]]:
+        if name == "models":
+            return registry.models.describe()
+        if name == "benchmarks":
+            return registry.benchmarks.describe()
+        return [(n, "") for n in group_options(name[:-1])]
+
+    for name in ("models", "benchmarks", "suites", "sweeps"):
         if what and what != name:
             continue
         print(f"{name}:")
-        for entry, doc in rows():
+        for entry, doc in rows(name):
             print(f"  {entry:<24} {doc}".rstrip())
     return 0
 

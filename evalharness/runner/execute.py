@@ -99,7 +99,9 @@ def run_benchmark(
         done: dict[str, dict[str, Any]] = {}
         if not stored.empty:
             for rec in stored.to_dict("records"):
-                if keys.get(rec["sample_id"]) == rec.get("cache_key") and not isinstance(rec.get("error"), str):
+                if keys.get(rec["sample_id"]) == rec.get("cache_key") and not isinstance(
+                    rec.get("error"), str
+                ):
                     done[rec["sample_id"]] = rec
         store.write_run({**base_row, "status": "running"})
         todo = [s for s in samples if s.id not in done]
@@ -137,7 +139,15 @@ def run_benchmark(
             }
         )
     return RunResult(
-        run_id, spec.model_label, benchmark.name, benchmark.version, len(samples), n_err, n_uns, len(done), metrics
+        run_id,
+        spec.model_label,
+        benchmark.name,
+        benchmark.version,
+        len(samples),
+        n_err,
+        n_uns,
+        len(done),
+        metrics,
     )
 
 
@@ -222,14 +232,18 @@ def _run_batch(
         choices = sample.choices or ()
         if mode == "choice" and sample.choice_texts:  # full statements for image-text matching
             choices = sample.choice_texts
-        requests.append(Request(sample, images, row["prompt"], mode, generation, form, tuple(choices)))
+        requests.append(
+            Request(sample, images, row["prompt"], mode, generation, form, tuple(choices))
+        )
         slots.append(len(rows) - 1)
     if requests:
         t0 = time.perf_counter()
         try:
             predictions = model.predict(requests)
             if len(predictions) != len(requests):
-                raise RuntimeError(f"model returned {len(predictions)} predictions for {len(requests)} requests")
+                raise RuntimeError(
+                    f"model returned {len(predictions)} predictions for {len(requests)} requests"
+                )
         except Exception as exc:  # a model crash fails this batch's samples, not the run
             predictions = [Prediction.from_exception(exc) for _ in requests]
         share = (time.perf_counter() - t0) / len(requests)
@@ -246,7 +260,9 @@ def _gray_like(img: Any) -> Any:
     return Image.new("RGB", img.size, GRAY)
 
 
-def _sample_row(spec: RunSpec, benchmark: Benchmark, sample: Sample, key: str, run_id: str) -> dict[str, Any]:
+def _sample_row(
+    spec: RunSpec, benchmark: Benchmark, sample: Sample, key: str, run_id: str
+) -> dict[str, Any]:
     row: dict[str, Any] = {
         "run_id": run_id,
         "model": spec.model_label,
@@ -280,7 +296,9 @@ def _sample_row(spec: RunSpec, benchmark: Benchmark, sample: Sample, key: str, r
 
 def _record(row: dict[str, Any], pred: Prediction) -> None:
     row["prediction"] = pred.text
-    row["choice_scores"] = json.dumps(pred.choice_scores) if pred.choice_scores is not None else None
+    row["choice_scores"] = (
+        json.dumps(pred.choice_scores) if pred.choice_scores is not None else None
+    )
     row["error"] = pred.error
     row["latency_s"] = float(pred.latency_s)
     row["input_tokens"] = pred.input_tokens

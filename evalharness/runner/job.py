@@ -37,7 +37,9 @@ def load_model(spec: RunSpec) -> Model:
 
 def _valid_args(factory: Any) -> str:
     try:
-        params = [p for p in inspect.signature(factory).parameters if p not in ("self", "args", "kwargs")]
+        params = [
+            p for p in inspect.signature(factory).parameters if p not in ("self", "args", "kwargs")
+        ]
     except (TypeError, ValueError):
         return ""
     return f" Valid settings: {', '.join(params)}." if params else " It takes no settings."
@@ -68,7 +70,9 @@ def run_job(spec: RunSpec, out: TextIO | None = None) -> list[RunResult]:
     print_summary(results, out or sys.stdout)
     failed = [r for r in results if r.error_rate > spec.max_error_rate]
     if failed:
-        names = ", ".join(f"{r.benchmark} ({r.n_errors}/{r.n_samples - r.n_unsupported})" for r in failed)
+        names = ", ".join(
+            f"{r.benchmark} ({r.n_errors}/{r.n_samples - r.n_unsupported})" for r in failed
+        )
         raise JobError(
             f"{spec.model_label}: error rate above max_error_rate={spec.max_error_rate} on {names}; "
             f"see the `error` column in {spec.results_dir}."
@@ -85,9 +89,27 @@ def print_summary(results: Sequence[RunResult], out: TextIO) -> None:
     rows = []
     for r in results:
         est = r.metrics.get("score")
-        score, ci = ("—", "—") if est is None else (_fmt(est.value), f"[{_fmt(est.ci_low)}, {_fmt(est.ci_high)}]")
-        rows.append((r.model, r.benchmark, score, ci, str(r.n_samples), str(r.n_errors), str(r.n_unsupported), str(r.n_reused)))
-    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h) for i, h in enumerate(header)]
+        score, ci = (
+            ("—", "—")
+            if est is None
+            else (_fmt(est.value), f"[{_fmt(est.ci_low)}, {_fmt(est.ci_high)}]")
+        )
+        rows.append(
+            (
+                r.model,
+                r.benchmark,
+                score,
+                ci,
+                str(r.n_samples),
+                str(r.n_errors),
+                str(r.n_unsupported),
+                str(r.n_reused),
+            )
+        )
+    widths = [
+        max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+        for i, h in enumerate(header)
+    ]
     line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))
     print(line, file=out)
     print("  ".join("-" * w for w in widths), file=out)

@@ -25,7 +25,7 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
         raise EvalharnessError(f"no runs in {results_dir}: run `evalharness run …` first.")
     done = 0
     for run in runs.to_dict("records"):
-        if benchmarks and run["benchmark"] not in benchmarks or run["status"] != "complete":
+        if (benchmarks and run["benchmark"] not in benchmarks) or run["status"] != "complete":
             continue
         config = json.loads(run["config"])
         args = dict(config.get("benchmark_args", {}).get(run["benchmark"], {}))
@@ -33,7 +33,9 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
             args.update(config["benchmark"].get("args", {}))
         bench = load_benchmark(BenchmarkSpec(run["benchmark"], args))
         if bench.version != run["benchmark_version"]:
-            print(f"skip {run['model']} × {run['benchmark']}: stored v{run['benchmark_version']}, now v{bench.version}")
+            print(
+                f"skip {run['model']} × {run['benchmark']}: stored v{run['benchmark_version']}, now v{bench.version}"
+            )
             continue
         with store.lock(run["run_id"]):
             raw = store.read_samples(run["run_id"])

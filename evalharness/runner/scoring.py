@@ -37,9 +37,13 @@ def score_rows(benchmark: Benchmark, samples: Sequence[Sample], rows: pd.DataFra
     """Return `rows` (one per sample, raw predictions) with extracted, score and metric columns."""
     by_id = {s.id: s for s in samples}
     records = rows.to_dict("records")
-    answerable = [i for i, r in enumerate(records) if not r.get("unsupported") and r["sample_id"] in by_id]
+    answerable = [
+        i for i, r in enumerate(records) if not r.get("unsupported") and r["sample_id"] in by_id
+    ]
     answered = [
-        Answered(by_id[records[i]["sample_id"]], prediction_from_row(records[i]), records[i]["form"])
+        Answered(
+            by_id[records[i]["sample_id"]], prediction_from_row(records[i]), records[i]["form"]
+        )
         for i in answerable
     ]
     scored = benchmark.score(answered) if answered else []
@@ -61,7 +65,9 @@ def score_rows(benchmark: Benchmark, samples: Sequence[Sample], rows: pd.DataFra
     return out
 
 
-def aggregate(benchmark: Benchmark, samples: Sequence[Sample], rows: pd.DataFrame, seed: int) -> dict[str, Estimate]:
+def aggregate(
+    benchmark: Benchmark, samples: Sequence[Sample], rows: pd.DataFrame, seed: int
+) -> dict[str, Estimate]:
     """Every aggregate of the benchmark with its 95 % clustered-bootstrap CI."""
     frame = rows[~rows["unsupported"].astype(bool)] if "unsupported" in rows else rows
     renamed = frame.rename(

@@ -55,7 +55,9 @@ class ResultsStore:
             try:
                 found = json.loads(fmt.read_text())["format_version"]
             except (ValueError, KeyError, OSError) as exc:
-                raise StoreError(f"results folder {self.root}: unreadable {FORMAT_FILE} ({exc}).") from exc
+                raise StoreError(
+                    f"results folder {self.root}: unreadable {FORMAT_FILE} ({exc})."
+                ) from exc
             if found != FORMAT_VERSION:
                 raise IncompatibleStoreError(
                     f"results folder {self.root} holds result format v{found}; this evalharness "
@@ -83,7 +85,9 @@ class ResultsStore:
     # runs -------------------------------------------------------------------------------------
 
     def write_run(self, row: Mapping[str, Any]) -> None:
-        atomic_write_parquet(self.root / "runs" / f"{row['run_id']}.parquet", pd.DataFrame([dict(row)]))
+        atomic_write_parquet(
+            self.root / "runs" / f"{row['run_id']}.parquet", pd.DataFrame([dict(row)])
+        )
 
     # samples ----------------------------------------------------------------------------------
 
@@ -195,7 +199,11 @@ def load_samples(path: Path | str, run_ids: Sequence[str] | None = None) -> pd.D
     """The samples table of a results folder: the newest row per (run, sample id)."""
     store = ResultsStore(path, create=False)
     base = store.root / "samples"
-    ids = list(run_ids) if run_ids is not None else sorted(p.name for p in base.glob("*") if p.is_dir())
+    ids = (
+        list(run_ids)
+        if run_ids is not None
+        else sorted(p.name for p in base.glob("*") if p.is_dir())
+    )
     frames = [f for rid in ids if not (f := store.read_samples(rid)).empty]
     if not frames:
         return pd.DataFrame()

@@ -6,9 +6,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from evalharness.store import load_runs, load_samples
-from typing import Any
 
 RunCLI = Any
 
@@ -40,7 +40,11 @@ def test_misspelt_nested_key(cli: RunCLI) -> None:
 
 def test_unknown_model_and_benchmark_get_did_you_mean(cli: RunCLI) -> None:
     proc = cli("run", "model=orcale", "benchmark=example_parity")
-    assert proc.returncode == 2 and "unknown model 'orcale'" in proc.stderr and "'oracle'" in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "unknown model 'orcale'" in proc.stderr
+        and "'oracle'" in proc.stderr
+    )
     proc = cli("run", "model=oracle", "benchmark=example_parit")
     assert proc.returncode == 2 and "Did you mean 'example_parity'" in proc.stderr
 
@@ -67,21 +71,38 @@ def test_multirun_sweep_writes_every_job(cli: RunCLI, tmp_path: Path) -> None:
 
 
 def test_joblib_launcher(cli: RunCLI, tmp_path: Path) -> None:
-    cli("run", "-m", "model=oracle,prior", "benchmark=example_parity", "hydra/launcher=joblib",
-        "hydra.launcher.n_jobs=2", check=True)
+    cli(
+        "run",
+        "-m",
+        "model=oracle,prior",
+        "benchmark=example_parity",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        check=True,
+    )
     assert sorted(load_runs(tmp_path / "results")["model"]) == ["oracle", "prior"]
 
 
 def test_submitit_local_sweep(cli: RunCLI, tmp_path: Path) -> None:
-    cli("run", "-m", "model=oracle,random", "benchmark=example_parity", "hydra/launcher=submitit_local",
-        "hydra.launcher.timeout_min=5", check=True, timeout=600)
+    cli(
+        "run",
+        "-m",
+        "model=oracle,random",
+        "benchmark=example_parity",
+        "hydra/launcher=submitit_local",
+        "hydra.launcher.timeout_min=5",
+        check=True,
+        timeout=600,
+    )
     runs = load_runs(tmp_path / "results")
     assert sorted(runs["model"]) == ["oracle", "random"] and set(runs["status"]) == {"complete"}
     assert len(load_samples(tmp_path / "results")) == 24
 
 
 def test_failed_job_exits_nonzero_but_the_sweep_finishes(cli: RunCLI, tmp_path: Path) -> None:
-    proc = cli("run", "-m", "model=oracle,random", "benchmark=example_parity", "benchmark.args.bogus=1")
+    proc = cli(
+        "run", "-m", "model=oracle,random", "benchmark=example_parity", "benchmark.args.bogus=1"
+    )
     assert proc.returncode == 1
     assert proc.stderr.count("no setting 'bogus'") >= 2
 

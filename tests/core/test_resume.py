@@ -15,8 +15,12 @@ from evalharness.store import load_runs, load_samples
 
 N, BATCH = 36, 2
 ARGS = [
-    "model=example_parrot", "+model.args.delay=0.12", "benchmark=example_parity",
-    f"benchmark.args.n={N}", f"batch_size={BATCH}", "progress=false",
+    "model=example_parrot",
+    "+model.args.delay=0.12",
+    "benchmark=example_parity",
+    f"benchmark.args.n={N}",
+    f"batch_size={BATCH}",
+    "progress=false",
 ]
 VOLATILE = ["latency_s"]
 
@@ -24,7 +28,10 @@ VOLATILE = ["latency_s"]
 def _start(results: Path, env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "evalharness.cli.main", "run", *ARGS, f"results_dir={results}"],
-        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -48,19 +55,25 @@ def _canonical(results: Path) -> pd.DataFrame:
     return frame.sort_values("sample_id").reset_index(drop=True)
 
 
-def test_sigkill_at_many_moments_then_resume_equals_uninterrupted(tmp_path: Path, plugin_env: dict[str, str]) -> None:
+def test_sigkill_at_many_moments_then_resume_equals_uninterrupted(
+    tmp_path: Path, plugin_env: dict[str, str]
+) -> None:
     env = {**plugin_env, "TQDM_DISABLE": "1"}
     clean = tmp_path / "clean"
-    subprocess.run([sys.executable, "-m", "evalharness.cli.main", "run", *ARGS, f"results_dir={clean}"],
-                   env=env, cwd=tmp_path, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "evalharness.cli.main", "run", *ARGS, f"results_dir={clean}"],
+        env=env,
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
 
     crashed = tmp_path / "crashed"
-    start = time.monotonic()
     # during start-up, before anything is written
     for delay in (0.3, 1.0):
         proc = _start(crashed, env, tmp_path)
-        _kill_when(proc, lambda d=delay: time.monotonic() - start > d)  # type: ignore[misc]
-        start = time.monotonic()
+        t0 = time.monotonic()
+        _kill_when(proc, lambda t=t0, d=delay: time.monotonic() - t > d)  # type: ignore[misc]
     # mid-run, after a given number of batches were stored (the count includes earlier runs' parts)
     for extra in (1, 2, 3, 5):
         before = _parts(crashed)
@@ -71,8 +84,13 @@ def test_sigkill_at_many_moments_then_resume_equals_uninterrupted(tmp_path: Path
         proc = _start(crashed, env, tmp_path)
         t0 = time.monotonic()
         _kill_when(proc, lambda t=t0, d=delay: time.monotonic() - t > d)  # type: ignore[misc]
-    final = subprocess.run([sys.executable, "-m", "evalharness.cli.main", "run", *ARGS, f"results_dir={crashed}"],
-                           env=env, cwd=tmp_path, capture_output=True, text=True)
+    final = subprocess.run(
+        [sys.executable, "-m", "evalharness.cli.main", "run", *ARGS, f"results_dir={crashed}"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert final.returncode == 0, final.stderr
 
     got, want = _canonical(crashed), _canonical(clean)

@@ -35,11 +35,37 @@ def test_oracle_scores_one_and_writes_both_tables(tmp_path: Path) -> None:
     samples = load_samples(tmp_path / "results")
     assert list(runs["status"]) == ["complete"]
     assert runs.loc[0, "n_samples"] == 12 and runs.loc[0, "reference"]
-    for col in ("run_id", "model", "benchmark", "benchmark_version", "status", "model_identity", "data_hash",
-                "config", "generation", "harness_version", "libraries", "device", "seed", "started_at"):
+    for col in (
+        "run_id",
+        "model",
+        "benchmark",
+        "benchmark_version",
+        "status",
+        "model_identity",
+        "data_hash",
+        "config",
+        "generation",
+        "harness_version",
+        "libraries",
+        "device",
+        "seed",
+        "started_at",
+    ):
         assert col in runs.columns
-    for col in ("run_id", "model", "benchmark", "benchmark_version", "sample_id", "prediction",
-                "extracted", "target", "score", "error", "latency_s", "meta_dots"):
+    for col in (
+        "run_id",
+        "model",
+        "benchmark",
+        "benchmark_version",
+        "sample_id",
+        "prediction",
+        "extracted",
+        "target",
+        "score",
+        "error",
+        "latency_s",
+        "meta_dots",
+    ):
         assert col in samples.columns
     assert sorted(samples["sample_id"]) == [f"parity-{i:03d}" for i in range(12)]
     assert (samples["score"] == 1.0).all()
@@ -47,7 +73,9 @@ def test_oracle_scores_one_and_writes_both_tables(tmp_path: Path) -> None:
 
 
 def test_scores_carry_a_confidence_interval(tmp_path: Path) -> None:
-    [result] = run_job(spec(tmp_path, model="example_parrot", bench_args={"n": 30}), out=io.StringIO())
+    [result] = run_job(
+        spec(tmp_path, model="example_parrot", bench_args={"n": 30}), out=io.StringIO()
+    )
     est = result.metrics["score"]
     assert est.value == pytest.approx(20 / 30)
     assert est.ci_low < est.value < est.ci_high
@@ -82,7 +110,9 @@ def test_blind_run_is_its_own_model_row(tmp_path: Path) -> None:
 def test_random_is_deterministic_per_sample(tmp_path: Path) -> None:
     run_job(spec(tmp_path, model="random", bench_args={"n": 40}, batch_size=3), out=io.StringIO())
     a = load_samples(tmp_path / "results").set_index("sample_id")["prediction"]
-    run_job(spec(tmp_path / "b", model="random", bench_args={"n": 40}, batch_size=7), out=io.StringIO())
+    run_job(
+        spec(tmp_path / "b", model="random", bench_args={"n": 40}, batch_size=7), out=io.StringIO()
+    )
     b = load_samples(tmp_path / "b" / "results").set_index("sample_id")["prediction"]
     pd.testing.assert_series_equal(a.sort_index(), b.sort_index())
 
@@ -114,7 +144,9 @@ def test_sample_errors_become_rows_and_the_threshold_fails_the_job(tmp_path: Pat
     assert samples.loc["parity-002", "error"] == "RuntimeError: device fell over"  # same batch
     assert pd.isna(samples.loc["parity-000", "error"]) and samples.loc["parity-000", "score"] == 1.0
     # a looser threshold lets the same job pass; errored rows are retried, not reused
-    [r] = run_job(spec(tmp_path, model="flaky", batch_size=2, max_error_rate=0.5), out=io.StringIO())
+    [r] = run_job(
+        spec(tmp_path, model="flaky", batch_size=2, max_error_rate=0.5), out=io.StringIO()
+    )
     assert r.n_errors == 2 and r.n_reused == 10
 
 
@@ -139,8 +171,13 @@ def test_undecodable_image_is_an_error_row(tmp_path: Path) -> None:
             return Scored(text, float(text == sample.target))
 
     registry.benchmarks.register("broken_images", Broken)
-    s = RunSpec(ModelSpec("oracle"), (BenchmarkSpec("broken_images"),), str(tmp_path / "r"), progress=False,
-                max_error_rate=0.9)
+    s = RunSpec(
+        ModelSpec("oracle"),
+        (BenchmarkSpec("broken_images"),),
+        str(tmp_path / "r"),
+        progress=False,
+        max_error_rate=0.9,
+    )
     run_job(s, out=io.StringIO())
     rows = load_samples(tmp_path / "r").set_index("sample_id")
     assert rows.loc["bad", "error"].startswith("ImageError: cannot decode image")

@@ -36,8 +36,13 @@ def test_newest_part_wins_and_compaction_removes_parts(tmp_path: Path) -> None:
 
 def test_mixed_metadata_types_are_stored(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path)
-    store.append_samples("r1", [{"run_id": "r1", "sample_id": "a", "meta_v": 3},
-                                {"run_id": "r1", "sample_id": "b", "meta_v": "three"}])
+    store.append_samples(
+        "r1",
+        [
+            {"run_id": "r1", "sample_id": "a", "meta_v": 3},
+            {"run_id": "r1", "sample_id": "b", "meta_v": "three"},
+        ],
+    )
     assert list(store.read_samples("r1")["meta_v"]) == ["3", "three"]
 
 
