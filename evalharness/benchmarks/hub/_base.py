@@ -26,8 +26,8 @@ from evalharness.benchmarks.hub._load import (
     Source,
     image_present,
     image_reader,
+    iter_rows,
     load_split,
-    read_rows,
     require_columns,
 )
 from evalharness.errors import EvalharnessError
@@ -41,6 +41,9 @@ class BenchmarkSettingError(EvalharnessError, ValueError):
 
 
 Row = dict[str, Any]
+
+SHORT_ANSWER = "{question}\nAnswer the question using a single word or phrase."
+"""LLaVA-1.5's short-answer prompt, which lmms-eval uses for VQAv2, TextVQA and POPE."""
 
 
 @dataclass(kw_only=True, eq=False)
@@ -114,11 +117,10 @@ class HubBenchmark(BaseBenchmark):
         source = self.source()
         ds = load_split(source)
         require_columns(ds, source, self.columns, self.schema)
-        rows = read_rows(ds, self.image_column)
         present = image_present(ds, self.image_column) if self.skip_imageless else None
         image = image_reader(ds, source, self.image_column, self.images_folder())
         out: list[Sample] = []
-        for index, row in enumerate(rows):
+        for index, row in enumerate(iter_rows(ds, self.image_column)):
             if (present is not None and not present[index]) or not self.keep(row):
                 continue
             out.append(self.make_sample(index, row, image(index, row.get(self.image_column))))
@@ -145,9 +147,29 @@ class VQABenchmark(HubBenchmark):
 
     capability = "vqa"
     generation = GenerationSettings(max_new_tokens=16)
-    # LLaVA-1.5's short-answer suffix, used by lmms-eval for VQAv2, TextVQA and POPE
-    template = "{question}\nAnswer the question using a single word or phrase."
+    template = SHORT_ANSWER
     scoring = "vqa-accuracy"
+
+    def vqa_sample(
+        self,
+        key: Any,
+        image: ImageSource,
+        question: str,
+        answers: Sequence[Any],
+        *,
+        group: Any,
+        category: str = "",
+        **meta: Any,
+    ) -> Sample:
+        return Sample(
+            id=str(key),
+            images=(image,),
+            prompt=self.prompt(question=question),
+            targets=by_frequency([str(a) for a in answers]),
+            category=category,
+            group=str(group),
+            metadata=meta,
+        )
 
     def score_open(self, sample: Sample, text: str) -> Scored:
         answer = extract.open_answer(text)
@@ -197,7 +219,9 @@ class CaptionBenchmark(HubBenchmark):
     def metrics(self) -> list[str]:
         return [m for m in CAPTION_METRICS if self.meteor or m != "METEOR"]
 
-    def caption_sample(self, key: str, refs: Sequence[Any], image: ImageSource, **meta: Any) -> Sample:
+    def caption_sample(
+        self, key: str, refs: Sequence[Any], image: ImageSource, **meta: Any
+    ) -> Sample:
         return Sample(
             id=key,
             images=(image,),

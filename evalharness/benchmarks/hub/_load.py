@@ -80,26 +80,50 @@ def _files(data_files: DataFiles | None) -> list[str]:
     return list(data_files)
 
 
-def _builder(path: str) -> str:
+def _builder(source: Source, path: str) -> str:
     suffix = Path(path).suffix.lower()
     if suffix not in _BUILDERS:
-        known = ", ".join(sorted(_BUILDERS))
-        raise DatasetUnavailableError(f"cannot tell the format of {path!r}; use one of {known}")
+        raise DatasetUnavailableError(
+            f"{source.benchmark}: cannot tell the format of {path!r} from its name; "
+            f"use a file ending in {', '.join(sorted(_BUILDERS))}"
+        )
     return _BUILDERS[suffix]
+
+
+def _looks_local(path: str) -> bool:
+    return Path(path).is_absolute() or path.startswith(("./", "../", "~"))
+
+
+def _expand(data_files: Any) -> Any:
+    """`data_files` with "~" expanded, in whatever nesting it came."""
+    if isinstance(data_files, str):
+        return str(Path(data_files).expanduser())
+    if isinstance(data_files, Mapping):
+        return {k: _expand(v) for k, v in data_files.items()}
+    return [_expand(f) for f in data_files]
 
 
 def _load_args(source: Source) -> tuple[dict[str, Any], bool]:
     """`load_dataset` arguments for the source, and whether they need the hub."""
     files = _files(source.data_files)
-    data_files: Any = source.data_files
+    missing = [
+        f for f in [source.path, *files] if _looks_local(f) and not Path(f).expanduser().exists()
+    ]
+    if missing:
+        raise DatasetUnavailableError(
+            f"{source.benchmark}: {missing[0]!r} does not exist; point benchmark.args.path or "
+            f"benchmark.args.data_files at an existing local copy"
+        )
+    data_files: Any = None if source.data_files is None else _expand(source.data_files)
     # a single file or list means "this split", not datasets' default "train"
     if data_files is not None and not isinstance(data_files, Mapping):
         data_files = {source.split: data_files}
-    if files and all(Path(f).exists() for f in files):
-        return {"path": _builder(files[0]), "data_files": data_files}, False
+    if files and all(Path(f).expanduser().exists() for f in files):
+        return {"path": _builder(source, files[0]), "data_files": data_files}, False
     local = Path(source.path).expanduser()
     if local.is_file():
-        return {"path": _builder(str(local)), "data_files": {source.split: str(local)}}, False
+        builder = _builder(source, str(local))
+        return {"path": builder, "data_files": {source.split: str(local)}}, False
     args: dict[str, Any] = {"path": str(local) if local.is_dir() else source.path}
     if source.subset and not local.is_dir():
         args["name"] = source.subset
@@ -191,12 +215,15 @@ def _is_text(ds: Dataset, column: str) -> bool:
     return isinstance(feature, Value) and feature.dtype in ("string", "large_string")
 
 
-def read_rows(ds: Dataset, image_column: str) -> list[dict[str, Any]]:
-    """Every row as a dict, without embedded images (those are read lazily, see `HubImage`)."""
+def iter_rows(ds: Dataset, image_column: str, batch_size: int = 1024) -> Iterator[dict[str, Any]]:
+    """The rows as dicts, in order, without embedded images (those are read lazily, see
+    `HubImage`); read in batches, so a capped run stops early."""
     if image_column in ds.column_names and not _is_text(ds, image_column):
         ds = ds.remove_columns([image_column])
-    rows: list[dict[str, Any]] = ds.to_list()
-    return rows
+    for batch in ds.iter(batch_size=batch_size):
+        columns = list(batch)
+        for i in range(len(batch[columns[0]]) if columns else 0):
+            yield {c: batch[c][i] for c in columns}
 
 
 def image_present(ds: Dataset, column: str) -> list[bool]:
@@ -204,7 +231,7 @@ def image_present(ds: Dataset, column: str) -> list[bool]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cells = ds.data.column(column)
+    cells = ds.data.column(column)  # a freshly loaded split: no index mapping over the table
     valid = pc.is_valid(cells)
     if pa.types.is_struct(cells.type):
         # an Image cell is {bytes, path}; either one locates the image
@@ -273,7 +300,7 @@ def image_reader(
     images = ds.select_columns([column])
     if isinstance(ds.features[column], Image):
         images = images.cast_column(column, Image(decode=False))
-    table_id = f"{source.path}:{source.split}:{images._fingerprint}"
+    table_id = source.describe()
     return lambda index, _cell: HubImage(images, table_id, index, column)
 
 

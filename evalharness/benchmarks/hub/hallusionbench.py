@@ -35,8 +35,17 @@ class HallusionBench(YesNoBenchmark):
     capability = "hallucination"
     description = "HallusionBench image questions: yes/no; all-, question- and figure-accuracy."
     schema = "lmms-lab/HallusionBench"
-    columns = ("category", "subcategory", "set_id", "figure_id", "question_id", "question",
-               "gt_answer", "visual_input", "image")
+    columns = (
+        "category",
+        "subcategory",
+        "set_id",
+        "figure_id",
+        "question_id",
+        "question",
+        "gt_answer",
+        "visual_input",
+        "image",
+    )
     skip_imageless = True
     # lmms-eval asks the question as it is
     template = "{question}"
@@ -49,11 +58,21 @@ class HallusionBench(YesNoBenchmark):
         return str(row["visual_input"]) != "0"
 
     def make_sample(self, index: int, row: Row, image: ImageSource) -> Sample:
-        meta = {f: str(row[f]) for f in ("category", "subcategory", "set_id", "figure_id",
-                                         "question_id", "visual_input")}
+        meta = {
+            f: str(row[f])
+            for f in (
+                "category",
+                "subcategory",
+                "set_id",
+                "figure_id",
+                "question_id",
+                "visual_input",
+            )
+        }
         return Sample(
-            id="_".join(meta[f] for f in ("category", "subcategory", "set_id", "figure_id",
-                                          "question_id")),
+            id="_".join(
+                meta[f] for f in ("category", "subcategory", "set_id", "figure_id", "question_id")
+            ),
             images=(image,),
             prompt=self.prompt(question=row["question"]),
             targets=("yes" if str(row["gt_answer"]).strip() == "1" else "no",),
@@ -79,7 +98,10 @@ class HallusionBench(YesNoBenchmark):
                 for i in members:
                     extra[i][f"{kind}_first"] = float(i == members[0])
                     extra[i][f"{kind}_right"] = float(i == members[0] and right)
-        return [Scored(s.extracted, s.score, {**s.metrics, **e}) for s, e in zip(scored, extra, strict=True)]
+        return [
+            Scored(s.extracted, s.score, {**s.metrics, **e})
+            for s, e in zip(scored, extra, strict=True)
+        ]
 
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
         return [

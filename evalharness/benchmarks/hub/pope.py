@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evalharness.benchmarks.hub._base import Row, YesNoBenchmark
+from evalharness.benchmarks.hub._base import SHORT_ANSWER, Row, YesNoBenchmark
 from evalharness.metrics import pope_aggregates
 from evalharness.stats import Aggregate
 from evalharness.types import ImageSource, Sample
@@ -26,8 +26,7 @@ class POPE(YesNoBenchmark):
     description = "POPE: object existence yes/no on COCO; accuracy, F1 and yes-ratio per split."
     schema = "lmms-lab/POPE"
     columns = ("question", "answer", "category", "question_id", "image_source", "image")
-    # lmms-eval's POPE prompt: the LLaVA-1.5 short-answer suffix
-    template = "{question}\nAnswer the question using a single word or phrase."
+    template = SHORT_ANSWER
     scoring = "pope"
 
     path: str = "lmms-lab/POPE"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evalharness.benchmarks.hub._base import Row, VQABenchmark, by_frequency
+from evalharness.benchmarks.hub._base import Row, VQABenchmark
 from evalharness.types import ImageSource, Sample
 
 
@@ -25,11 +25,12 @@ class TextVQA(VQABenchmark):
     split: str = "validation"
 
     def make_sample(self, index: int, row: Row, image: ImageSource) -> Sample:
-        return Sample(
-            id=str(row["question_id"]),
-            images=(image,),
-            prompt=self.prompt(question=row["question"]),
-            targets=by_frequency([str(a) for a in row["answers"]]),
-            group=str(row["image_id"]),
-            metadata={"question_id": row["question_id"], "image_id": row["image_id"]},
+        return self.vqa_sample(
+            row["question_id"],
+            image,
+            row["question"],
+            row["answers"],
+            group=row["image_id"],
+            question_id=row["question_id"],
+            image_id=row["image_id"],
         )

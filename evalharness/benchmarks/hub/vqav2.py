@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from evalharness.benchmarks.hub._base import Row, VQABenchmark, by_frequency
+from evalharness.benchmarks.hub._base import Row, VQABenchmark
 from evalharness.types import ImageSource, Sample
 
 
@@ -20,23 +20,28 @@ class VQAv2(VQABenchmark):
     name = "vqav2"
     description = "VQAv2 val: open questions on COCO images; VQA accuracy over ten human answers."
     schema = "lmms-lab/VQAv2"
-    columns = ("question", "answers", "question_id", "image_id", "question_type", "answer_type",
-               "image")
+    columns = (
+        "question",
+        "answers",
+        "question_id",
+        "image_id",
+        "question_type",
+        "answer_type",
+        "image",
+    )
 
     path: str = "lmms-lab/VQAv2"
     split: str = "validation"
 
     def make_sample(self, index: int, row: Row, image: ImageSource) -> Sample:
-        return Sample(
-            id=str(row["question_id"]),
-            images=(image,),
-            prompt=self.prompt(question=row["question"]),
-            targets=by_frequency([str(a["answer"]) for a in row["answers"]]),
+        return self.vqa_sample(
+            row["question_id"],
+            image,
+            row["question"],
+            [a["answer"] for a in row["answers"]],
+            group=row["image_id"],
             category=str(row["answer_type"]),
-            group=str(row["image_id"]),
-            metadata={
-                "question_id": row["question_id"],
-                "question_type": row["question_type"],
-                "answer_type": row["answer_type"],
-            },
+            question_id=row["question_id"],
+            question_type=row["question_type"],
+            answer_type=row["answer_type"],
         )

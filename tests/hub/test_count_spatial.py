@@ -1,0 +1,166 @@
+"""CountBenchQA, CV-Bench (count and relation) and What'sUp end to end on tiny copies in their
+own schemas."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from .fixtures import image_cell, png, run, write_parquet
+
+
+def test_countbenchqa_exact_count_and_error(tmp_path: Path) -> None:
+    from datasets import Image, Value
+
+    rows: dict[str, list[Any]] = {
+        "image": [image_cell(i) for i in range(3)],
+        "text": ["Three red apples", "Two kittens", "Five pencils on a desk"],
+        "number": [3, 2, 5],
+        "question": [
+            "How many apples are in the image?",
+            "How many kittens are there?",
+            "How many pencils are in the image?",
+        ],
+    }
+    features = {
+        "image": Image(),
+        "text": Value("string"),
+        "number": Value("int64"),
+        "question": Value("string"),
+    }
+    file = write_parquet(tmp_path / "cb" / "data" / "test-00000-of-00001.parquet", rows, features)
+    oracle, stored = run(tmp_path, "countbenchqa", {"path": str(tmp_path / "cb")})
+    assert oracle.metrics["score"].value == 1.0 and oracle.metrics["mean_abs_error"].value == 0.0
+    assert stored.loc["0000", "prompt"] == (
+        "Look at the image carefully and count the objects. Answer with just a number, without "
+        "any additional text. How many apples are in the image?"
+    )
+    answers = {"0000": "There are three apples.", "0001": "5", "0002": "many"}
+    result, stored = run(
+        tmp_path, "countbenchqa", {"data_files": str(file)}, model="table", answers=answers
+    )
+    assert stored["score"].tolist() == [1.0, 0.0, 0.0]
+    assert result.metrics["score"].value == pytest.approx(1 / 3)
+    # "many" is no number: wrong, and left out of the error mean: (0 + 3) / 2
+    assert result.metrics["mean_abs_error"].value == pytest.approx(1.5)
+    assert pd.isna(stored.loc["0002", "extracted"])
+
+
+def cvbench_file(root: Path) -> Path:
+    from datasets import Image, Value
+
+    items = [  # (task, source, choices, answer)
+        ("Count", "ADE20K", ["3", "2", "1", "0"], "(B)"),
+        ("Count", "ADE20K", ["4", "5", "6", "3"], "(D)"),
+        ("Count", "COCO", ["1", "2", "3", "4"], "(A)"),
+        ("Relation", "COCO", ["left", "right"], "(B)"),
+        ("Relation", "ADE20K", ["above", "below"], "(A)"),
+    ]
+    rows: dict[str, list[Any]] = {
+        "idx": list(range(5)),
+        "type": ["2D"] * 5,
+        "task": [t for t, *_ in items],
+        "image": [image_cell(i) for i in range(5)],
+        "question": ["How many chairs are in the image?"] * 3
+        + ["Where is the cup located with respect to the plate?"] * 2,
+        "choices": [c for *_, c, _ in items],
+        "answer": [a for *_, a in items],
+        "prompt": ["(pre-formatted question and options)"] * 5,
+        "filename": [f"img/2D/x/{i}.png" for i in range(5)],
+        "source": [s for _, s, *_ in items],
+        "source_dataset": ["ADE20K val"] * 5,
+        "source_filename": [f"{i}.jpg" for i in range(5)],
+        "target_class": [None] * 5,
+        "target_size": [None] * 5,
+        "bbox": [None] * 5,
+    }
+    features = {k: Value("string") for k in rows} | {
+        "idx": Value("int32"),
+        "image": Image(),
+        "choices": [Value("string")],
+        "target_size": Value("int32"),
+        "bbox": [[Value("float32")]],
+    }
+    return write_parquet(root / "cvbench" / "test_2d.parquet", rows, features)
+
+
+def test_cvbench_count_and_relation_subsets(tmp_path: Path) -> None:
+    file = cvbench_file(tmp_path)
+    oracle, stored = run(tmp_path, "cvbench_count", {"data_files": str(file)})
+    assert sorted(stored.index) == ["0", "1", "2"] and oracle.metrics["score"].value == 1.0
+    assert stored.loc["0", "target"] == "2" and stored.loc["0", "form"] == "choice"
+
+    answers = {"0": "B", "1": "(A)", "2": "The answer is A."}
+    result, _ = run(
+        tmp_path, "cvbench_count", {"data_files": str(file)}, model="table", answers=answers
+    )
+    m = {k: v.value for k, v in result.metrics.items()}
+    # ADE20K 1 of 2 right, COCO 1 of 1: accuracy 2/3, CV-Bench's per-source mean (0.5 + 1) / 2
+    assert m["score"] == pytest.approx(2 / 3)
+    assert m["score[ADE20K]"] == pytest.approx(0.5) and m["score[COCO]"] == 1.0
+    assert m["accuracy_2d"] == pytest.approx(0.75)
+
+    # a generative model reads the options as letters: A. left / B. right
+    rel, stored = run(
+        tmp_path,
+        "cvbench_relation",
+        {"data_files": str(file)},
+        model="table",
+        answers={"3": "B. right", "4": "B"},
+    )
+    assert sorted(stored.index) == ["3", "4"]
+    assert stored.loc["3", "prompt"] == (
+        "Where is the cup located with respect to the plate?\nA. left\nB. right\n"
+        "Answer with the option's letter."
+    )
+    assert rel.metrics["score"].value == 0.5 and rel.metrics["accuracy_2d"].value == 0.5
+
+
+def whatsup_release(root: Path) -> Path:
+    """The What'sUp release layout: data/controlled_images_dataset.json naming data/... paths."""
+    data = root / "whatsup" / "data"
+    (data / "controlled_images").mkdir(parents=True)
+    items = []
+    for i, (a, b) in enumerate([("mug", "table"), ("book", "chair"), ("cup", "box")]):
+        name = f"{a}_on_{b}.jpeg"
+        (data / "controlled_images" / name).write_bytes(png(i))
+        items.append(
+            {
+                "image_path": f"data/controlled_images/{name}",
+                "caption_options": [
+                    f"A {a} on a {b}",
+                    f"A {a} under a {b}",
+                    f"A {a} to the left of a {b}",
+                    f"A {a} to the right of a {b}",
+                ],
+            }
+        )
+    file = data / "controlled_images_dataset.json"
+    file.write_text(json.dumps(items))
+    return file
+
+
+def test_whatsup_release_schema_with_shuffled_options(tmp_path: Path) -> None:
+    file = whatsup_release(tmp_path)
+    oracle, stored = run(tmp_path, "whatsup", {"path": str(file)})
+    assert oracle.metrics["score"].value == 1.0
+    targets = stored["target"].tolist()
+    assert all(" on a " in t for t in targets)  # the first option of each item is the truth
+    choices = [json.loads(c) for c in stored["choices"]]
+    assert any(c[0] != t for c, t in zip(choices, targets, strict=True))  # not always option A
+    # a model that always says "A" gets only the items whose truth was shuffled to A
+    result, _ = run(tmp_path, "whatsup", {"path": str(file)}, model="table", default="A")
+    firsts = sum(c[0] == t for c, t in zip(choices, targets, strict=True))
+    assert result.metrics["score"].value == pytest.approx(firsts / 3)
+
+
+def test_whatsup_without_a_path_says_where_to_get_it() -> None:
+    from evalharness.benchmarks.hub import DatasetUnavailableError
+    from evalharness.benchmarks.hub.whatsup import WhatsUp
+
+    with pytest.raises(DatasetUnavailableError, match=r"benchmark\.args\.path=.*\.json"):
+        WhatsUp().samples()
