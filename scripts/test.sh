@@ -3,6 +3,8 @@
 # Usage: bash scripts/test.sh [pytest args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Tiny models on 2 cores: one thread per test worker is much faster than oversubscription.
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 
 # Headless Chromium for the leaderboard browser tests (Debian packages), where we may install it.
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then

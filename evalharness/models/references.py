@@ -108,8 +108,12 @@ class PriorModel(_Reference):
             if s.choices is not None and s.target_index is not None:
                 indices[(s.category, len(s.choices))][s.target_index] += 1
         # ties break by the sorted value, so the prior does not depend on sample order
-        self._text = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in texts.items()}
-        self._index = {k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in indices.items()}
+        self._text = {
+            k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in texts.items()
+        }
+        self._index = {
+            k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in indices.items()
+        }
 
     def answer(self, request: Request) -> Prediction:
         s = request.sample

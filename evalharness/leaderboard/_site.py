@@ -1,0 +1,172 @@
+"""Building the static site: read results, compute the board, write pages, data files and assets.
+
+The site opens from disk with no server and no network: scripts and data are local files loaded
+with <script src> (file:// pages cannot fetch()), plotly.js is copied once into assets/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Mapping
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from evalharness._version import __version__
+from evalharness.leaderboard._pages import Site
+from evalharness.leaderboard._read import read_results
+from evalharness.leaderboard._runs import build_board
+from evalharness.leaderboard._safe import json_markup, safe_json
+from evalharness.leaderboard._samples import SAMPLE_COLUMNS, prepare, process
+from evalharness.leaderboard._scores import RESAMPLES, compute
+
+MARKER = ".evalharness-site"
+GENERATED = ("assets", "data", "models", "benchmarks", "index.html", "samples.html", "compare.html")
+ASSETS = ("style.css", "site.js", "samples.js", "compare.js")
+
+
+class SiteError(RuntimeError):
+    """The site cannot be written where asked; the message says why."""
+
+
+def build_site(
+    results_dir: Path | str, out_dir: Path | str, *, title: str = "evalharness leaderboard"
+) -> Path:
+    """Build the leaderboard of a results folder into `out_dir`; return the path of index.html."""
+    root = Path(results_dir)
+    runs, samples = read_results(root, SAMPLE_COLUMNS)
+    images = root / "images"
+    return build_site_from_frames(
+        runs,
+        samples,
+        images if images.is_dir() else None,
+        out_dir,
+        title=title,
+        descriptions=_registry_descriptions(runs),
+    )
+
+
+def build_site_from_frames(
+    runs: pd.DataFrame,
+    samples: pd.DataFrame,
+    images_dir: Path | None,
+    out_dir: Path | str,
+    *,
+    title: str = "evalharness leaderboard",
+    versions: Mapping[str, str] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+    resamples: int = RESAMPLES,
+) -> Path:
+    """Build the site from `runs` and `samples` frames (schema: docs/results-schema.md).
+
+    `versions` pins the version ranked per benchmark (default: that of its newest complete run);
+    `descriptions` gives benchmark descriptions by name.
+    """
+    out = _prepare_out(Path(out_dir))
+    board = build_board(runs, versions, descriptions)
+    data = process(prepare(samples, board.runs), out, images_dir, board.ranked["rkey"])
+    site = Site(board, data, compute(board, data, resamples), title)
+    _copy_assets(out)
+    (out / "data").mkdir(exist_ok=True)
+    (out / "data" / "manifest.js").write_text(
+        f'EH_DATA["manifest"]={safe_json(site.manifest())};\n', encoding="utf-8"
+    )
+    env = _environment()
+    common = {
+        "title": title,
+        "version": __version__,
+        "built": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+    def render(template: str, path: Path, root: str, **ctx: Any) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(
+            env.get_template(template).render(root=root, **common, **ctx), encoding="utf-8"
+        )
+
+    render("index.html", out / "index.html", "", page="index", **site.index())
+    render("samples.html", out / "samples.html", "", page="samples")
+    render("compare.html", out / "compare.html", "", page="compare")
+    for bkey in board.benchmarks.index:
+        render(
+            "benchmark.html",
+            out / "benchmarks" / f"{bkey}.html",
+            "../",
+            page="benchmark",
+            **site.benchmark(bkey),
+        )
+    for mkey in board.models.index:
+        render(
+            "model.html", out / "models" / f"{mkey}.html", "../", page="model", **site.model(mkey)
+        )
+    return out / "index.html"
+
+
+def _prepare_out(out: Path) -> Path:
+    """Refuse to write into a non-empty folder that is not a previous site; clear an old site."""
+    if out.exists() and not out.is_dir():
+        raise SiteError(f"{out} exists and is not a folder.")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise SiteError(
+            f"{out} is not empty and holds no leaderboard: choose an empty or new folder."
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    for name in GENERATED:  # thumbnails (images/) are kept: they are content-addressed
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    (out / MARKER).write_text(
+        "This folder is written by `evalharness leaderboard`; it is rebuilt in place.\n"
+    )
+    return out
+
+
+def _copy_assets(out: Path) -> None:
+    target = out / "assets"
+    target.mkdir(parents=True, exist_ok=True)
+    static = files("evalharness.leaderboard") / "static"
+    for name in ASSETS:
+        (target / name).write_bytes((static / name).read_bytes())
+    import plotly
+
+    bundled = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    shutil.copyfile(bundled, target / "plotly.min.js")
+
+
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("evalharness.leaderboard", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["json"] = json_markup
+    return env
+
+
+def _registry_descriptions(runs: pd.DataFrame) -> dict[str, str]:
+    """Descriptions of the registered benchmarks on the board; a broken plugin only loses its text."""
+    if runs.empty or "benchmark" not in runs:
+        return {}
+    try:
+        from evalharness import registry
+    except Exception:  # the registry pulls in the benchmark base; the site must build without it
+        return {}
+    out = {}
+    known = set(registry.benchmarks.names())
+    for name in sorted(set(runs["benchmark"].astype(str)) & known):
+        try:
+            text = getattr(registry.benchmarks.get(name), "description", "")
+        except Exception:  # a plugin failing to import must not break the site
+            continue
+        if isinstance(text, str) and text:
+            out[name] = text
+    return out

@@ -1,0 +1,272 @@
+"""Loading a Hugging Face image-text-to-text checkpoint, with errors that say what to do.
+
+Every load problem (missing folder, no chat template, remote code not allowed, unknown settings)
+becomes a `ModelLoadError` naming the model and the fix, raised before any weights are read where
+possible.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+KNOWN_ARGS = {
+    "attn_implementation": "attention kernel: sdpa (default), eager, flash_attention_2, …",
+    "max_image_size": "longest image side in pixels; larger images are downscaled first",
+    "trust_remote_code": "allow code shipped with the checkpoint to run (default false)",
+    "device_map": "passed to from_pretrained (e.g. auto) to spread a model over devices",
+    "max_new_tokens": "overrides the benchmark's max_new_tokens",
+    "system_prompt": "a system message put before every question",
+    "choice_score": "option score in choice mode: mean (per-token log-prob, default) or sum",
+    "chat_template": "a Jinja chat template to use instead of the checkpoint's",
+}
+
+DTYPES = {
+    "float32": "float32",
+    "fp32": "float32",
+    "float16": "float16",
+    "fp16": "float16",
+    "half": "float16",
+    "bfloat16": "bfloat16",
+    "bf16": "bfloat16",
+}
+
+
+class ModelLoadError(RuntimeError):
+    """A model could not be loaded; the message names the model and what to do about it."""
+
+
+@dataclass
+class Loaded:
+    name: str
+    model: Any
+    processor: Any
+    tokenizer: Any
+    template: str
+    device: Any
+    """torch.device of the inputs (the first device when a device map spreads the model)."""
+    dtype: Any
+    """torch.dtype of the weights; floating inputs (pixels) are cast to it."""
+    model_type: str
+    revision: str | None
+    """The hub revision asked for or resolved (commit hash); for local folders a weights hash."""
+
+
+def check_args(name: str, args: Mapping[str, Any]) -> None:
+    unknown = sorted(set(args) - set(KNOWN_ARGS))
+    if unknown:
+        known = "\n".join(f"  {k}: {v}" for k, v in KNOWN_ARGS.items())
+        raise ModelLoadError(f"model {name!r}: unknown args {unknown}. Known args:\n{known}")
+    score = args.get("choice_score", "mean")
+    if score not in ("mean", "sum"):
+        raise ModelLoadError(
+            f"model {name!r}: args.choice_score must be 'mean' or 'sum', not {score!r}"
+        )
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def resolve_dtype(dtype: str, device: str) -> Any:
+    """`auto` is bfloat16 on GPUs and float32 on CPUs (where bfloat16 is slow and less exact)."""
+    import torch
+
+    if dtype == "auto":
+        return torch.bfloat16 if device.startswith("cuda") else torch.float32
+    if dtype not in DTYPES:
+        raise ModelLoadError(f"unknown dtype {dtype!r}; use auto or one of {sorted(DTYPES)}")
+    return getattr(torch, DTYPES[dtype])
+
+
+def is_local(path: str) -> bool:
+    """A folder on disk (existing or meant to be) rather than a hub id like `org/name`."""
+    return Path(path).expanduser().exists() or path.startswith(("/", ".", "~")) or "\\" in path
+
+
+def check_folder(name: str, folder: Path, trust_remote_code: bool) -> dict[str, Any]:
+    """Read and check a local checkpoint's config before handing it to transformers."""
+    if not folder.is_dir():
+        raise ModelLoadError(
+            f"model {name!r}: folder {folder} does not exist. Set model.path to a checkpoint "
+            "folder (with config.json and weights) or to a hub id like org/name."
+        )
+    config_file = folder / "config.json"
+    try:
+        config: dict[str, Any] = json.loads(config_file.read_text())
+    except FileNotFoundError:
+        raise ModelLoadError(
+            f"model {name!r}: {folder} has no config.json, so it is not a checkpoint folder. "
+            "Point model.path at the folder that save_pretrained wrote."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"model {name!r}: cannot read {config_file}: {exc}") from exc
+    check_remote_code(name, str(folder), config, trust_remote_code)
+    return config
+
+
+def remote_code_error(name: str, path: str) -> ModelLoadError:
+    return ModelLoadError(
+        f"model {name!r}: {path} needs code shipped with the checkpoint, which is not run by "
+        "default. If you trust it, set model.args.trust_remote_code=true."
+    )
+
+
+def check_remote_code(name: str, path: str, config: Mapping[str, Any], trust: bool) -> None:
+    from transformers import CONFIG_MAPPING
+
+    model_type = config.get("model_type")
+    if trust or model_type in CONFIG_MAPPING:
+        return
+    if "auto_map" in config:
+        raise remote_code_error(name, path)
+    raise ModelLoadError(
+        f"model {name!r}: model_type {model_type!r} in {path} is unknown to this transformers "
+        "version; upgrade transformers."
+    )
+
+
+def weights_hash(folder: Path) -> str:
+    """A fast fingerprint of a folder's weights: names, sizes and sampled content of each file.
+
+    Files up to 8 MiB are hashed whole; larger ones by their safetensors header (tensor names,
+    shapes, offsets) plus 64 KiB blocks at 16 evenly spaced offsets, so hashing a 15 GB
+    checkpoint reads about 1 MiB per file.
+    """
+    h = hashlib.sha256()
+    files = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
+    block, samples = 1 << 16, 16
+    for f in files:
+        size = f.stat().st_size
+        h.update(f"{f.name}\0{size}\0".encode())
+        with f.open("rb") as fh:
+            if size <= 8 << 20:
+                h.update(fh.read())
+                continue
+            if f.suffix == ".safetensors":
+                header_len = int.from_bytes(fh.read(8), "little")
+                h.update(fh.read(min(header_len, 16 << 20)))
+            for i in range(samples):
+                fh.seek((size - block) * i // (samples - 1))
+                h.update(fh.read(block))
+    return h.hexdigest()[:16]
+
+
+def _template(name: str, processor: Any, tokenizer: Any, override: str | None) -> str:
+    if override:
+        p = Path(override).expanduser()
+        # A template given as a file name is read; anything else is the template itself.
+        if "{" not in override and p.is_file():
+            return p.read_text()
+        return override
+    # Some processors (BLIP-2, IDEFICS, Chameleon) keep no template; the tokenizer may have one.
+    for owner in (processor, tokenizer):
+        template = getattr(owner, "chat_template", None)
+        if isinstance(template, str) and template:
+            return template
+        if isinstance(template, dict) and template.get("default"):
+            return str(template["default"])
+    raise ModelLoadError(
+        f"model {name!r}: its processor has no chat template, so prompts cannot be formatted as "
+        "the model expects. Add a chat_template.jinja to the checkpoint or set "
+        "model.args.chat_template to a Jinja template (or a file holding one)."
+    )
+
+
+def load(
+    name: str,
+    path: str | None,
+    revision: str | None,
+    dtype: str,
+    device: str,
+    args: Mapping[str, Any],
+) -> Loaded:
+    """Load config, processor and weights of an image-text-to-text checkpoint."""
+    if not path:
+        raise ModelLoadError(
+            f"model {name!r} needs a checkpoint: set model.path to a hub id (org/name) or a folder."
+        )
+    check_args(name, args)
+    trust = bool(args.get("trust_remote_code", False))
+    local = is_local(path)
+    if local:
+        folder = Path(path).expanduser()
+        check_folder(name, folder, trust)
+        path = str(folder)
+
+    import transformers
+    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+
+    tf: Any = transformers  # its Auto classes are loosely typed
+
+    hub = {"revision": revision, "trust_remote_code": trust}
+    try:
+        config = tf.AutoConfig.from_pretrained(path, **hub)
+    except ValueError as exc:
+        if "trust_remote_code" in str(exc):  # a hub checkpoint with custom code
+            raise remote_code_error(name, path) from exc
+        raise ModelLoadError(f"model {name!r}: cannot read the config of {path}: {exc}") from exc
+    except OSError as exc:
+        raise ModelLoadError(
+            f"model {name!r}: cannot find {path}: {exc}. For a hub id, check the name and your "
+            "network (or download it first); for a folder, check the path."
+        ) from exc
+    model_type = str(config.model_type)
+    remote = trust and "AutoModelForImageTextToText" in (getattr(config, "auto_map", None) or {})
+    if model_type not in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES and not remote:
+        raise ModelLoadError(
+            f"model {name!r}: {path} is a {model_type!r} model, not an image-text-to-text "
+            "(generative) one. Matching models (CLIP, SigLIP) and captioners have their own "
+            "model names."
+        )
+
+    try:
+        processor = tf.AutoProcessor.from_pretrained(path, **hub)
+    except Exception as exc:  # tokenizer and image-processor loaders raise many types
+        raise ModelLoadError(f"model {name!r}: cannot load the processor of {path}: {exc}") from exc
+    tokenizer = getattr(processor, "tokenizer", None)
+    if tokenizer is None:
+        raise ModelLoadError(f"model {name!r}: the processor of {path} has no tokenizer.")
+    template = _template(name, processor, tokenizer, args.get("chat_template"))
+    # Decoder-only generation in batches needs padding on the left; pad with EOS if no pad token.
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+
+    dev = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, dev)
+    kwargs: dict[str, Any] = dict(
+        hub, dtype=torch_dtype, attn_implementation=args.get("attn_implementation", "sdpa")
+    )
+    if args.get("device_map") is not None:
+        kwargs["device_map"] = args["device_map"]
+    try:
+        model = tf.AutoModelForImageTextToText.from_pretrained(path, config=config, **kwargs)
+    except Exception as exc:  # missing or corrupt weights, unsupported attention kernel, …
+        raise ModelLoadError(f"model {name!r}: cannot load the weights of {path}: {exc}") from exc
+    if "device_map" not in kwargs:
+        model.to(dev)
+    model.eval()
+
+    resolved = revision or getattr(config, "_commit_hash", None)
+    if local:
+        resolved = "local:" + weights_hash(Path(path))
+    return Loaded(
+        name=name,
+        model=model,
+        processor=processor,
+        tokenizer=tokenizer,
+        template=template,
+        device=next(model.parameters()).device,
+        dtype=torch_dtype,
+        model_type=model_type,
+        revision=resolved,
+    )

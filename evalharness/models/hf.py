@@ -1,0 +1,355 @@
+"""Generative VLMs from Hugging Face transformers (`model=hf`), and the tiny offline checkpoints.
+
+`HFModel` loads any image-text-to-text checkpoint with `AutoModelForImageTextToText` and
+`AutoProcessor`, formats each question with the processor's chat template (images as real image
+inputs), and answers in two modes:
+
+- generate: greedy decoding in left-padded batches sorted by prompt length; the answer of a
+  request does not depend on the batch it lands in.
+- choice: the log-probability of each option's tokens after the prompt. `args.choice_score`
+  picks the score: `mean` (per-token, the default: it does not favour short options) or `sum`.
+
+A temperature above 0 samples instead (seeded with `spec.seed`); sampled answers do depend on
+the batch.
+
+On CUDA out-of-memory a batch is halved and retried (and later batches stay at the smaller size);
+at batch size 1 the request gets an error. Any other failure of a batch (an image the processor
+rejects, say) is retried request by request, so only the bad request gets an error.
+
+Settings (`model.args`): see `KNOWN_ARGS` in `_hf_load`.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from evalharness.models._hf_inputs import (
+    encode,
+    extend,
+    limit_images,
+    option_ids,
+    option_logprobs,
+    render,
+)
+from evalharness.models._hf_load import ModelLoadError, load
+from evalharness.models.base import ModelSpec
+from evalharness.types import Capability, Prediction, Request
+
+__all__ = ["HFModel", "ModelLoadError", "TinyHFModel"]
+
+# Registered names: `hf` → HFModel, `tiny_<family>` → the functions at the end of this module.
+
+
+@dataclass
+class _Item:
+    """A request ready to run: its index in the call, prompt text and images."""
+
+    index: int
+    request: Request
+    prompt: str
+    images: list[Any]
+    length: int
+
+
+class HFModel:
+    """A generative VLM loaded with transformers (hub id or local folder)."""
+
+    description = "Hugging Face image-text-to-text model (LLaVA, Qwen2-VL, Idefics3, PaliGemma, …)"
+    capabilities: frozenset[Capability] = frozenset({"generate", "choice"})
+    reference = False
+
+    def __init__(self, spec: ModelSpec, *, identity_path: str | None = None) -> None:
+        self.spec = spec
+        self.args = dict(spec.args)
+        self._loaded = load(spec.name, spec.path, spec.revision, spec.dtype, spec.device, self.args)
+        self._identity_path = identity_path or spec.path
+        self._batch_size = max(1, spec.batch_size)
+        model = self._loaded.model
+        self._params = sum(p.numel() for p in model.parameters())
+        self._keep_arg = "logits_to_keep" in inspect.signature(model.forward).parameters
+        eos = model.generation_config.eos_token_id
+        eos_ids = eos if isinstance(eos, list) else [eos]
+        self._eos = {i for i in [*eos_ids, self._loaded.tokenizer.eos_token_id] if i is not None}
+
+    @property
+    def batch_size(self) -> int:
+        """The current batch size: `spec.batch_size`, lowered after an out-of-memory error."""
+        return self._batch_size
+
+    def identity(self) -> dict[str, Any]:
+        loaded = self._loaded
+        keys = ("max_image_size", "system_prompt", "max_new_tokens")
+        # The template shapes every prompt but lives beside the weights (or in args): hash it.
+        template = hashlib.sha256(loaded.template.encode()).hexdigest()[:16]
+        return {
+            "path": self._identity_path,
+            "revision": loaded.revision,
+            "dtype": str(loaded.dtype).removeprefix("torch."),
+            "attn_implementation": getattr(loaded.model.config, "_attn_implementation", None),
+            "trust_remote_code": bool(self.args.get("trust_remote_code", False)),
+            "family": loaded.model_type,
+            "family_group": "generative",
+            "params": self._params,
+            "choice_score": self.args.get("choice_score", "mean"),
+            "chat_template": template,
+            **{k: self.args[k] for k in keys if self.args.get(k) is not None},
+        }
+
+    def predict(self, requests: Sequence[Request]) -> list[Prediction]:
+        out: list[Prediction | None] = [None] * len(requests)
+        ready: dict[str, list[_Item]] = {"generate": [], "choice": []}
+        for i, r in enumerate(requests):
+            if r.mode not in ready:
+                out[i] = Prediction(error=f"mode {r.mode!r} is not supported by {self.spec.name}")
+                continue
+            try:
+                ready[r.mode].append(self._prepare(i, r))
+            except Exception as exc:  # a broken template or image hits one request only
+                out[i] = Prediction.from_exception(exc)
+        for item, pred in self._run_batched(ready["generate"], self._generate):
+            out[item.index] = pred
+        for item in ready["choice"]:
+            out[item.index] = self._choose(item)
+        assert all(p is not None for p in out)
+        return [p for p in out if p is not None]
+
+    # -- batching --------------------------------------------------------------------------------
+
+    def _prepare(self, index: int, request: Request) -> _Item:
+        prompt = render(self._loaded, request, self.args.get("system_prompt"))
+        images = limit_images(request.images, self.args.get("max_image_size"))
+        length = len(self._loaded.tokenizer(prompt, add_special_tokens=False)["input_ids"])
+        return _Item(index, request, prompt, images, length)
+
+    def _run_batched(
+        self, items: list[_Item], run: Callable[[list[_Item]], list[Prediction]]
+    ) -> list[tuple[_Item, Prediction]]:
+        """Run items in length-sorted batches of the current batch size.
+
+        A batch never mixes image counts (processors want the same number of images per row) or
+        temperatures (one generate call, one setting).
+        """
+        order = sorted(items, key=lambda it: (_group(it), -it.length, it.index))
+        results: list[tuple[_Item, Prediction]] = []
+        while order:
+            group = _group(order[0])
+            size = 1
+            while size < min(self._batch_size, len(order)) and _group(order[size]) == group:
+                size += 1
+            batch, order = order[:size], order[size:]
+            results += zip(batch, self._with_backoff(batch, run), strict=True)
+        return results
+
+    def _with_backoff(
+        self, batch: list[Any], run: Callable[[list[Any]], list[Any]], isolate: bool = True
+    ) -> list[Any]:
+        """Run a batch; halve it on out-of-memory.
+
+        With `isolate`, a batch that fails for another reason is rerun entry by entry, so only
+        the bad entries get an error; without it the error is raised.
+        """
+        import torch
+
+        try:
+            return run(batch)
+        except torch.cuda.OutOfMemoryError as exc:
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+            if len(batch) == 1:
+                return [_oom_error(exc)]
+            self._batch_size = min(self._batch_size, (len(batch) + 1) // 2)
+            out: list[Any] = []
+            while len(out) < len(batch):
+                # the size is read again each time: a retry below may have lowered it further
+                part = batch[len(out) : len(out) + self._batch_size]
+                out += self._with_backoff(part, run, isolate)
+            return out
+        except Exception as exc:
+            if not isolate:
+                raise
+            if len(batch) == 1:
+                return [Prediction.from_exception(exc)]
+            return [p for item in batch for p in self._with_backoff([item], run)]
+
+    # -- generation ------------------------------------------------------------------------------
+
+    def _generate(self, batch: list[_Item]) -> list[Prediction]:
+        import torch
+
+        start = time.perf_counter()
+        loaded = self._loaded
+        inputs = encode(loaded, [it.prompt for it in batch], [it.images for it in batch])
+        limits = [self._max_new_tokens(it.request) for it in batch]
+        settings = batch[0].request.generation
+        sample = settings.temperature > 0
+        kwargs: dict[str, Any] = dict(
+            max_new_tokens=max(limits),
+            do_sample=sample,
+            num_beams=1,
+            pad_token_id=loaded.tokenizer.pad_token_id,
+        )
+        if sample:
+            torch.manual_seed(self.spec.seed)
+            kwargs.update(temperature=settings.temperature)
+        else:
+            # Checkpoints often ship sampling defaults; greedy decoding ignores them.
+            kwargs.update(temperature=None, top_p=None, top_k=None)
+        with torch.inference_mode():
+            generated = self._call_generate(inputs, kwargs)
+        new = generated[:, inputs["input_ids"].shape[1] :].tolist()
+        prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist()
+        per_item = (time.perf_counter() - start) / len(batch)
+        out = []
+        for it, tokens, limit, n_in in zip(batch, new, limits, prompt_tokens, strict=True):
+            tokens = self._until_eos(tokens[:limit])
+            text = loaded.tokenizer.decode(tokens, skip_special_tokens=True)
+            out.append(
+                Prediction(
+                    text=_cut_at_stop(text, it.request.generation.stop).strip(),
+                    latency_s=per_item,
+                    input_tokens=int(n_in),
+                    output_tokens=len(tokens),
+                )
+            )
+        return out
+
+    def _call_generate(self, inputs: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+        # A seam for tests: they make it raise out-of-memory to check the back-off.
+        return self._loaded.model.generate(**inputs, **kwargs)
+
+    def _max_new_tokens(self, request: Request) -> int:
+        override = self.args.get("max_new_tokens")
+        return int(override) if override is not None else request.generation.max_new_tokens
+
+    def _until_eos(self, tokens: list[int]) -> list[int]:
+        for i, t in enumerate(tokens):
+            if t in self._eos:
+                return tokens[:i]
+        return tokens
+
+    # -- choice scoring --------------------------------------------------------------------------
+
+    def _choose(self, item: _Item) -> Prediction:
+        """Score every option of one request; its options are batched together."""
+        start = time.perf_counter()
+        try:
+            options = option_ids(self._loaded, item.prompt, item.request.choices)
+            run = functools.partial(self._score_rows, item, options)
+            scored: list[Any] = []
+            rows = list(range(len(options)))
+            while rows:
+                chunk, rows = rows[: self._batch_size], rows[self._batch_size :]
+                # The rows share prompt and image: an error other than out-of-memory would hit
+                # every row alike, so it fails the request at once.
+                scored += self._with_backoff(chunk, run, isolate=False)
+        except Exception as exc:
+            return Prediction.from_exception(exc)
+        failed = [s for s in scored if isinstance(s, Prediction)]
+        if failed:
+            return failed[0]
+        use_mean = self.args.get("choice_score", "mean") == "mean"
+        scores = [total / count if use_mean else total for total, count, _ in scored]
+        return Prediction(
+            choice_scores=scores,
+            latency_s=time.perf_counter() - start,
+            input_tokens=int(scored[0][2]) + sum(len(o) for o in options),
+            output_tokens=0,
+        )
+
+    def _score_rows(
+        self, item: _Item, options: list[list[int]], rows: list[int]
+    ) -> list[tuple[float, int, int]]:
+        """(summed log-prob, token count, prompt tokens) for the given option rows."""
+        import torch
+
+        loaded = self._loaded
+        inputs = encode(loaded, [item.prompt] * len(rows), [item.images] * len(rows))
+        prompt_tokens = int(inputs["attention_mask"][0].sum())
+        inputs, opt = extend(inputs, [options[r] for r in rows], loaded)
+        with torch.inference_mode():
+            res = self._call_scores(inputs, opt).tolist()
+        return [(float(total), int(count), prompt_tokens) for total, count in res]
+
+    def _call_scores(self, inputs: dict[str, Any], opt: Any) -> Any:
+        return option_logprobs(self._loaded.model, inputs, opt, self._keep_arg)
+
+
+def _group(item: _Item) -> tuple[int, float]:
+    return len(item.images), item.request.generation.temperature
+
+
+def _oom_error(exc: BaseException) -> Prediction:
+    return Prediction(error=f"OutOfMemoryError: out of GPU memory at batch size 1: {exc}")
+
+
+def _cut_at_stop(text: str, stops: Sequence[str]) -> str:
+    cuts = [i for i in (text.find(s) for s in stops if s) if i >= 0]
+    return text[: min(cuts)] if cuts else text
+
+
+class TinyHFModel(HFModel):
+    """A tiny random-weight checkpoint of one family, built offline on first use.
+
+    `spec.path` is ignored. The identity names the family rather than the cache folder, so results
+    do not depend on where the cache lives (the weights hash still pins the exact weights).
+    """
+
+    def __init__(self, spec: ModelSpec, family: str) -> None:
+        from evalharness.models import tiny
+
+        folder = tiny.build(family)
+        super().__init__(replace(spec, path=str(folder)), identity_path=f"tiny:{family}")
+
+
+# One registered name per family (`tiny_llava`, …): tests and smoke runs without downloads.
+
+
+def tiny_llava(spec: ModelSpec) -> HFModel:
+    """Tiny random-weight LLaVA (CLIP vision + Llama), built offline."""
+    return TinyHFModel(spec, "llava")
+
+
+def tiny_qwen2_vl(spec: ModelSpec) -> HFModel:
+    """Tiny random-weight Qwen2-VL, built offline."""
+    return TinyHFModel(spec, "qwen2_vl")
+
+
+def tiny_qwen2_5_vl(spec: ModelSpec) -> HFModel:
+    """Tiny random-weight Qwen2.5-VL, built offline."""
+    return TinyHFModel(spec, "qwen2_5_vl")
+
+
+def tiny_idefics3(spec: ModelSpec) -> HFModel:
+    """Tiny random-weight Idefics3 (the SmolVLM architecture), built offline."""
+    return TinyHFModel(spec, "idefics3")
+
+
+def tiny_paligemma(spec: ModelSpec) -> HFModel:
+    """Tiny random-weight PaliGemma (SigLIP + Gemma), built offline."""
+    return TinyHFModel(spec, "paligemma")
+
+
+def tiny_blip2(spec: ModelSpec) -> HFModel:
+    """Tiny random-weight BLIP-2 (Q-Former + OPT), built offline."""
+    return TinyHFModel(spec, "blip2")
+
+
+def tiny_idefics(spec: ModelSpec) -> HFModel:
+    """Tiny random-weight IDEFICS (open Flamingo: gated cross-attention), built offline."""
+    return TinyHFModel(spec, "idefics")
+
+
+def tiny_internvl(spec: ModelSpec) -> HFModel:
+    """Tiny random-weight InternVL (InternViT + Qwen2), built offline."""
+    return TinyHFModel(spec, "internvl")
+
+
+def tiny_chameleon(spec: ModelSpec) -> HFModel:
+    """Tiny random-weight Chameleon (images as VQ tokens), built offline."""
+    return TinyHFModel(spec, "chameleon")

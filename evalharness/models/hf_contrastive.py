@@ -1,0 +1,318 @@
+"""Image-text matching models (CLIP, SigLIP/SigLIP 2, FLAVA, …) that answer option items.
+
+A matching model cannot write an answer; it scores how well each option text fits the image. Each
+option gets `exp(logit_scale) · cos(image, text) + logit_bias` (the model's own logit, so SigLIP
+scores are its sigmoid logits and CLIP's its softmax logits); the highest wins.
+
+Checkpoints load through `AutoModel` + `AutoProcessor`, so any model with `get_image_features` and
+`get_text_features` works. The loading helpers here (`load_checkpoint`, `checkpoint_identity`,
+`run_split`) are shared with the captioners. Settings (`model.args`): `template` only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evalharness.models._hf_load import (
+    ModelLoadError,
+    check_folder,
+    is_local,
+    resolve_device,
+    resolve_dtype,
+    weights_hash,
+)
+from evalharness.models.base import ModelSpec
+from evalharness.types import Capability, Prediction, Request
+
+if TYPE_CHECKING:
+    import torch
+
+KNOWN_ARGS = {"template": 'wraps each option text before matching, e.g. "a photo of {}"'}
+
+
+@dataclass
+class Checkpoint:
+    """A loaded model with its processor, where it runs and what it is."""
+
+    model: Any
+    processor: Any
+    device: str
+    dtype: Any
+    model_type: str
+    revision: str | None
+    """The hub revision asked for or resolved (commit hash); for local folders a weights hash."""
+
+
+def check_args(spec: ModelSpec, known: Mapping[str, str]) -> None:
+    unknown = sorted(set(spec.args) - set(known))
+    if unknown:
+        listing = "\n".join(f"  {k}: {v}" for k, v in known.items())
+        raise ModelLoadError(f"model {spec.name!r}: unknown args {unknown}. Known args:\n{listing}")
+
+
+def load_checkpoint(spec: ModelSpec, auto_class: str) -> Checkpoint:
+    """Load `spec.path` with the named transformers Auto class and its `AutoProcessor`."""
+    if not spec.path:
+        raise ModelLoadError(
+            f"model {spec.name!r} needs a checkpoint: set model.path to a hub id or a folder."
+        )
+    path = spec.path
+    local = is_local(path)
+    if local:
+        folder = Path(path).expanduser()
+        check_folder(spec.name, folder, trust_remote_code=False)
+        path = str(folder)
+
+    import transformers
+
+    device = resolve_device(spec.device)
+    dtype = resolve_dtype(spec.dtype, device)
+    hub: dict[str, Any] = {"revision": spec.revision} if spec.revision else {}
+    try:
+        processor = transformers.AutoProcessor.from_pretrained(path, **hub)  # type: ignore[no-untyped-call]
+        model = getattr(transformers, auto_class).from_pretrained(path, dtype=dtype, **hub)
+    except Exception as exc:  # hub, tokenizer and weight loaders raise many types
+        raise ModelLoadError(f"model {spec.name!r}: cannot load {path}: {exc}") from exc
+    model.to(device).eval()
+    revision: str | None
+    if local:
+        revision = "local:" + weights_hash(Path(path))
+    else:
+        revision = spec.revision or getattr(model.config, "_commit_hash", None)
+    model_type = str(getattr(model.config, "model_type", ""))
+    return Checkpoint(model, processor, device, model.dtype, model_type, revision)
+
+
+def checkpoint_identity(ckpt: Checkpoint, path: str | None, family_group: str) -> dict[str, Any]:
+    """Path, revision or weights hash, dtype and size: what makes two runs the same model."""
+    return {
+        "path": path,
+        "revision": ckpt.revision,
+        "dtype": str(ckpt.dtype).removeprefix("torch."),
+        "family": ckpt.model_type,
+        "family_group": family_group,
+        "params": int(sum(p.numel() for p in ckpt.model.parameters())),
+    }
+
+
+def to_device(batch: Mapping[str, Any], device: str, dtype: Any) -> dict[str, Any]:
+    """Move tensors to the device; only floating ones (pixels) take the model's dtype."""
+    out: dict[str, Any] = {}
+    for key, value in batch.items():
+        if hasattr(value, "to"):
+            value = value.to(device)
+            if value.is_floating_point():
+                value = value.to(dtype)
+        out[key] = value
+    return out
+
+
+def run_split(
+    requests: Sequence[Request],
+    batch_size: int,
+    fn: Callable[[Sequence[Request]], list[Prediction]],
+) -> list[Prediction]:
+    """Answer in batches of `batch_size`; a batch that fails is halved until the culprit is alone.
+
+    This handles GPU out-of-memory (smaller batches fit) and one bad input (its error lands on its
+    own prediction, not on the whole batch) with the same rule.
+    """
+    out: list[Prediction] = []
+    for start in range(0, len(requests), max(1, batch_size)):
+        out += _run_or_halve(requests[start : start + max(1, batch_size)], fn)
+    return out
+
+
+def _run_or_halve(
+    batch: Sequence[Request], fn: Callable[[Sequence[Request]], list[Prediction]]
+) -> list[Prediction]:
+    try:
+        return fn(batch)
+    except Exception as exc:  # any failure: retry smaller, report at size one
+        _free_gpu_memory()
+        if len(batch) == 1:
+            return [Prediction.from_exception(exc)]
+        mid = len(batch) // 2
+        return _run_or_halve(batch[:mid], fn) + _run_or_halve(batch[mid:], fn)
+
+
+def _free_gpu_memory() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def unsupported(request: Request, reason: str) -> Prediction:
+    return Prediction(error=f"UnsupportedError: {reason} (mode {request.mode!r})")
+
+
+def _features(output: Any) -> torch.Tensor:
+    """The pooled, projected embedding from a `get_*_features` result.
+
+    transformers 5 returns an output object whose `pooler_output` holds the projection; FLAVA
+    projects every position, and its embedding is the first ([CLS]) one.
+    """
+    tensor: torch.Tensor = output if hasattr(output, "dim") else output.pooler_output
+    if tensor.dim() == 3:
+        tensor = tensor[:, 0]
+    return tensor
+
+
+def _call(method: Any, inputs: Mapping[str, Any]) -> torch.Tensor:
+    # Processors return keys that some towers do not take (FLAVA's token_type_ids go to BERT,
+    # CLIP's would be rejected), so pass only what the method names.
+    names = set(inspect.signature(method).parameters)
+    return _features(method(**{k: v for k, v in inputs.items() if k in names}))
+
+
+class ContrastiveModel:
+    """Image-text matching (CLIP, SigLIP, FLAVA): scores each option by similarity."""
+
+    description = "Image-text matching (CLIP, SigLIP, FLAVA): scores each option by similarity."
+    capabilities: frozenset[Capability] = frozenset({"choice"})
+    reference = False
+
+    def __init__(self, spec: ModelSpec, *, identity_path: str | None = None) -> None:
+        check_args(spec, KNOWN_ARGS)
+        self.spec = spec
+        self.template: str = str(spec.args.get("template", "{}"))
+        """Wraps each option ("a photo of {}"); CLIP-style models match captions best."""
+        self.ckpt = load_checkpoint(spec, "AutoModel")
+        self._identity_path = identity_path or spec.path
+        model = self.ckpt.model
+        if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
+            raise ModelLoadError(
+                f"model {spec.name!r}: {type(model).__name__} has no image and text embeddings "
+                "to match; generative models and captioners have their own model names."
+            )
+        model_type = self.ckpt.model_type
+        self.family_group = "masking" if model_type == "flava" else "contrastive"
+        # SigLIP pools the last position and was trained on text padded to full length, so its
+        # text must be padded the same way; the others pool a marked token and take any padding.
+        text_config = getattr(model.config, "text_config", model.config)
+        self.max_text = int(getattr(text_config, "max_position_embeddings", 64))
+        self.pad_full = model_type.startswith("siglip")
+        self._identity: dict[str, Any] | None = None
+
+    def identity(self) -> dict[str, Any]:
+        if self._identity is None:
+            path = self._identity_path
+            self._identity = checkpoint_identity(self.ckpt, path, self.family_group)
+            if self.template != "{}":
+                self._identity["template"] = self.template
+        return dict(self._identity)
+
+    def predict(self, requests: Sequence[Request]) -> list[Prediction]:
+        return run_split(requests, self.spec.batch_size, self._predict_batch)
+
+    def _predict_batch(self, requests: Sequence[Request]) -> list[Prediction]:
+        import torch
+
+        start = time.perf_counter()
+        out: list[Prediction | None] = [None] * len(requests)
+        todo: list[int] = []
+        for i, r in enumerate(requests):
+            if r.mode != "choice":
+                out[i] = unsupported(r, "matching models only score options")
+            elif not r.choices:
+                out[i] = Prediction(error="ValueError: choice request without options")
+            elif not r.images:
+                out[i] = Prediction(error="ValueError: matching models need an image")
+            else:
+                todo.append(i)
+        if todo:
+            with torch.inference_mode():
+                scores = self._score([requests[i] for i in todo])
+            each = (time.perf_counter() - start) / len(todo)
+            for i, s in zip(todo, scores, strict=True):
+                out[i] = Prediction(choice_scores=s, latency_s=each)
+        return [p if p is not None else Prediction(error="internal: no answer") for p in out]
+
+    def _score(self, requests: Sequence[Request]) -> list[list[float]]:
+        """All images of the batch in one forward, all distinct option texts in another."""
+        import torch
+
+        image_slot: dict[int, int] = {}
+        images: list[Any] = []
+        for r in requests:
+            for img in r.images:
+                if id(img) not in image_slot:
+                    image_slot[id(img)] = len(images)
+                    images.append(img.convert("RGB") if img.mode != "RGB" else img)
+        texts = list(dict.fromkeys(self.template.format(c) for r in requests for c in r.choices))
+        text_slot = {t: j for j, t in enumerate(texts)}
+
+        image_emb = self._embed_images(images)
+        text_emb = self._embed_texts(texts)
+        model = self.ckpt.model
+        scale = model.logit_scale.exp().float() if hasattr(model, "logit_scale") else 1.0
+        bias = model.logit_bias.float() if hasattr(model, "logit_bias") else 0.0
+
+        rows = []
+        for r in requests:
+            # several images: their mean direction stands for the item (rare for these models)
+            emb = image_emb[[image_slot[id(img)] for img in r.images]].mean(dim=0)
+            emb = torch.nn.functional.normalize(emb, dim=-1)
+            opts = text_emb[[text_slot[self.template.format(c)] for c in r.choices]]
+            logits = scale * (opts @ emb) + bias
+            rows.append([float(x) for x in logits.reshape(-1).tolist()])
+        return rows
+
+    def _embed_images(self, images: list[Any]) -> torch.Tensor:
+        import torch
+
+        ckpt = self.ckpt
+        inputs = ckpt.processor(images=images, return_tensors="pt")
+        inputs = to_device(inputs, ckpt.device, ckpt.dtype)
+        emb = _call(ckpt.model.get_image_features, inputs).float()
+        return torch.nn.functional.normalize(emb, dim=-1)
+
+    def _embed_texts(self, texts: list[str]) -> torch.Tensor:
+        import torch
+
+        ckpt = self.ckpt
+        padding = "max_length" if self.pad_full else True
+        inputs = ckpt.processor(
+            text=texts,
+            padding=padding,
+            truncation=True,
+            max_length=self.max_text,
+            return_tensors="pt",
+        )
+        inputs = to_device(inputs, ckpt.device, ckpt.dtype)
+        emb = _call(ckpt.model.get_text_features, inputs).float()
+        return torch.nn.functional.normalize(emb, dim=-1)
+
+
+def tiny_spec(family: str, spec: ModelSpec) -> ModelSpec:
+    """The spec pointed at a tiny checkpoint, built first if missing (see `models.tiny`)."""
+    from evalharness.models import tiny
+
+    return dataclasses.replace(spec, path=str(tiny.build(family)))
+
+
+# One registered name per tiny family. As for the generative tiny models, the identity names the
+# family rather than the cache folder, so results do not depend on where the cache lives (the
+# weights hash in `revision` still pins the exact weights).
+
+
+def tiny_clip(spec: ModelSpec) -> ContrastiveModel:
+    """Tiny random-weight CLIP, built offline (tests and smoke runs)."""
+    return ContrastiveModel(tiny_spec("clip", spec), identity_path="tiny:clip")
+
+
+def tiny_siglip(spec: ModelSpec) -> ContrastiveModel:
+    """Tiny random-weight SigLIP, built offline (tests and smoke runs)."""
+    return ContrastiveModel(tiny_spec("siglip", spec), identity_path="tiny:siglip")
+
+
+def tiny_flava(spec: ModelSpec) -> ContrastiveModel:
+    """Tiny random-weight FLAVA, built offline (tests and smoke runs)."""
+    return ContrastiveModel(tiny_spec("flava", spec), identity_path="tiny:flava")

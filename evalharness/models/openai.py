@@ -1,0 +1,278 @@
+"""Models behind an OpenAI-compatible chat-completions API (vLLM, SGLang, hosted services).
+
+Each request becomes one POST to `{base_url}/chat/completions` with the images as base64 PNG data
+URLs, greedy decoding (`temperature` from the request, 0 by default) and `max_tokens` from its
+generation settings. Requests run concurrently on a thread pool; answers come back in request
+order. Rate limits (429), server errors (5xx), timeouts and dropped connections are retried with
+exponential backoff and jitter; any other client error (400, 401, 404, …) is reported at once with
+the server's message, since sending the same request again cannot fix it.
+
+Only the standard library is used, so an API model needs nothing beyond the core install. The API
+key is read from the environment variable named by `api_key_env` and never leaves this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import io
+import json
+import os
+import random
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from evalharness.models.base import ModelSpec
+from evalharness.types import Capability, Prediction, Request
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+MAX_BACKOFF_S = 60.0
+MAX_ERROR_CHARS = 500
+
+
+class APIError(RuntimeError):
+    """A request that failed for good; `retryable` says whether trying again could have helped."""
+
+    def __init__(self, message: str, retryable: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The API model's `spec.args`, checked once."""
+
+    base_url: str
+    model: str
+    api_key_env: str = "OPENAI_API_KEY"
+    concurrency: int = 8
+    max_retries: int = 5
+    timeout_s: float = 60.0
+    backoff_s: float = 1.0
+    max_image_size: int | None = None
+    system_prompt: str = ""
+    extra_body: Mapping[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def from_spec(spec: ModelSpec) -> Settings:
+        args = dict(spec.args)
+        base_url = str(args.pop("base_url", "") or "")
+        model = str(args.pop("model", None) or spec.path or "")
+        if not base_url or base_url == "???":
+            raise ValueError(f"model {spec.name!r}: args.base_url is required (http://host/v1)")
+        if not model or model == "???":
+            raise ValueError(f"model {spec.name!r}: name the served model in path or args.model")
+        size = args.pop("max_image_size", None)
+        settings = Settings(
+            base_url=base_url,
+            model=model,
+            api_key_env=str(args.pop("api_key_env", "OPENAI_API_KEY")),
+            concurrency=max(1, int(args.pop("concurrency", 8))),
+            max_retries=max(0, int(args.pop("max_retries", 5))),
+            timeout_s=float(args.pop("timeout_s", 60.0)),
+            backoff_s=float(args.pop("backoff_s", 1.0)),
+            max_image_size=int(size) if size else None,
+            system_prompt=str(args.pop("system_prompt", "")),
+            extra_body=dict(args.pop("extra_body", None) or {}),
+        )
+        if args:
+            raise ValueError(f"model {spec.name!r}: unknown args {sorted(args)}")
+        return settings
+
+    @property
+    def url(self) -> str:
+        base = self.base_url.rstrip("/")
+        return base if base.endswith("/chat/completions") else base + "/chat/completions"
+
+
+def image_data_url(image: PILImage.Image, max_size: int | None = None) -> str:
+    """A PNG data URL, shrunk (aspect kept) so the longer side is at most `max_size`."""
+    if max_size and max(image.size) > max_size:
+        scale = max_size / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size)
+    if image.mode not in ("RGB", "RGBA", "L"):
+        image = image.convert("RGB")
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _server_message(body: bytes) -> str:
+    """The error text from an OpenAI-style `{"error": {"message": …}}` body, else the raw body."""
+    text = body.decode("utf-8", "replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text[:MAX_ERROR_CHARS]
+    err = data.get("error") if isinstance(data, dict) else None
+    if isinstance(err, dict) and err.get("message"):
+        return str(err["message"])[:MAX_ERROR_CHARS]
+    if isinstance(err, str):
+        return err[:MAX_ERROR_CHARS]
+    return text[:MAX_ERROR_CHARS]
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After") if headers is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None  # an HTTP date: fall back to our own backoff
+
+
+def _message_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):  # some servers answer in content parts
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return ""
+
+
+class OpenAIModel:
+    """A model behind an OpenAI-compatible chat-completions API (vLLM, SGLang, hosted)."""
+
+    description = "A model behind an OpenAI-compatible chat-completions API (vLLM, SGLang, hosted)."
+    capabilities: frozenset[Capability] = frozenset({"generate"})
+    reference = False
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.spec = spec
+        self.settings = Settings.from_spec(spec)
+
+    def __repr__(self) -> str:
+        return f"OpenAIModel(model={self.settings.model!r}, base_url={self.settings.base_url!r})"
+
+    def identity(self) -> dict[str, Any]:
+        s = self.settings
+        ident: dict[str, Any] = {
+            "base_url": s.base_url,
+            "model": s.model,
+            "family_group": "api",
+        }
+        # these change what the server sees; concurrency, retries and timeouts do not
+        if s.max_image_size:
+            ident["max_image_size"] = s.max_image_size
+        if s.system_prompt:
+            ident["system_prompt"] = s.system_prompt
+        if s.extra_body:
+            ident["extra_body"] = dict(s.extra_body)
+        return ident
+
+    def predict(self, requests: Sequence[Request]) -> list[Prediction]:
+        if not requests:
+            return []
+        workers = min(self.settings.concurrency, len(requests))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="openai") as pool:
+            return list(pool.map(self._answer, requests))
+
+    def body(self, request: Request) -> dict[str, Any]:
+        """The chat-completions request body for one request."""
+        s = self.settings
+        content: list[dict[str, Any]] = [
+            {"type": "image_url", "image_url": {"url": image_data_url(img, s.max_image_size)}}
+            for img in request.images
+        ]
+        content.append({"type": "text", "text": request.text})
+        messages: list[dict[str, Any]] = []
+        if s.system_prompt:
+            messages.append({"role": "system", "content": s.system_prompt})
+        messages.append({"role": "user", "content": content})
+        gen = request.generation
+        body: dict[str, Any] = {
+            **s.extra_body,
+            "model": s.model,
+            "messages": messages,
+            "max_tokens": gen.max_new_tokens,
+            "temperature": gen.temperature,
+        }
+        if gen.stop:
+            body["stop"] = list(gen.stop)
+        return body
+
+    def _answer(self, request: Request) -> Prediction:
+        if request.mode != "generate":
+            return Prediction(
+                error=f"UnsupportedError: API models only generate text (mode {request.mode!r})"
+            )
+        try:
+            payload = json.dumps(self.body(request)).encode()
+            data, latency = self._post_with_retries(payload)
+            choice = data["choices"][0]
+            usage = data.get("usage") or {}
+        except APIError as exc:
+            return Prediction(error=f"APIError: {exc}")
+        except (KeyError, IndexError, TypeError) as exc:
+            return Prediction(error=f"APIError: malformed response ({type(exc).__name__}: {exc})")
+        except Exception as exc:  # an image that cannot be encoded, …: this request only
+            return Prediction.from_exception(exc)
+        return Prediction(
+            text=_message_text(choice.get("message", {}).get("content")),
+            latency_s=latency,
+            input_tokens=usage.get("prompt_tokens"),
+            output_tokens=usage.get("completion_tokens"),
+        )
+
+    def _post_with_retries(self, payload: bytes) -> tuple[dict[str, Any], float]:
+        """The parsed response and the latency of the attempt that succeeded."""
+        s = self.settings
+        for attempt in range(s.max_retries + 1):
+            start = time.perf_counter()
+            try:
+                return self._post(payload), time.perf_counter() - start
+            except APIError as exc:
+                if not exc.retryable:
+                    raise
+                if attempt == s.max_retries:
+                    tries = f"gave up after {attempt + 1} attempts"
+                    raise APIError(f"{exc} ({tries})", retryable=False) from exc
+                time.sleep(self._delay(attempt, exc.retry_after))
+        raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        s = self.settings
+        if retry_after is not None:
+            return min(retry_after, MAX_BACKOFF_S)
+        # full jitter: spread concurrent retries out so they do not hit the server together
+        return float(min(s.backoff_s * 2**attempt, MAX_BACKOFF_S) * random.uniform(0.5, 1.0))
+
+    def _post(self, payload: bytes) -> dict[str, Any]:
+        s = self.settings
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        key = os.environ.get(s.api_key_env)
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        req = urllib.request.Request(s.url, data=payload, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=s.timeout_s) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as exc:
+            code = exc.code
+            message = _server_message(exc.read())
+            retryable = code >= 500 or code == 429
+            wait = _retry_after(exc.headers)
+            raise APIError(f"HTTP {code}: {message}", retryable, wait) from None
+        except TimeoutError as exc:
+            raise APIError(f"timed out after {s.timeout_s:g} s", True) from exc
+        except urllib.error.URLError as exc:
+            reason = exc.reason
+            if isinstance(reason, TimeoutError):
+                raise APIError(f"timed out after {s.timeout_s:g} s", True) from exc
+            raise APIError(f"connection failed: {reason}", True) from exc
+        except (OSError, http.client.HTTPException) as exc:  # reset, refused, cut-off body
+            raise APIError(f"connection failed: {exc}", True) from exc
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise APIError(f"response is not JSON: {raw[:200]!r}", True) from exc
+        if not isinstance(data, dict):
+            raise APIError(f"response is not a JSON object: {raw[:200]!r}", True)
+        return data

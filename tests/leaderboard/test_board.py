@@ -1,0 +1,119 @@
+"""Which runs are ranked together, and the model and benchmark tables of the board."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from evalharness.leaderboard._runs import build_board, format_params, size_bucket
+
+
+def _run(run_id: str, model: str, benchmark: str, **kw: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "run_id": run_id, "model": model, "model_name": "hf", "model_family": "generative",
+        "model_params": 7e9, "reference": False, "blind": False, "benchmark": benchmark,
+        "benchmark_version": "2", "capability": "vqa", "data_hash": "h", "status": "complete",
+        "score": 0.5, "score_ci_low": 0.4, "score_ci_high": 0.6, "n_samples": 100,
+        "started_at": "2025-01-01T00:00:00+00:00", "finished_at": "2025-01-01T01:00:00+00:00",
+    }  # fmt: skip
+    row.update(kw)
+    return row
+
+
+def _reasons(runs: list[dict[str, Any]], **kw: Any) -> dict[str, str]:
+    board = build_board(pd.DataFrame(runs), **kw)
+    return dict(zip(board.runs["run_id"], board.runs["reason"], strict=True))
+
+
+def test_only_the_newest_benchmark_version_is_ranked() -> None:
+    reasons = _reasons([
+        _run("a", "m1", "b", benchmark_version="1", finished_at="2025-01-01T00:00:00"),
+        _run("b", "m2", "b", benchmark_version="2", finished_at="2025-02-01T00:00:00"),
+        _run("c", "m1", "b", benchmark_version="2", finished_at="2025-01-15T00:00:00"),
+    ])  # fmt: skip
+    assert reasons["b"] == reasons["c"] == ""
+    assert "benchmark version 1" in reasons["a"] and "shows 2" in reasons["a"]
+
+
+def test_pinned_versions_override_the_newest() -> None:
+    runs = [
+        _run("a", "m1", "b", benchmark_version="1", finished_at="2025-01-01"),
+        _run("b", "m2", "b", benchmark_version="2", finished_at="2025-02-01"),
+    ]
+    reasons = _reasons(runs, versions={"b": "1"})
+    assert reasons["a"] == "" and "benchmark version 2" in reasons["b"]
+
+
+def test_incomplete_runs_and_other_sample_sets_are_kept_apart() -> None:
+    reasons = _reasons([
+        _run("ok", "m1", "b"),
+        _run("ok2", "m2", "b"),
+        _run("fail", "m3", "b", status="failed", score=float("nan")),
+        _run("live", "m4", "b", status="running", finished_at=""),
+        _run("lim", "m5", "b", data_hash="other", n_samples=10, limit=10.0),
+        _run("noscore", "m6", "b", score=float("nan")),
+    ])  # fmt: skip
+    assert reasons["ok"] == reasons["ok2"] == ""
+    assert reasons["fail"] == "run failed"
+    assert reasons["live"] == "run running"
+    assert reasons["lim"] == "a different sample set (10 samples, limit=10)"
+    assert reasons["noscore"] == "complete but without a score"
+
+
+def test_a_newer_run_of_the_same_model_supersedes_the_older() -> None:
+    reasons = _reasons([
+        _run("old", "m1", "b", finished_at="2025-01-01"),
+        _run("new", "m1", "b", finished_at="2025-03-01"),
+        _run("other", "m2", "b", finished_at="2025-02-01"),
+    ])  # fmt: skip
+    assert reasons["new"] == reasons["other"] == ""
+    assert reasons["old"] == "superseded by a newer run of this model"
+
+
+def test_models_table_kinds_twins_sizes_and_coverage() -> None:
+    board = build_board(pd.DataFrame([
+        _run("1", "llava", "b1"), _run("2", "llava", "b2"),
+        _run("3", "llava (blind)", "b1", blind=True),
+        _run("4", "oracle", "b1", reference=True, model_family="reference", model_params=float("nan")),
+        _run("5", "tiny", "b1", model_params=5e7, capability="counting"),
+    ]))  # fmt: skip
+    m = board.models.set_index("name")
+    assert list(m.loc[["llava", "llava (blind)", "oracle", "tiny"], "kind"]) == [
+        "model",
+        "blind",
+        "reference",
+        "model",
+    ]
+    assert m.loc["llava", "twin"] == board.models.index[board.models["name"] == "llava (blind)"][0]
+    assert m.loc["llava (blind)", "twin"] == board.models.index[board.models["name"] == "llava"][0]
+    assert m.loc["llava", "full"] and not m.loc["tiny", "full"]
+    assert m.loc["tiny", "size"] == "< 1B" and m.loc["oracle", "size"] == "unknown"
+    assert m.loc["llava", "size"] == "3–10B"
+
+
+def test_benchmarks_in_capability_order_with_display_scale() -> None:
+    board = build_board(pd.DataFrame([
+        _run("1", "m", "zz_counting", capability="counting"),
+        _run("2", "m", "aa_custom", capability="custom_cap", score=42.0, score_ci_low=40.0,
+             score_ci_high=44.0),
+        _run("3", "m", "mm_vqa", capability="vqa"),
+    ]))  # fmt: skip
+    b = board.benchmarks
+    assert list(b["name"]) == ["mm_vqa", "zz_counting", "aa_custom"]
+    assert list(b["percent"]) == [True, True, False]
+
+
+def test_missing_columns_and_keys_never_come_from_raw_names() -> None:
+    board = build_board(pd.DataFrame([{"run_id": "x", "model": "<b>", "benchmark": "../../b"}]))
+    row = board.runs.iloc[0]
+    assert row["reason"] == "run of unknown status"
+    for key in ("rkey", "mkey", "bkey", "bvkey"):
+        assert all(ch.isalnum() or ch == "-" for ch in row[key])
+
+
+def test_format_params_and_buckets() -> None:
+    assert format_params(7.2e9) == "7.2B"
+    assert format_params(1.3e8) == "130M"
+    assert format_params(float("nan")) == "—"
+    assert size_bucket(2e11) == "≥ 100B"

@@ -1,0 +1,207 @@
+"""Matching models (CLIP, SigLIP, FLAVA) on tiny random-weight checkpoints built offline."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from evalharness.models import tiny
+from evalharness.models._hf_load import ModelLoadError
+from evalharness.models.base import ModelSpec
+from evalharness.models.hf_contrastive import ContrastiveModel, tiny_clip
+from evalharness.types import GenerationSettings, PILImageSource, Request, Sample
+
+FAMILIES = ("clip", "siglip", "flava")
+
+
+def cpu_spec(**kw: Any) -> ModelSpec:
+    """On CPU in float32 even where a GPU is present, so the tolerances here hold everywhere."""
+    return ModelSpec(device="cpu", **kw)
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tiny")
+
+
+@pytest.fixture(scope="module", params=FAMILIES)
+def model(request: pytest.FixtureRequest, root: Path) -> ContrastiveModel:
+    folder = tiny.build(request.param, root)
+    return ContrastiveModel(cpu_spec(name=f"tiny_{request.param}", path=str(folder)))
+
+
+def image(colour: tuple[int, int, int], size: tuple[int, int] = (40, 30)) -> Image.Image:
+    img = Image.new("RGB", size, colour)
+    img.paste((255, 255, 255), (5, 5, 15, 15))
+    return img
+
+
+def choice(img: Any, options: tuple[str, ...], mode: str = "choice") -> Request:
+    images = (img,) if img is not None else ()
+    sample = Sample(
+        id=str(options),
+        images=tuple(PILImageSource(i) for i in images),
+        prompt="Which matches?",
+        choices=options,
+        target_index=0,
+    )
+    return Request(
+        sample=sample,
+        images=images,
+        text="Which matches?",
+        mode=mode,  # type: ignore[arg-type]
+        generation=GenerationSettings(),
+        form="choice",
+        choices=options,
+    )
+
+
+def batch() -> list[Request]:
+    red, green, blue = image((200, 10, 10)), image((10, 200, 10)), image((10, 10, 200), (31, 57))
+    return [
+        choice(red, ("a red circle", "a blue square")),
+        choice(green, ("green", "a red circle", "a yellow star on the left")),
+        choice(blue, ("one", "two", "three", "four")),
+        choice(red.convert("L"), ("a black and white picture", "a photo of a cat")),
+    ]
+
+
+def test_answers_choice_items_with_finite_scores(model: ContrastiveModel) -> None:
+    reqs = batch()
+    preds = model.predict(reqs)
+    assert len(preds) == len(reqs)
+    for req, pred in zip(reqs, preds, strict=True):
+        assert pred.error is None
+        assert pred.choice_scores is not None
+        assert len(pred.choice_scores) == len(req.choices)
+        assert all(math.isfinite(s) for s in pred.choice_scores)
+        assert pred.latency_s > 0
+
+
+def test_batch_equals_one_by_one(model: ContrastiveModel) -> None:
+    reqs = batch()
+    together = model.predict(reqs)
+    alone = [model.predict([r])[0] for r in reqs]
+    for a, b in zip(together, alone, strict=True):
+        assert a.choice_scores is not None and b.choice_scores is not None
+        assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+        assert _argmax(a.choice_scores) == _argmax(b.choice_scores)
+
+
+def test_small_batch_size_gives_the_same_scores(model: ContrastiveModel, root: Path) -> None:
+    spec = cpu_spec(name="x", path=model.spec.path, batch_size=3)
+    split = ContrastiveModel(spec).predict(batch())
+    for a, b in zip(model.predict(batch()), split, strict=True):
+        assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+
+
+def test_option_scores_follow_their_options(model: ContrastiveModel) -> None:
+    img = image((200, 10, 10))
+    options = ("a red circle", "green", "two blue squares")
+    (fwd,) = model.predict([choice(img, options)])
+    (rev,) = model.predict([choice(img, options[::-1])])
+    assert fwd.choice_scores is not None and rev.choice_scores is not None
+    assert fwd.choice_scores == pytest.approx(rev.choice_scores[::-1], rel=1e-4, abs=1e-5)
+
+
+def test_scores_depend_on_the_image(model: ContrastiveModel) -> None:
+    options = ("a red circle", "a blue square", "a green triangle")
+    a, b = model.predict([choice(image((250, 0, 0)), options), choice(image((0, 0, 250)), options)])
+    assert a.choice_scores != pytest.approx(b.choice_scores, rel=1e-6, abs=1e-7)
+
+
+def test_unanswerable_requests_get_errors_others_answers(model: ContrastiveModel) -> None:
+    good = choice(image((200, 10, 10)), ("red", "blue"))
+    reqs = [
+        choice(image((1, 2, 3)), ("x", "y"), mode="generate"),
+        good,
+        choice(None, ("red", "blue")),
+        choice(object(), ("red", "blue")),  # not an image: fails inside the batch
+    ]
+    preds = model.predict(reqs)
+    assert preds[0].error is not None and preds[0].error.startswith("UnsupportedError")
+    assert preds[2].error is not None and "image" in preds[2].error
+    assert preds[3].error is not None and preds[3].choice_scores is None
+    assert preds[1].error is None
+    assert preds[1].choice_scores == pytest.approx(
+        model.predict([good])[0].choice_scores, rel=1e-4, abs=1e-5
+    )
+
+
+def test_identity(model: ContrastiveModel, root: Path) -> None:
+    ident = model.identity()
+    family = Path(str(model.spec.path)).name.split("-")[0]
+    assert ident["family_group"] == ("masking" if family == "flava" else "contrastive")
+    assert ident["family"] == family
+    assert ident["path"] == model.spec.path
+    assert ident["dtype"] == "float32"
+    assert 10_000 < ident["params"] < 1_000_000
+    assert ident["revision"].startswith("local:")
+    assert model.capabilities == frozenset({"choice"}) and model.reference is False
+    # built from a fixed seed: a second build elsewhere is the same model, another family is not
+    again = ContrastiveModel(cpu_spec(name="x", path=str(tiny.build(family, root / "again"))))
+    assert again.identity()["revision"] == ident["revision"]
+    other = "siglip" if family == "clip" else "clip"
+    different = ContrastiveModel(cpu_spec(name="x", path=str(tiny.build(other, root))))
+    assert different.identity()["revision"] != ident["revision"]
+
+
+def test_template_wraps_options(root: Path) -> None:
+    path = str(tiny.build("clip", root))
+    plain = ContrastiveModel(cpu_spec(name="c", path=path))
+    templated = ContrastiveModel(cpu_spec(name="c", path=path, args={"template": "a photo of {}"}))
+    req = choice(image((200, 10, 10)), ("red", "blue"))
+    assert plain.predict([req])[0].choice_scores != templated.predict([req])[0].choice_scores
+    assert templated.identity()["template"] == "a photo of {}"
+    assert "template" not in plain.identity()
+
+
+@pytest.mark.parametrize("family", ["clip", "siglip"])
+def test_scores_are_the_models_own_logits(family: str, root: Path) -> None:
+    """Our scores equal `logits_per_image` from the model's forward on the same inputs."""
+    import torch
+
+    m = ContrastiveModel(cpu_spec(name=family, path=str(tiny.build(family, root))))
+    options = ("a red circle", "two green squares", "yes")
+    img = image((200, 10, 10))
+    (pred,) = m.predict([choice(img, options)])
+    proc, net = m.ckpt.processor, m.ckpt.model
+    padding: Any = "max_length" if family == "siglip" else True
+    inputs = proc(
+        text=list(options),
+        images=[img],
+        padding=padding,
+        truncation=True,
+        max_length=m.max_text,
+        return_tensors="pt",
+    )
+    with torch.no_grad():
+        expected = net(**inputs).logits_per_image[0].tolist()
+    assert pred.choice_scores == pytest.approx(expected, rel=1e-4, abs=1e-5)
+
+
+def test_tiny_factory_builds_and_loads(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVALHARNESS_CACHE", str(root))
+    m = tiny_clip(cpu_spec(name="tiny_clip"))
+    assert m.spec.path == str(tiny.folder("clip", root))
+    assert m.identity()["path"] == "tiny:clip"  # not the cache folder, which varies by machine
+    (pred,) = m.predict([choice(image((9, 9, 9)), ("a", "b"))])
+    assert pred.choice_scores is not None and len(pred.choice_scores) == 2
+
+
+def test_load_errors_name_the_fix(root: Path, tmp_path: Path) -> None:
+    path = str(tiny.build("clip", root))
+    with pytest.raises(ModelLoadError, match="unknown args \\['tempalte'\\]"):
+        ContrastiveModel(cpu_spec(name="c", path=path, args={"tempalte": "{}"}))
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        ContrastiveModel(cpu_spec(name="c", path=str(tmp_path / "nowhere")))
+    with pytest.raises(ModelLoadError, match="needs a checkpoint"):
+        ContrastiveModel(cpu_spec(name="c"))
+
+
+def _argmax(xs: list[float]) -> int:
+    return max(range(len(xs)), key=xs.__getitem__)

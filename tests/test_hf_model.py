@@ -1,0 +1,348 @@
+"""HFModel on tiny offline checkpoints: every family end to end, batching, choice scores, errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from evalharness.models import _tiny_vlm, hf, tiny
+from evalharness.models._hf_inputs import encode, extend, limit_images, option_logprobs
+from evalharness.models.base import ModelSpec
+from evalharness.models.hf import HFModel, ModelLoadError
+from evalharness.types import GenerationSettings, PILImageSource, Request, Sample
+
+FAMILIES = _tiny_vlm.GENERATIVE
+MODEL_TYPE = {"blip2": "blip-2"}
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One cache of tiny checkpoints for the module, used through $EVALHARNESS_CACHE."""
+    root = tmp_path_factory.mktemp("tiny")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EVALHARNESS_CACHE", str(root))
+        yield root
+
+
+def picture(i: int, size: tuple[int, int] | None = None) -> Image.Image:
+    img = Image.new("RGB", size or (40 + 7 * i, 30 + 5 * i), ((60 * i) % 256, 200 - 20 * i, 90))
+    ImageDraw.Draw(img).ellipse([4, 4, 20, 20], fill=(255, 255, 0))
+    return img
+
+
+QUESTIONS = [
+    "What colour is the circle?",
+    "How many shapes are there?",
+    "Is there a red square to the left of the blue circle in this image?",
+    "Describe the image.",
+    "Which shape is above the triangle? Answer with a single word.",
+    "Count the stars.",
+    "Is the background green?",
+    "What shape is yellow, and is it on the left or on the right of the picture?",
+]
+
+
+def ask(
+    i: int, text: str, images: tuple[Image.Image, ...] | None = None, max_new_tokens: int = 6
+) -> Request:
+    imgs = (picture(i),) if images is None else images
+    sample = Sample(id=str(i), images=tuple(PILImageSource(x) for x in imgs), prompt=text)
+    return Request(
+        sample, imgs, text, "generate", GenerationSettings(max_new_tokens=max_new_tokens)
+    )
+
+
+def choose(i: int, options: tuple[str, ...], image: Image.Image | None = None) -> Request:
+    img = image or picture(i)
+    sample = Sample(
+        id=str(i), images=(PILImageSource(img),), prompt="Which colour?", choices=options
+    )
+    return Request(
+        sample,
+        (img,),
+        "Which colour?",
+        "choice",
+        GenerationSettings(),
+        form="choice",
+        choices=options,
+    )
+
+
+def tiny_model(family: str, **spec: Any) -> HFModel:
+    factory = getattr(hf, f"tiny_{family}")
+    model: HFModel = factory(ModelSpec(name=f"tiny_{family}", **spec))
+    return model
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_family_answers_end_to_end(family: str, cache: Path) -> None:
+    model = tiny_model(family, batch_size=2)
+    reqs = [ask(0, QUESTIONS[0]), ask(1, QUESTIONS[2], max_new_tokens=3)]
+    reqs.append(choose(2, ("red", "dark blue", "green")))
+    gen_a, gen_b, choice = model.predict(reqs)
+    for p, limit in ((gen_a, 6), (gen_b, 3)):
+        assert p.error is None and isinstance(p.text, str)
+        assert p.output_tokens is not None and 0 <= p.output_tokens <= limit
+        assert p.input_tokens is not None and p.input_tokens > 5
+        assert p.latency_s > 0
+    assert choice.error is None and choice.choice_scores is not None
+    assert len(choice.choice_scores) == 3 and all(math.isfinite(s) for s in choice.choice_scores)
+    ident = model.identity()
+    assert ident["path"] == f"tiny:{family}"
+    assert ident["family"] == MODEL_TYPE.get(family, family)
+    assert ident["family_group"] == "generative" and ident["params"] > 10_000
+    assert ident["dtype"] == "float32" and ident["revision"].startswith("local:")
+    assert model.capabilities == frozenset({"generate", "choice"}) and model.reference is False
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_images_reach_the_model(family: str, cache: Path) -> None:
+    """The image is a real input: a different picture changes the option scores."""
+    model = tiny_model(family)
+    red, blue = model.predict(
+        [choose(0, ("red", "blue"), picture(0)), choose(0, ("red", "blue"), picture(3, (50, 40)))]
+    )
+    assert red.choice_scores is not None and blue.choice_scores is not None
+    assert red.choice_scores != pytest.approx(blue.choice_scores, abs=1e-6)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_same_answers_at_every_batch_size(family: str, cache: Path) -> None:
+    reqs = [ask(i, q) for i, q in enumerate(QUESTIONS)]
+    answers = {}
+    for size in (1, 4, 7):
+        preds = tiny_model(family, batch_size=size).predict(reqs)
+        assert all(p.error is None for p in preds)
+        answers[size] = [(p.text, p.output_tokens, p.input_tokens) for p in preds]
+    assert answers[1] == answers[4] == answers[7]
+    # answers come back in request order, not in the sorted order they ran in
+    assert len({a[0] for a in answers[1]}) > 1
+    backwards = tiny_model(family, batch_size=4).predict(reqs[::-1])[::-1]
+    assert [(p.text, p.output_tokens, p.input_tokens) for p in backwards] == answers[1]
+
+
+def test_batches_do_not_mix_image_counts(cache: Path) -> None:
+    two = (picture(1), picture(2))
+    reqs = [
+        ask(0, QUESTIONS[0]),
+        ask(1, QUESTIONS[1], two),
+        ask(2, QUESTIONS[2]),
+        ask(3, "Hi", two),
+    ]
+    alone = [tiny_model("qwen2_vl", batch_size=1).predict([r])[0].text for r in reqs]
+    together = tiny_model("qwen2_vl", batch_size=4).predict(reqs)
+    assert [p.text for p in together] == alone
+    assert all(p.error is None for p in together)
+    assert together[1].input_tokens > together[0].input_tokens  # two images, more tokens
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_choice_scores_match_generation(family: str, cache: Path) -> None:
+    """Scoring the greedy continuation gives the log-probabilities generation saw."""
+    model = tiny_model(family)
+    loaded = model._loaded
+    item = model._prepare(0, ask(0, QUESTIONS[0]))
+    inputs = encode(loaded, [item.prompt], [item.images])
+    with torch.no_grad():
+        out = loaded.model.generate(
+            **inputs,
+            max_new_tokens=4,
+            do_sample=False,
+            output_logits=True,
+            return_dict_in_generate=True,
+            pad_token_id=loaded.tokenizer.pad_token_id,
+        )
+    ids = out.sequences[0, inputs["input_ids"].shape[1] :].tolist()
+    steps = [torch.log_softmax(step[0].float(), -1) for step in out.logits]
+    expected = [sum(steps[i][t].item() for i, t in enumerate(ids[:n])) for n in (4, 2)]
+    # two rows of different lengths: the shorter one is right-padded
+    rows, opt = extend(encode(loaded, [item.prompt] * 2, [item.images] * 2), [ids, ids[:2]], loaded)
+    with torch.no_grad():
+        got = option_logprobs(loaded.model, rows, opt, model._keep_arg).tolist()
+    assert [g[0] for g in got] == pytest.approx(expected, abs=1e-4)
+    assert [g[1] for g in got] == [4, 2]
+
+
+def test_choice_sum_and_mean(cache: Path) -> None:
+    options = ("red", "dark blue circle", "a small green star on the left")
+    req = choose(0, options)
+    (by_sum,) = tiny_model("llava", args={"choice_score": "sum"}).predict([req])
+    (by_mean,) = tiny_model("llava").predict([req])  # mean is the default
+    assert by_sum.choice_scores is not None and by_mean.choice_scores is not None
+    tok = tiny_model("llava")._loaded.tokenizer
+    counts = [len(tok(" " + o, add_special_tokens=False)["input_ids"]) for o in options]
+    assert counts[0] < counts[2]
+    assert by_sum.choice_scores == pytest.approx(
+        [m * n for m, n in zip(by_mean.choice_scores, counts, strict=True)]
+    )
+    assert all(s < 0 for s in by_sum.choice_scores)
+    with pytest.raises(ModelLoadError, match="choice_score"):
+        tiny_model("llava", args={"choice_score": "max"})
+
+
+def test_out_of_memory_halves_the_batch(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reqs = [ask(i, q) for i, q in enumerate(QUESTIONS[:7])]
+    expected = [p.text for p in tiny_model("llava", batch_size=7).predict(reqs)]
+    model = tiny_model("llava", batch_size=7)
+    real, sizes = model._call_generate, []
+
+    def flaky(inputs: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+        sizes.append(inputs["input_ids"].shape[0])
+        if sizes[-1] > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(inputs, kwargs)
+
+    monkeypatch.setattr(model, "_call_generate", flaky)
+    preds = model.predict(reqs)
+    assert [p.text for p in preds] == expected and all(p.error is None for p in preds)
+    assert sizes[:3] == [7, 4, 2] and max(sizes[3:]) <= 2
+    assert model.batch_size == 2
+    sizes.clear()
+    model.predict(reqs)  # later calls start at the lowered size
+    assert sizes[0] == 2
+
+
+def test_out_of_memory_at_batch_one_is_a_per_sample_error(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = tiny_model("qwen2_vl", batch_size=4)
+
+    def never(inputs: dict[str, Any], *rest: Any) -> Any:
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(model, "_call_generate", never)
+    monkeypatch.setattr(model, "_call_scores", never)
+    preds = model.predict([ask(0, QUESTIONS[0]), ask(1, QUESTIONS[1]), choose(2, ("a", "b"))])
+    assert all(p.error is not None and "out of GPU memory" in p.error for p in preds)
+    assert model.batch_size == 1
+
+
+def test_choice_rows_back_off_too(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    req = choose(0, ("red", "blue", "green", "yellow"))
+    expected = tiny_model("qwen2_vl").predict([req])[0].choice_scores
+    model = tiny_model("qwen2_vl", batch_size=4)
+    real = model._call_scores
+
+    def flaky(inputs: dict[str, Any], opt: Any) -> Any:
+        if opt.shape[0] > 1:
+            raise torch.cuda.OutOfMemoryError("simulated")
+        return real(inputs, opt)
+
+    monkeypatch.setattr(model, "_call_scores", flaky)
+    assert model.predict([req])[0].choice_scores == pytest.approx(expected, abs=1e-5)
+
+
+def test_rejected_image_fails_only_its_request(cache: Path) -> None:
+    thin = Image.new("RGB", (1, 300))  # Qwen2-VL refuses aspect ratios over 200
+    reqs = [ask(0, QUESTIONS[0]), ask(1, QUESTIONS[1], (thin,)), ask(2, QUESTIONS[2])]
+    reqs.append(choose(3, ("a", "b"), thin))
+    reqs.append(choose(4, ("a", "")))  # nothing to score in the empty option
+    preds = tiny_model("qwen2_vl", batch_size=4).predict(reqs)
+    good = tiny_model("qwen2_vl", batch_size=1).predict([reqs[0], reqs[2]])
+    assert [preds[0].text, preds[2].text] == [p.text for p in good]
+    for bad in (preds[1], preds[3]):
+        assert bad.error is not None and "rejected" in bad.error and "tiny_qwen2_vl" in bad.error
+    assert preds[4].error is not None and "empty" in preds[4].error
+
+
+def test_limits_and_settings(cache: Path) -> None:
+    big = Image.new("L", (400, 100))
+    (small,) = limit_images([big], 64)
+    assert small.size == (64, 16) and small.mode == "RGB" and big.size == (400, 100)
+    model = tiny_model("llava", args={"max_new_tokens": 2, "system_prompt": "Be brief."})
+    (pred,) = model.predict([ask(0, QUESTIONS[0], max_new_tokens=9)])
+    assert pred.output_tokens is not None and pred.output_tokens <= 2
+    assert model._prepare(0, ask(0, "Hi")).prompt.startswith("Be brief.")
+    ident = model.identity()
+    assert ident["max_new_tokens"] == 2 and ident["system_prompt"] == "Be brief."
+    assert ident["chat_template"] == tiny_model("llava").identity()["chat_template"]
+
+
+def test_stop_strings_cut_the_answer() -> None:
+    assert hf._cut_at_stop("red. Then blue\nQ:", ("\n", ".")) == "red"
+    assert hf._cut_at_stop("red", ("\n",)) == "red"
+
+
+# -- load errors ------------------------------------------------------------------------------
+
+
+def copy_of(family: str, tmp_path: Path) -> Path:
+    target = tmp_path / family
+    shutil.copytree(tiny.build(family), target)
+    return target
+
+
+def load(path: Path | str | None, **args: Any) -> HFModel:
+    return HFModel(ModelSpec(name="mine", path=None if path is None else str(path), args=args))
+
+
+def test_local_folder_loads_like_a_checkpoint(cache: Path, tmp_path: Path) -> None:
+    folder = copy_of("idefics3", tmp_path)
+    model = load(folder)
+    ident = model.identity()
+    assert ident["path"] == str(folder) and ident["trust_remote_code"] is False
+    assert ident["attn_implementation"] == "sdpa"
+    assert ident["revision"] == tiny_model("idefics3").identity()["revision"]
+    weights = folder / "model.safetensors"
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 1  # one changed bit in the weights changes the identity
+    weights.write_bytes(bytes(data))
+    assert load(folder).identity()["revision"] != ident["revision"]
+
+
+def test_load_errors_name_the_model_and_the_fix(cache: Path, tmp_path: Path) -> None:
+    with pytest.raises(ModelLoadError, match=r"'mine'.*model\.path"):
+        load(None)
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        load(tmp_path / "nowhere")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelLoadError, match=r"no config\.json"):
+        load(tmp_path / "empty")
+    with pytest.raises(ModelLoadError, match=r"unknown args.*attn_impl"):
+        load(copy_of("llava", tmp_path), attn_impl="sdpa")
+
+
+def test_missing_chat_template(cache: Path, tmp_path: Path) -> None:
+    folder = copy_of("llava", tmp_path)
+    template = (folder / "chat_template.jinja").read_text()
+    (folder / "chat_template.jinja").unlink()
+    with pytest.raises(ModelLoadError, match=r"no chat template.*args\.chat_template"):
+        load(folder)
+    (tmp_path / "t.jinja").write_text(template)
+    model = load(folder, chat_template=str(tmp_path / "t.jinja"))
+    assert model.predict([ask(0, "Hi")])[0].error is None
+
+
+def test_remote_code_needs_opt_in(tmp_path: Path) -> None:
+    folder = tmp_path / "custom"
+    folder.mkdir()
+    config = {"model_type": "my_vlm", "auto_map": {"AutoConfig": "configuration_my.MyConfig"}}
+    (folder / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ModelLoadError, match="trust_remote_code=true"):
+        load(folder)
+    (folder / "config.json").write_text(json.dumps({"model_type": "my_vlm"}))
+    with pytest.raises(ModelLoadError, match="unknown to this transformers"):
+        load(folder)
+
+
+def test_not_a_generative_model(tmp_path: Path) -> None:
+    folder = tmp_path / "clip"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"model_type": "clip"}))
+    with pytest.raises(ModelLoadError, match="not an image-text-to-text"):
+        load(folder)
+
+
+def test_corrupt_weights(cache: Path, tmp_path: Path) -> None:
+    folder = copy_of("blip2", tmp_path)
+    (folder / "model.safetensors").write_bytes(b"\x00" * 100)
+    with pytest.raises(ModelLoadError, match="cannot load the weights"):
+        load(folder)

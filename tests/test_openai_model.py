@@ -1,0 +1,271 @@
+"""The OpenAI-compatible API model against a real HTTP server on loopback.
+
+The server speaks the chat-completions wire format and is scripted per prompt: fail with a status
+N times, stall past the client's timeout, or answer after a delay. Every request it gets is logged,
+so the tests check what went over the wire, not what the client meant to send.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from evalharness.models.base import ModelSpec
+from evalharness.models.openai import OpenAIModel, Settings
+from evalharness.types import GenerationSettings, PILImageSource, Request, Sample
+
+KEY_ENV = "EVALHARNESS_TEST_API_KEY"
+KEY = "sk-test-not-a-real-key"
+
+
+class FakeServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.lock = threading.Lock()
+        self.log: list[tuple[dict[str, str], dict[str, Any]]] = []
+        self.script: dict[str, list[str]] = {}
+        """prompt → what to do on its next calls: "500", "429", "400", "stall"; then answer."""
+        self.delay: dict[str, float] = {}
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def calls(self, text: str) -> int:
+        return sum(1 for _, body in self.log if _prompt(body) == text)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a stalled answer meets a client that already hung up: expected here
+
+
+def _prompt(body: dict[str, Any]) -> str:
+    parts = body["messages"][-1]["content"]
+    return "".join(p["text"] for p in parts if p["type"] == "text")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        srv = self.server
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        text = _prompt(body)
+        with srv.lock:
+            srv.log.append((dict(self.headers.items()), body))
+            action = srv.script[text].pop(0) if srv.script.get(text) else "answer"
+            srv.in_flight += 1
+            srv.max_in_flight = max(srv.max_in_flight, srv.in_flight)
+        try:
+            if action == "stall":
+                time.sleep(1.0)
+            elif action != "answer":
+                extra = {"Retry-After": "0"} if action == "429" else {}
+                self._send(
+                    int(action), {"error": {"message": f"scripted {action} for {text}"}}, extra
+                )
+                return
+            time.sleep(srv.delay.get(text, 0.0))
+            images = sum(1 for p in body["messages"][-1]["content"] if p["type"] == "image_url")
+            answer = {
+                "id": "cmpl-1",
+                "object": "chat.completion",
+                "model": body["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": f"echo {text} ({images})"},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 7 + len(text), "completion_tokens": 3},
+            }
+            self._send(200, answer, {})
+        finally:
+            with srv.lock:
+                srv.in_flight -= 1
+
+    def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    srv = FakeServer()
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        thread.join(timeout=5)
+
+
+def make_model(server: FakeServer, **args: Any) -> OpenAIModel:
+    port = server.server_address[1]
+    base: dict[str, Any] = {
+        "base_url": f"http://127.0.0.1:{port}/v1",
+        "api_key_env": KEY_ENV,
+        "backoff_s": 0.01,
+        "timeout_s": 5,
+        "max_retries": 3,
+    }
+    return OpenAIModel(ModelSpec(name="openai", path="served-vlm", args={**base, **args}))
+
+
+def request(text: str, images: int = 1, max_new_tokens: int = 16) -> Request:
+    imgs = tuple(Image.new("RGB", (20 + i, 12), (40 * i, 100, 200)) for i in range(images))
+    sample = Sample(id=text, images=tuple(PILImageSource(im) for im in imgs), prompt=text)
+    gen = GenerationSettings(max_new_tokens=max_new_tokens)
+    return Request(sample=sample, images=imgs, text=text, mode="generate", generation=gen)
+
+
+def test_request_body_and_headers(server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, KEY)
+    model = make_model(server)
+    (pred,) = model.predict([request("What colour is the square?", max_new_tokens=12)])
+
+    assert pred.error is None
+    assert pred.text == "echo What colour is the square? (1)"
+    assert (pred.input_tokens, pred.output_tokens) == (7 + len("What colour is the square?"), 3)
+    headers, body = server.log[0]
+    assert headers["Authorization"] == f"Bearer {KEY}"
+    assert body["model"] == "served-vlm"
+    assert body["max_tokens"] == 12
+    assert body["temperature"] == 0
+    (message,) = body["messages"]
+    assert message["role"] == "user"
+    image_part, text_part = message["content"]
+    assert text_part == {"type": "text", "text": "What colour is the square?"}
+    url = image_part["image_url"]["url"]
+    assert url.startswith("data:image/png;base64,")
+    decoded = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    assert decoded.format == "PNG"
+    assert decoded.size == (20, 12)
+    assert decoded.convert("RGB").getpixel((0, 0)) == (0, 100, 200)
+
+
+def test_no_key_no_authorization_header(
+    server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    (pred,) = make_model(server).predict([request("hi", images=2)])
+    assert pred.text == "echo hi (2)"
+    assert "Authorization" not in server.log[0][0]
+
+
+def test_key_never_in_identity(server: FakeServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, KEY)
+    model = make_model(server, max_image_size=16)
+    ident = model.identity()
+    assert ident["family_group"] == "api"
+    assert ident["model"] == "served-vlm"
+    assert ident["base_url"].startswith("http://127.0.0.1:")
+    assert KEY not in json.dumps(ident) and KEY not in repr(model)
+    assert model.capabilities == frozenset({"generate"}) and model.reference is False
+
+
+def test_order_kept_under_concurrency(server: FakeServer) -> None:
+    texts = [f"q{i}" for i in range(12)]
+    for i, t in enumerate(texts):
+        server.delay[t] = 0.01 * (12 - i)  # later requests finish first
+    preds = make_model(server, concurrency=4).predict([request(t) for t in texts])
+    assert [p.text for p in preds] == [f"echo {t} (1)" for t in texts]
+    assert server.max_in_flight > 1  # the requests really overlapped
+    assert server.max_in_flight <= 4
+
+
+@pytest.mark.parametrize("status", ["500", "429"])
+def test_retries_then_succeeds(server: FakeServer, status: str) -> None:
+    server.script["flaky"] = [status, status]
+    (pred,) = make_model(server).predict([request("flaky")])
+    assert pred.error is None and pred.text == "echo flaky (1)"
+    assert server.calls("flaky") == 3
+
+
+def test_gives_up_after_max_retries(server: FakeServer) -> None:
+    server.script["down"] = ["503"] * 10
+    (pred,) = make_model(server, max_retries=2).predict([request("down")])
+    assert pred.text is None
+    assert pred.error is not None and "503" in pred.error and "3 attempts" in pred.error
+    assert server.calls("down") == 3
+
+
+def test_client_error_not_retried(server: FakeServer) -> None:
+    server.script["bad"] = ["400"] * 5
+    preds = make_model(server).predict([request("bad"), request("good")])
+    assert preds[0].error is not None
+    assert "HTTP 400" in preds[0].error and "scripted 400 for bad" in preds[0].error
+    assert server.calls("bad") == 1
+    assert preds[1].text == "echo good (1)"  # one bad request does not sink the batch
+
+
+def test_timeout_is_retried(server: FakeServer) -> None:
+    server.script["slow"] = ["stall"]
+    (pred,) = make_model(server, timeout_s=0.3).predict([request("slow")])
+    assert pred.text == "echo slow (1)"
+    assert server.calls("slow") == 2
+
+
+def test_timeout_without_retries_is_an_error(server: FakeServer) -> None:
+    server.script["slow"] = ["stall"]
+    (pred,) = make_model(server, timeout_s=0.3, max_retries=0).predict([request("slow")])
+    assert pred.error is not None and "timed out" in pred.error
+
+
+def test_connection_refused_is_an_error(server: FakeServer) -> None:
+    model = make_model(server, max_retries=1)
+    server.shutdown()
+    server.server_close()  # the port is closed now: every connect is refused
+    (pred,) = model.predict([request("anyone?")])
+    assert pred.error is not None and "connection failed" in pred.error
+
+
+def test_max_image_size_shrinks_keeping_aspect(server: FakeServer) -> None:
+    img = Image.new("RGB", (64, 32), (255, 0, 0))
+    req = request("big")
+    req = Request(req.sample, (img,), req.text, req.mode, req.generation)
+    make_model(server, max_image_size=16).predict([req])
+    url = server.log[0][1]["messages"][0]["content"][0]["image_url"]["url"]
+    assert Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).size == (16, 8)
+
+
+def test_choice_mode_is_unsupported(server: FakeServer) -> None:
+    req = request("pick")
+    req = Request(req.sample, req.images, req.text, "choice", req.generation, "choice", ("a", "b"))
+    (pred,) = make_model(server).predict([req])
+    assert pred.error is not None and pred.error.startswith("UnsupportedError")
+    assert server.log == []
+
+
+def test_settings_validation() -> None:
+    with pytest.raises(ValueError, match="base_url"):
+        Settings.from_spec(ModelSpec(name="openai", path="m", args={}))
+    with pytest.raises(ValueError, match="unknown args"):
+        Settings.from_spec(ModelSpec(name="openai", path="m", args={"base_url": "x", "tmp": 1}))
+    s = Settings.from_spec(ModelSpec(name="openai", path="m", args={"base_url": "http://h/v1/"}))
+    assert s.url == "http://h/v1/chat/completions"
+    assert (s.model, s.api_key_env, s.concurrency, s.max_retries) == ("m", "OPENAI_API_KEY", 8, 5)
+    named = Settings.from_spec(
+        ModelSpec(name="openai", path="m", args={"base_url": "http://h/v1", "model": "other"})
+    )
+    assert named.model == "other"
