@@ -205,7 +205,9 @@ def test_caption_oracle_and_wrong_captions() -> None:
         for s in scored
     )
     assert all(s.score == pytest.approx(1.0) for s in scored)  # primary: ROUGE-L
-    assert min(s.metrics["CIDEr"] for s in scored) > 1.0  # CIDEr-D of a reference, on its 0-10 scale
+    assert (
+        min(s.metrics["CIDEr"] for s in scored) > 1.0
+    )  # CIDEr-D of a reference, on its 0-10 scale
     wrong = suite.score(answer_all(suite, GENERATE, right=False))
     assert all(s.score == 0.0 for s in wrong)
     assert mean_score(suite, answer_all(suite, CHOICE)) == 1.0

@@ -192,7 +192,9 @@ class CaptionSuite(SyntheticSuite):
             values = dict(per_image[sample.id])
             if answered[k].prediction.error is None:  # no caption, no hallucination rate
                 values.update(hallucination(captions[sample.id], sample))
-            scored[k] = Scored(extracted=captions[sample.id], score=values["ROUGE-L"], metrics=values)
+            scored[k] = Scored(
+                extracted=captions[sample.id], score=values["ROUGE-L"], metrics=values
+            )
         return scored
 
     def _metrics(self) -> list[str]:
