@@ -11,7 +11,7 @@ import difflib
 import warnings
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError
@@ -51,11 +51,22 @@ class Registry(Generic[T]):
         self._extra[name] = factory
 
     def get(self, name: str) -> Callable[..., T]:
+        """The factory for `name`.
+
+        A name `prefix:rest` (`lmms:vqav2`) that is not registered itself goes to the factory
+        registered as `prefix`, whose `for_name(rest)` returns the factory for `rest`: one entry
+        (a bridge to another harness, say) can stand for an open-ended family of names.
+        """
         if name in self._extra:
             return self._extra[name]
         if name in self._loaded:
             return self._loaded[name]
         eps = self._entry_points()
+        prefix, sep, rest = name.partition(":")
+        if name not in eps and sep and rest and prefix in set(eps) | set(self._extra):
+            bind = getattr(self.get(prefix), "for_name", None)
+            if bind is not None:
+                return cast(Callable[..., T], bind(rest))
         if name not in eps:
             raise UnknownNameError(
                 f"Unknown {self.kind} {name!r}.{did_you_mean(name, self.names())}"

@@ -139,21 +139,44 @@ def check_overrides(args: list[str]) -> None:
 
 
 def normalize_overrides(args: list[str]) -> list[str]:
-    """Let free-form settings (model.args.x=…, benchmark_args.b.x=…) be added without `+`."""
+    """Let free-form settings (model.args.x=…, benchmark_args.b.x=…) be added without `+`.
+
+    `model=P:X` / `benchmark=P:X` (a name a registered prefix `P` resolves, as `lmms:vqav2`) is
+    no config file, so it becomes `GROUP=P ++GROUP.name=P:X`; a list (`lmms:a,lmms:b`) becomes a
+    sweep over `GROUP.name`. A `model_args` string of `k=v` pairs is quoted for Hydra's parser.
+    """
     out = []
     for arg in args:
-        key = arg.split("=", 1)[0]
-        if "=" in arg and not key.startswith(("+", "~")) and key.startswith(_FREE[:3]):
+        key, eq, value = arg.partition("=")
+        if eq and key in ("model", "benchmark") and ":" in value:
+            out += _prefixed_option(key, value)
+            continue
+        if eq and key.endswith(".model_args") and "=" in value and value[0] not in "'\"":
+            quote = "'" if '"' in value else '"'
+            arg = f"{key}={quote}{value}{quote}"
+        if eq and not key.startswith(("+", "~")) and key.startswith(_FREE[:3]):
             arg = "++" + arg
         out.append(arg)
     return out
+
+
+def _prefixed_option(group: str, value: str) -> list[str]:
+    # check_overrides has made sure that every name in the list has the same prefix
+    return [f"{group}={value.partition(':')[0].strip()}", f"++{group}.name={value}"]
 
 
 def _check_option(group: str, value: str) -> None:
     if value in ("null", "") or re.search(r"[()\[\]{}$]", value):
         return  # null, or sweep syntax Hydra resolves itself
     options = group_options(group)
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    prefixes = {n.partition(":")[0] + (":" if ":" in n else "") for n in names}
+    if len(prefixes) > 1 and any(p.endswith(":") for p in prefixes):
+        raise OverrideError(
+            f"{group}={value}: names with a prefix (P:NAME) can only be swept together with names "
+            "of the same prefix; run the others in a separate command."
+        )
     for name in value.split(","):
-        name = name.strip()
+        name = name.strip().partition(":")[0]  # `lmms:vqav2`: the prefix is the registered name
         if name and name not in options:
             raise OverrideError(f"unknown {group} {name!r}.{did_you_mean(name, options)}")
