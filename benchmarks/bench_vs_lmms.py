@@ -13,7 +13,8 @@ Every run is a fresh process, timed from launch to exit (start-up included, as a
              assistant." benchmark=vqav2 benchmark.args.data_files=FILE batch_size=B
 
 (a) each with its defaults (lmms-eval batch 1, ours batch 8); (b) both at batch 1 and at batch 8.
-Prints the median wall time of each, the ratios against the goals (our default ≤ 1/3 of
+Also times each with one question only (start-up: imports, data and model loading).
+Prints the median and minimum wall time of each, the ratios against the goals (our default ≤ 1/3 of
 lmms-eval's default; ≤ 2/3 at equal batch size) and how many predictions agree with lmms-eval's at
 batch 1. The model, prompt, system prompt and token budget are the same on both sides; the images
 are flat 28×28 squares (one grey level per question) so that lmms-eval's own image handling (a
@@ -154,7 +155,9 @@ def timed(cmd: list[str], env: dict[str, str], cwd: Path) -> float:
     return wall
 
 
-def lmms_run(root: Path, model: Path, batch: int, out: Path, env: dict[str, str]) -> float:
+def lmms_run(
+    root: Path, model: Path, batch: int, out: Path, env: dict[str, str], limit: int | None = None
+) -> float:
     cmd = [
         sys.executable, "-m", "lmms_eval", "--model", "qwen2_vl",
         "--model_args", f"pretrained={model},device_map=cpu,device=cpu,min_pixels=784,max_pixels=784",
@@ -163,6 +166,8 @@ def lmms_run(root: Path, model: Path, batch: int, out: Path, env: dict[str, str]
     ]  # fmt: skip
     if batch != 1:
         cmd += ["--batch_size", str(batch)]
+    if limit is not None:
+        cmd += ["--limit", str(limit)]
     wall = timed(cmd, env, root)
     if not list(out.glob(f"*/*_samples_{TASK}.jsonl")):  # its exit code is 0 even on a crash
         raise SystemExit(f"lmms-eval wrote no samples under {out}")
@@ -175,7 +180,14 @@ def lmms_predictions(out: Path) -> dict[str, str]:
     return {str(r["doc_id"]): r["filtered_resps"] for r in rows}
 
 
-def our_run(root: Path, model: Path, batch: int | None, out: Path, env: dict[str, str]) -> float:
+def our_run(
+    root: Path,
+    model: Path,
+    batch: int | None,
+    out: Path,
+    env: dict[str, str],
+    limit: int | None = None,
+) -> float:
     cmd = [
         sys.executable, "-m", "evalharness.cli.main", "run", "model=hf", f"model.path={model}",
         f"model.args.system_prompt={SYSTEM}", "benchmark=vqav2",
@@ -183,6 +195,8 @@ def our_run(root: Path, model: Path, batch: int | None, out: Path, env: dict[str
     ]  # fmt: skip
     if batch is not None:
         cmd.append(f"batch_size={batch}")
+    if limit is not None:
+        cmd.append(f"limit={limit}")
     return timed(cmd, env, root)
 
 
@@ -221,14 +235,21 @@ def main() -> None:
         )
         env = entry_point_env(root)
         env["LMMS_EVAL_DATASETS_CACHE"] = str(root / "hf-datasets")
-        print(f"{args.samples} questions, {args.repeats} run(s) each, {os.cpu_count()} CPUs; load: "
-              f"{os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")  # fmt: skip
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        threads = os.environ.get("OMP_NUM_THREADS", "unset")
+        print(
+            f"{args.samples} questions, {args.repeats} run(s) each; {os.cpu_count()} CPUs, "
+            f"OMP_NUM_THREADS={threads}, load average {load}"
+        )
 
         settings: dict[str, Callable[[Path], float]] = {
             "lmms-eval default (batch 1)": lambda o: lmms_run(root, model, 1, o, env),
             "lmms-eval batch 8": lambda o: lmms_run(root, model, 8, o, env),
             "ours batch 1": lambda o: our_run(root, model, 1, o, env),
             "ours default (batch 8)": lambda o: our_run(root, model, None, o, env),
+            # one question: what start-up (imports, loading data and model) costs each
+            "lmms-eval start-up (limit 1)": lambda o: lmms_run(root, model, 1, o, env, 1),
+            "ours start-up (limit 1)": lambda o: our_run(root, model, None, o, env, 1),
         }
         walls: dict[str, list[float]] = {name: [] for name in settings}
         outs: dict[str, Path] = {}
@@ -240,6 +261,7 @@ def main() -> None:
                 print(f"  run {rep + 1}: {name:<28} {walls[name][-1]:6.1f} s", flush=True)
 
         median = {name: statistics.median(w) for name, w in walls.items()}
+        best = {name: min(w) for name, w in walls.items()}
         reference = lmms_predictions(outs["lmms-eval default (batch 1)"])
         preds = {
             "lmms-eval default (batch 1)": reference,
@@ -247,14 +269,10 @@ def main() -> None:
             "ours batch 1": our_predictions(outs["ours batch 1"]),
             "ours default (batch 8)": our_predictions(outs["ours default (batch 8)"]),
         }
-        print(
-            f"\n{'setting':<28} {'median s':>9}  {'per sample':>10}  agrees with lmms-eval batch 1"
-        )
+        print(f"\n{'setting':<30} {'median s':>8} {'min s':>6}  agrees with lmms-eval batch 1")
         for name in settings:
-            per = 1000 * median[name] / args.samples
-            print(
-                f"{name:<28} {median[name]:9.1f}  {per:8.1f} ms  {agreement(preds[name], reference)}"
-            )
+            agrees = agreement(preds[name], reference) if name in preds else ""
+            print(f"{name:<30} {median[name]:8.1f} {best[name]:6.1f}  {agrees}")
         goals = [
             ("defaults", "ours default (batch 8)", "lmms-eval default (batch 1)", 1 / 3),
             ("batch 1", "ours batch 1", "lmms-eval default (batch 1)", 2 / 3),
@@ -262,9 +280,12 @@ def main() -> None:
         ]
         print()
         for label, ours, theirs, goal in goals:
-            ratio = median[ours] / median[theirs]
+            ratio, ratio_min = median[ours] / median[theirs], best[ours] / best[theirs]
             verdict = "met" if ratio <= goal else "MISSED"
-            print(f"{label:<9} ours / lmms-eval = {ratio:.2f}  (goal ≤ {goal:.2f}: {verdict})")
+            print(
+                f"{label:<9} ours / lmms-eval = {ratio:.2f} (medians), {ratio_min:.2f} (minima);"
+                f" goal ≤ {goal:.2f}: {verdict}"
+            )
     finally:
         if args.keep is None:
             shutil.rmtree(root, ignore_errors=True)

@@ -1,5 +1,6 @@
 """Local lmms-eval tasks for the bridge tests: VQAv2-schema parquet files and task YAMLs that read
-them (`dataset_path: parquet`) and reuse lmms-eval's own VQAv2 prompt and scoring functions."""
+them (`dataset_path: parquet`) and reuse lmms-eval's own VQAv2 prompt and scoring functions; and a
+one-call run of such a task through our runner."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from evalharness.models.base import ModelSpec
+from evalharness.runner import BenchmarkSpec, RunSpec, run_job
+from evalharness.store import load_runs, load_samples
+
+TASK = "local_vqa"
 QUESTIONS = ("What colour is the shape?", "How many dots are there?", "Is it raining?")
 WORDS = ("red", "blue", "two", "yes", "no", "cat", "dog", "three", "green", "left")
 POST_PROMPT = "\nAnswer the question using a single word or phrase."
@@ -123,3 +129,19 @@ metric_list:
     path = folder / f"{name}.yaml"
     path.write_text(text)
     return path
+
+
+def run(tmp_path: Path, model: ModelSpec, bench_args: dict[str, Any], **kw: Any) -> Any:
+    """Run `lmms:local_vqa` with these settings; the result, samples (in doc order) and runs."""
+    spec = RunSpec(
+        model=model,
+        benchmarks=(BenchmarkSpec(f"lmms:{TASK}", bench_args),),
+        results_dir=str(tmp_path / "results"),
+        progress=False,
+        **kw,
+    )
+    [result] = run_job(spec)
+    samples = load_samples(tmp_path / "results").sort_values(
+        "sample_id", key=lambda s: s.astype(int)
+    )
+    return result, samples.reset_index(drop=True), load_runs(tmp_path / "results")

@@ -1,5 +1,5 @@
-"""The lmms-eval bridge: its tasks through our runner, its models behind our interface, and the
-proof that a run of ours gives lmms-eval's own predictions and scores.
+"""The lmms-eval bridge: its tasks through our runner, its models behind our interface (the proof
+against lmms-eval's own CLI is in test_lmms_proof.py).
 
 Every task here is local: a VQAv2-schema parquet file read by a task YAML under a temporary
 include_path, prompted and scored by lmms-eval's own VQAv2 functions.
@@ -7,13 +7,10 @@ include_path, prompted and scored by lmms-eval's own VQAv2 functions.
 
 from __future__ import annotations
 
-import glob
 import io
 import json
 import math
 import statistics
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,15 +18,15 @@ from typing import Any
 import pytest
 
 from evalharness.models.base import ModelSpec
-from evalharness.runner import BenchmarkSpec, RunSpec, run_job
-from evalharness.store import load_runs, load_samples
 from evalharness.types import GenerationSettings, Prediction, Request
 
 from .conftest import require_lmms_eval
 from .lmms_data import (
     POST_PROMPT,
+    TASK,
     answers_matching,
     image_png,
+    run,
     vqa_accuracy,
     write_task,
     write_vqa,
@@ -45,8 +42,6 @@ from evalharness.bridges.lmms import (  # noqa: E402  (after the lmms-eval check
 )
 
 from . import fake_lmms  # noqa: E402
-
-TASK = "local_vqa"
 
 
 @pytest.fixture
@@ -89,21 +84,6 @@ def table_model(monkeypatch: pytest.MonkeyPatch) -> None:
     from evalharness import registry
 
     monkeypatch.setitem(registry.models._extra, "table", TableModel)
-
-
-def run(tmp_path: Path, model: ModelSpec, bench_args: dict[str, Any], **kw: Any) -> Any:
-    spec = RunSpec(
-        model=model,
-        benchmarks=(BenchmarkSpec(f"lmms:{TASK}", bench_args),),
-        results_dir=str(tmp_path / "results"),
-        progress=False,
-        **kw,
-    )
-    [result] = run_job(spec)
-    samples = load_samples(tmp_path / "results").sort_values(
-        "sample_id", key=lambda s: s.astype(int)
-    )
-    return result, samples.reset_index(drop=True), load_runs(tmp_path / "results")
 
 
 # --- tasks as benchmarks ---------------------------------------------------------------------------
@@ -337,120 +317,3 @@ def test_lmms_model_settings_are_checked(fake_models: None) -> None:
         LmmsModel(ModelSpec("lmms", args={"model": fake_lmms.NAME, "model_args": "nope=1"}))
     with pytest.raises(LmmsBridgeError, match=r"model.args.model='other'"):
         LmmsModel.for_name(fake_lmms.NAME)(ModelSpec("lmms", args={"model": "other"}))
-
-
-# --- the proof: lmms-eval's CLI and ours agree -----------------------------------------------------
-
-
-def lmms_cli(
-    env: dict[str, str], folder: Path, model: Path, out: Path, cwd: Path
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Run lmms-eval's CLI; its per-document rows by doc id and its results table.
-
-    Its exit code is 0 even when evaluation crashes, so only its output files count.
-    """
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "lmms_eval",
-            "--model",
-            "qwen2_vl",
-            "--model_args",
-            f"pretrained={model},device_map=cpu,device=cpu",
-            "--tasks",
-            TASK,
-            "--include_path",
-            str(folder),
-            "--batch_size",
-            "1",
-            "--output_path",
-            str(out),
-            "--log_samples",
-        ],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    found = glob.glob(str(out / "*" / f"*_samples_{TASK}.jsonl"))
-    results = glob.glob(str(out / "*" / "*_results.json"))
-    assert found and results, (
-        f"lmms-eval wrote no results:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    )
-    rows = {}
-    for line in Path(found[0]).read_text().splitlines():
-        row = json.loads(line)
-        rows[str(row["doc_id"])] = row
-    return rows, json.loads(Path(results[0]).read_text())["results"][TASK]
-
-
-@pytest.mark.slow
-def test_our_run_gives_lmms_evals_predictions_and_scores(
-    tmp_path: Path, tiny_qwen: Path, cli_env: dict[str, str], bridge_registered: None
-) -> None:
-    n = 8
-    model_args = f"pretrained={tiny_qwen}"
-    # 1. learn what the random-weight model says, in-process
-    first = write_vqa(
-        tmp_path / "v1" / "vqa.parquet", [answers_matching("zzz", 0, i) for i in range(n)]
-    )
-    write_task(tmp_path / "v1" / "tasks", TASK, first)
-    model = ModelSpec("lmms:qwen2_vl", args={"model_args": model_args}, batch_size=1)
-    result, said, _ = run(
-        tmp_path / "v1", model, {"include_path": str(tmp_path / "v1" / "tasks")}, batch_size=1
-    )
-    assert result.n_errors == 0 and said["prediction"].str.len().min() > 0
-    again, _, _ = run(
-        tmp_path / "v1", model, {"include_path": str(tmp_path / "v1" / "tasks")}, batch_size=1
-    )
-    assert again.n_reused == n  # a rerun resumes: the samples' keys are stable
-
-    # 2. the same questions and images, with answers that make those predictions score 0…1
-    k = [0, 1, 2, 3, 4, 10, 1, 3][:n]
-    second = write_vqa(
-        tmp_path / "v2" / "vqa.parquet",
-        [answers_matching(p, k[i], i) for i, p in enumerate(said["prediction"])],
-    )
-    folder = tmp_path / "v2" / "tasks"
-    write_task(folder, TASK, second)
-    env = {**cli_env, "LMMS_EVAL_DATASETS_CACHE": str(tmp_path / "hf-cli")}
-    ours = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "evalharness.cli.main",
-            "run",
-            "model=lmms:qwen2_vl",
-            f"model.args.model_args={model_args}",
-            f"benchmark=lmms:{TASK}",
-            f"benchmark.args.include_path={folder}",
-            "batch_size=1",
-            "results_dir=results",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert ours.returncode == 0, ours.stderr[-3000:]
-    rows, table = lmms_cli(env, folder, tiny_qwen, tmp_path / "lmms-out", tmp_path)
-
-    samples = load_samples(tmp_path / "results").set_index("sample_id")
-    assert sorted(rows) == sorted(samples.index)
-    for doc_id, row in rows.items():
-        mine = samples.loc[doc_id]
-        assert mine["prediction"] == row["filtered_resps"] == said.loc[int(doc_id), "prediction"]
-        assert mine["prompt"] == row["input"]
-        assert mine["metric_exact_match"] == pytest.approx(row["exact_match"])
-    assert sorted(samples["metric_exact_match"]) == pytest.approx(
-        sorted(vqa_accuracy(x) for x in k)
-    )
-    metrics = json.loads(load_runs(tmp_path / "results").loc[0, "metrics"])
-    assert metrics["lmms_eval:exact_match"]["value"] == pytest.approx(table["exact_match,none"])
-    assert metrics["score"]["value"] == pytest.approx(table["exact_match,none"])
-    assert 0 < table["exact_match,none"] < 1
