@@ -6,7 +6,7 @@ import inspect
 import math
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TextIO
 
 from evalharness import registry
 from evalharness.benchmarks.base import Benchmark
@@ -24,46 +24,30 @@ class JobError(EvalharnessError, RuntimeError):
 
 
 def load_benchmark(spec: BenchmarkSpec) -> Benchmark:
+    """Build a benchmark; a misspelt setting is refused with a suggestion before any work."""
     factory = registry.benchmarks.get(spec.name)
+    try:
+        params = set(inspect.signature(factory).parameters) - {"self"}
+    except (TypeError, ValueError):  # no introspectable signature: let the factory judge
+        params = set(spec.args)
+    for key in spec.args:
+        if key not in params:
+            raise JobError(
+                f"benchmark {spec.name!r} has no setting {key!r}.{did_you_mean(key, sorted(params))}"
+            )
     try:
         return factory(**dict(spec.args))
     except TypeError as exc:
-        raise JobError(f"benchmark {spec.name!r}: {exc}.{_valid_args(factory)}") from exc
+        raise JobError(f"benchmark {spec.name!r}: {exc}.") from exc
 
 
 def load_model(spec: RunSpec) -> Model:
     return registry.models.create(spec.model.name, spec.model)
 
 
-def _valid_args(factory: Any) -> str:
-    try:
-        params = [
-            p for p in inspect.signature(factory).parameters if p not in ("self", "args", "kwargs")
-        ]
-    except (TypeError, ValueError):
-        return ""
-    return f" Valid settings: {', '.join(params)}." if params else " It takes no settings."
-
-
-def check_args(spec: BenchmarkSpec, factory: Any) -> None:
-    """Reject misspelt benchmark settings before any work, with a suggestion."""
-    try:
-        params = set(inspect.signature(factory).parameters) - {"self"}
-    except (TypeError, ValueError):
-        return
-    for key in spec.args:
-        if key not in params:
-            raise JobError(
-                f"benchmark {spec.name!r} has no setting {key!r}.{did_you_mean(key, sorted(params))}"
-            )
-
-
 def run_job(spec: RunSpec, out: TextIO | None = None) -> list[RunResult]:
     store = ResultsStore(spec.results_dir)
-    benchmarks = []
-    for b in spec.benchmarks:
-        check_args(b, registry.benchmarks.get(b.name))
-        benchmarks.append(load_benchmark(b))
+    benchmarks = [load_benchmark(b) for b in spec.benchmarks]
     model = load_model(spec)
     progress = Progress(len(benchmarks), enabled=spec.progress)
     results = [run_benchmark(spec, model, b, store, progress) for b in benchmarks]

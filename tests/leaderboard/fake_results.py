@@ -24,16 +24,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-CAPABILITIES = (
-    "vqa",
-    "captioning",
-    "counting",
-    "spatial",
-    "binding",
-    "hallucination",
-    "text",
-    "adherence",
-)
+from evalharness.leaderboard._runs import CAPABILITY_ORDER
+
+CAPABILITIES = CAPABILITY_ORDER
 BENCH_BASES = {
     "vqa": "synth_vqa",
     "captioning": "synth_caption",
