@@ -68,12 +68,12 @@ def cli(tmp_path: Path, plugin_env: dict[str, str]) -> RunCLI:
     """Run `evalharness ARGS…` in tmp_path, with the example plugin visible."""
 
     def run(
-        *args: str, check: bool = False, timeout: float = 300
+        *args: str, check: bool = False, timeout: float = 300, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
             [*CLI, *args],
             cwd=tmp_path,
-            env={**plugin_env, "TQDM_DISABLE": "1"},
+            env={**plugin_env, "TQDM_DISABLE": "1", **(env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,

@@ -72,20 +72,33 @@ def to_run_spec(cfg: Any) -> Any:
 
 def task(cfg: Any) -> None:
     """Run one Hydra job; expected failures print one line, crashes print their traceback."""
+    from evalharness.cli.sweep import report_job
     from evalharness.errors import EvalharnessError
 
     label = f"{cfg.model.name}"
+    ok = False
     try:
         spec = to_run_spec(cfg)
         label = spec.model_label
         from evalharness.runner import run_job
 
         run_job(spec)
+        ok = True
     except EvalharnessError as exc:
         _fail(label, str(exc))
     except Exception as exc:
         traceback.print_exc()
         _fail(label, f"crashed: {type(exc).__name__}: {exc}")
+    finally:
+        report_job(_job_title(label, cfg), ok)
+
+
+def _job_title(label: str, cfg: Any) -> str:
+    """'MODEL × BENCHMARK-OR-SUITE', for the sweep's bar."""
+    target = cfg.benchmark.name if cfg.get("benchmark") is not None else None
+    if target is None and cfg.get("suite") is not None:
+        target = cfg.suite.name or "suite"
+    return f"{label} × {target}" if target else label
 
 
 def _fail(label: str, message: str) -> None:

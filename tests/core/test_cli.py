@@ -71,7 +71,7 @@ def test_multirun_sweep_writes_every_job(cli: RunCLI, tmp_path: Path) -> None:
 
 
 def test_joblib_launcher(cli: RunCLI, tmp_path: Path) -> None:
-    cli(
+    proc = cli(
         "run",
         "-m",
         "model=oracle,prior",
@@ -79,8 +79,35 @@ def test_joblib_launcher(cli: RunCLI, tmp_path: Path) -> None:
         "hydra/launcher=joblib",
         "hydra.launcher.n_jobs=2",
         check=True,
+        env={"TQDM_DISABLE": ""},  # the sweep's bar follows jobs run in worker processes
     )
     assert sorted(load_runs(tmp_path / "results")["model"]) == ["oracle", "prior"]
+    assert "sweep: 100%" in proc.stderr and "2/2" in proc.stderr
+
+
+def test_sweep_progress_counts_jobs_and_failures(cli: RunCLI, tmp_path: Path) -> None:
+    proc = cli(
+        "run",
+        "-m",
+        "model=oracle,random",
+        "benchmark=example_parity",
+        "limit=4,0",  # limit=0 is refused: two of the four jobs fail
+        env={"TQDM_DISABLE": ""},
+    )
+    assert proc.returncode == 1
+    bars = [line for line in proc.stderr.replace("\r", "\n").splitlines() if "sweep:" in line]
+    assert any("0/4" in b for b in bars) and any("4/4" in b for b in bars), bars
+    assert "2 failed" in bars[-1] and "[1/1] oracle × example_parity" in proc.stderr
+
+
+def test_sweep_job_count_follows_hydra_basic_sweeper() -> None:
+    from evalharness.cli.sweep import count_jobs
+
+    assert count_jobs({}, ["model=a,b", "benchmark=x,y,z", "limit=3"]) == 6
+    assert count_jobs({"model": "a,b,c"}, ["suite=s"]) == 3
+    # the command line overrides a preset's swept key, as in Hydra
+    assert count_jobs({"model": "a,b,c"}, ["model=a", "seed=1,2"]) == 2
+    assert count_jobs({}, ["model=a"]) == 1
 
 
 def test_submitit_local_sweep(cli: RunCLI, tmp_path: Path) -> None:
