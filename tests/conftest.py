@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -18,6 +19,11 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example plugin installed as a real package (pip, entry points) into its own folder."""
     target = tmp_path_factory.mktemp("plugin_site")
     build = tmp_path_factory.mktemp("plugin_build")
+    # Build from a private copy: the build writes into the source folder, and test workers
+    # running in parallel would otherwise build in the same place at once.
+    source = shutil.copytree(
+        PLUGIN_SRC, build / "src", ignore=shutil.ignore_patterns("build", "*.egg-info")
+    )
     subprocess.run(
         [
             sys.executable,
@@ -30,7 +36,7 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--no-index",
             "--target",
             str(target),
-            str(PLUGIN_SRC),
+            str(source),
         ],
         check=True,
         cwd=build,

@@ -56,6 +56,7 @@ class EvalConfig:
     max_error_rate: float = 0.1
     max_new_tokens: int | None = None
     progress: bool = True
+    flush_s: float = 1.0
 
 
 def configs_dir() -> Path:

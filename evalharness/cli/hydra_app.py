@@ -53,6 +53,8 @@ def to_run_spec(cfg: Any) -> Any:
     )
     if cfg.batch_size < 1:
         raise JobError(f"batch_size must be at least 1, got {cfg.batch_size}.")
+    if cfg.flush_s < 0:
+        raise JobError(f"flush_s must be 0 or more seconds, got {cfg.flush_s}.")
     if cfg.limit is not None and cfg.limit < 1:
         raise JobError(f"limit must be at least 1 (or null for no limit), got {cfg.limit}.")
     return RunSpec(
@@ -66,6 +68,7 @@ def to_run_spec(cfg: Any) -> Any:
         max_error_rate=cfg.max_error_rate,
         max_new_tokens=cfg.max_new_tokens,
         progress=cfg.progress,
+        flush_s=cfg.flush_s,
         config=OmegaConf.to_container(cfg, resolve=True),  # type: ignore[arg-type]
     )
 

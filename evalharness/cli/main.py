@@ -7,8 +7,12 @@ subcommand imports what it needs.
 from __future__ import annotations
 
 import argparse
+import atexit
+import logging
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from evalharness._version import __version__
 
@@ -130,5 +134,36 @@ def _list(what: str | None) -> int:
     return 0
 
 
+def cli() -> NoReturn:
+    """The console script: `main`, then a quick exit.
+
+    With torch, torchvision and transformers loaded, the interpreter's own teardown (freeing
+    every module one by one) takes well over a second after the work is done. Everything we
+    write is flushed and closed by then, so the exit handlers run and the process ends (a normal
+    exit where other threads still run).
+    """
+    code = main()
+    exit_now(code)
+
+
+def exit_now(code: int) -> NoReturn:
+    import threading
+
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if any(not t.daemon for t in others):
+        sys.exit(code)  # worker pools (joblib's) shut down in the normal exit's order
+    try:
+        atexit._run_exitfuncs()  # what a normal exit runs first: loggers, temp files, pools
+        logging.shutdown()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):
+                pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    cli()

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evalharness.errors import EvalharnessError
+
 KNOWN_ARGS = {
     "attn_implementation": "attention kernel: sdpa (default), eager, flash_attention_2, …",
     "max_image_size": "longest image side in pixels; larger images are downscaled first",
@@ -36,7 +38,7 @@ DTYPES = {
 }
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(EvalharnessError, RuntimeError):
     """A model could not be loaded; the message names the model and what to do about it."""
 
 

@@ -34,6 +34,10 @@ class RunSpec:
     max_new_tokens: int | None = None
     """Overrides each benchmark's own `max_new_tokens` when set."""
     progress: bool = True
+    flush_s: float = 1.0
+    """Sample rows are written at least this often (seconds) and when a run ends; a crash loses
+    at most the batch in flight and what was computed since the last write. 0 writes after
+    every batch."""
     config: Mapping[str, Any] = field(default_factory=dict)
     """The resolved configuration, stored with each run for provenance."""
 

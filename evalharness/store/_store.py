@@ -151,8 +151,8 @@ class ResultsStore:
         thumb = image.convert("RGB")
         thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
         buf = io.BytesIO()
-        thumb.save(buf, format="PNG", optimize=True)
-        atomic_write_bytes(path, buf.getvalue())
+        thumb.save(buf, format="PNG")
+        atomic_write_bytes(path, buf.getvalue(), durable=False)  # a cache: rebuilt if lost
 
 
 def to_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

@@ -141,3 +141,11 @@ def test_incompatible_results_folder_is_refused(cli: RunCLI, tmp_path: Path) -> 
     proc = cli("run", "model=oracle", "benchmark=example_parity", f"results_dir={results}")
     assert proc.returncode == 1 and "result format v999" in proc.stderr
     assert sorted(p.name for p in results.iterdir()) == ["FORMAT.json", "runs"]
+
+
+def test_missing_model_folder_is_one_clear_line(cli: RunCLI, tmp_path: Path) -> None:
+    proc = cli("run", "model=hf", f"model.path={tmp_path / 'nowhere'}", "benchmark=example_parity")
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if x.startswith("error:")]
+    assert "nowhere" in line and "model.path" in line

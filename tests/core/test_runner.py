@@ -195,3 +195,65 @@ def _png() -> bytes:
 def test_unknown_benchmark_setting_names_the_valid_ones(tmp_path: Path) -> None:
     with pytest.raises(JobError, match=r"no setting 'm'\. Known: n\."):
         run_job(spec(tmp_path, bench_args={"m": 3}), out=io.StringIO())
+
+
+def _count_appends(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    from evalharness.store import ResultsStore
+
+    sizes: list[int] = []
+    original = ResultsStore.append_samples
+
+    def spy(self: ResultsStore, run_id: str, rows: object) -> None:
+        sizes.append(len(rows))  # type: ignore[arg-type]
+        original(self, run_id, rows)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ResultsStore, "append_samples", spy)
+    return sizes
+
+
+def test_rows_are_written_every_flush_s_and_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sizes = _count_appends(monkeypatch)
+    slow = {"model_args": {"delay": 0.05}, "batch_size": 1, "bench_args": {"n": 12}}
+    run_job(spec(tmp_path / "every", "example_parrot", flush_s=0, **slow))  # type: ignore[arg-type]
+    assert sizes == [1] * 12  # flush_s=0: one part per batch
+    sizes.clear()
+    run_job(spec(tmp_path / "buffered", "example_parrot", flush_s=0.22, **slow))  # type: ignore[arg-type]
+    # ~0.05 s a batch: about every fifth batch is written, and the rest at the end
+    assert sum(sizes) == 12 and 2 <= len(sizes) <= 4 and max(sizes) >= 4, sizes
+    a, b = (
+        load_samples(tmp_path / "every" / "results"),
+        load_samples(tmp_path / "buffered" / "results"),
+    )
+    cols = ["sample_id", "prediction", "score"]
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+
+
+def test_rows_computed_before_a_crash_are_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evalharness.store import ResultsStore
+
+    sizes = _count_appends(monkeypatch)
+    calls = {"n": 0}
+    original = ResultsStore.save_thumbnail
+
+    def boom(self: ResultsStore, *args: object) -> None:  # the 8th sample's batch crashes
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise KeyboardInterrupt
+        original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ResultsStore, "save_thumbnail", boom)
+    with pytest.raises(KeyboardInterrupt):
+        run_job(spec(tmp_path, "example_parrot", batch_size=1, flush_s=60))
+    assert sizes == [7]
+    assert (
+        len(
+            ResultsStore(tmp_path / "results").read_samples(
+                load_runs(tmp_path / "results").run_id[0]
+            )
+        )
+        == 7
+    )
