@@ -22,7 +22,7 @@ from evalharness.models.base import Fittable, Model
 from evalharness.runner import provenance
 from evalharness.runner.progress import Progress
 from evalharness.runner.scoring import aggregate, score_rows
-from evalharness.runner.spec import RunSpec, stable_hash
+from evalharness.runner.spec import BenchmarkSpec, RunSpec, stable_hash
 from evalharness.stats import Estimate
 from evalharness.store import FORMAT_VERSION, ResultsStore, to_frame
 from evalharness.types import (
@@ -68,8 +68,15 @@ def generation_for(spec: RunSpec, benchmark: Benchmark) -> GenerationSettings:
 
 
 def run_benchmark(
-    spec: RunSpec, model: Model, benchmark: Benchmark, store: ResultsStore, progress: Progress
+    spec: RunSpec,
+    model: Model,
+    benchmark: Benchmark,
+    store: ResultsStore,
+    progress: Progress,
+    source: BenchmarkSpec | None = None,
 ) -> RunResult:
+    """Run one benchmark; `source` (the name and settings it was built from) is stored with the
+    run so that `evalharness rescore` can build it again."""
     all_samples = list(benchmark.samples())
     samples = all_samples[: spec.limit] if spec.limit is not None else all_samples
     if isinstance(model, Fittable):
@@ -93,6 +100,11 @@ def run_benchmark(
     keys = {s.id: stable_hash([run_key, s.content_hash()], 24) for s in samples}
     started = _now()
     base_row = _run_row(spec, model, benchmark, run_id, identity, generation, samples, started)
+    base_row["benchmark_spec"] = json.dumps(
+        {"name": source.name, "args": dict(source.args)} if source is not None else None,
+        sort_keys=True,
+        default=str,
+    )
 
     with store.lock(run_id):
         stored = store.read_samples(run_id)

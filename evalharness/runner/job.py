@@ -50,7 +50,10 @@ def run_job(spec: RunSpec, out: TextIO | None = None) -> list[RunResult]:
     benchmarks = [load_benchmark(b) for b in spec.benchmarks]
     model = load_model(spec)
     progress = Progress(len(benchmarks), enabled=spec.progress)
-    results = [run_benchmark(spec, model, b, store, progress) for b in benchmarks]
+    results = [
+        run_benchmark(spec, model, b, store, progress, source=src)
+        for b, src in zip(benchmarks, spec.benchmarks, strict=True)
+    ]
     print_summary(results, out or sys.stdout)
     failed = [r for r in results if r.error_rate > spec.max_error_rate]
     if failed:

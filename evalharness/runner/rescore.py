@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from evalharness.errors import EvalharnessError
 from evalharness.runner.job import load_benchmark
@@ -27,11 +28,7 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
     for run in runs.to_dict("records"):
         if (benchmarks and run["benchmark"] not in benchmarks) or run["status"] != "complete":
             continue
-        config = json.loads(run["config"])
-        args = dict(config.get("benchmark_args", {}).get(run["benchmark"], {}))
-        if (config.get("benchmark") or {}).get("name") == run["benchmark"]:
-            args.update(config["benchmark"].get("args", {}))
-        bench = load_benchmark(BenchmarkSpec(run["benchmark"], args))
+        bench = load_benchmark(_source(run))
         if bench.version != run["benchmark_version"]:
             print(
                 f"skip {run['model']} × {run['benchmark']}: stored v{run['benchmark_version']}, now v{bench.version}"
@@ -57,3 +54,19 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
         print(f"rescored {run['model']} × {run['benchmark']}: score {primary.value:.3f}")
         done += 1
     return done
+
+
+def _source(run: dict[str, Any]) -> BenchmarkSpec:
+    """The name and settings a run's benchmark was built from.
+
+    Runs store them (`benchmark_spec`); for runs written before that column, they are read back
+    from the run's resolved config, which holds them when the benchmark was named directly.
+    """
+    stored = run.get("benchmark_spec")
+    if isinstance(stored, str) and (spec := json.loads(stored)):
+        return BenchmarkSpec(spec["name"], spec["args"])
+    config = json.loads(run["config"])
+    args = dict(config.get("benchmark_args", {}).get(run["benchmark"], {}))
+    if (config.get("benchmark") or {}).get("name") == run["benchmark"]:
+        args.update(config["benchmark"].get("args", {}))
+    return BenchmarkSpec(run["benchmark"], args)
