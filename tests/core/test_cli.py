@@ -65,6 +65,7 @@ def test_plugin_benchmark_runs_from_the_cli(cli: RunCLI, tmp_path: Path) -> None
 
 def test_multirun_sweep_writes_every_job(cli: RunCLI, tmp_path: Path) -> None:
     proc = cli("run", "-m", "model=oracle,random", "benchmark=example_parity", "seed=1", check=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]  # no logs, no job folders
     runs = load_runs(tmp_path / "results")
     assert sorted(runs["model"]) == ["oracle", "random"]
     assert "oracle" in proc.stdout and "random" in proc.stdout
