@@ -119,8 +119,21 @@ def test_same_answers_at_every_batch_size(family: str, cache: Path) -> None:
     reqs = [ask(i, q) for i, q in enumerate(QUESTIONS)]
     answers = {}
     for size in (1, 4, 7):
-        preds = tiny_model(family, batch_size=size).predict(reqs)
+        model = tiny_model(family, batch_size=size)
+        ran: list[int] = []  # the batch sizes generate really ran at
+        call = model._call_generate
+
+        def spy(
+            inputs: dict[str, Any], kwargs: dict[str, Any], call: Any = call, ran: Any = ran
+        ) -> Any:
+            ran.append(int(inputs["input_ids"].shape[0]))
+            return call(inputs, kwargs)
+
+        model._call_generate = spy  # type: ignore[method-assign]
+        preds = model.predict(reqs)
         assert all(p.error is None for p in preds)
+        # batched for real: a batch that failed would be rerun request by request
+        assert ran == [min(size, len(reqs) - i) for i in range(0, len(reqs), size)], ran
         answers[size] = [(p.text, p.output_tokens, p.input_tokens) for p in preds]
     assert answers[1] == answers[4] == answers[7]
     # answers come back in request order, not in the sorted order they ran in

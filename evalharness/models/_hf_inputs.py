@@ -24,6 +24,10 @@ class InputError(ValueError):
 # PaliGemma marks its answer ("suffix") with 1, every other model marks text with 0.
 SUFFIX_TOKEN_TYPE = {"paligemma": 1}
 
+# Processors that take one image per request as a flat list (IDEFICS orders a nested list after
+# the text). Others get one list per request: SmolVLM's would read a flat list as one request's.
+FLAT_IMAGES = {"idefics"}
+
 
 def messages(request: Request, system_prompt: str | None) -> list[dict[str, Any]]:
     content: list[dict[str, Any]] = [{"type": "image"} for _ in request.images]
@@ -70,8 +74,8 @@ def encode(loaded: Loaded, texts: list[str], images: list[list[PILImage.Image]])
     counts = {len(x) for x in images}
     kwargs: dict[str, Any] = {"text": texts, "return_tensors": "pt", "padding": True}
     if counts != {0}:
-        # One image each goes flat: some processors (IDEFICS) order a nested list after the text.
-        kwargs["images"] = [x[0] for x in images] if counts == {1} else images
+        flat = counts == {1} and loaded.model_type in FLAT_IMAGES
+        kwargs["images"] = [x[0] for x in images] if flat else images
     bos = loaded.tokenizer.bos_token
     if bos and all(t.startswith(bos) for t in texts):
         # The template already wrote BOS; do not let the tokenizer add a second one.

@@ -25,6 +25,8 @@ KNOWN_ARGS = {
     "system_prompt": "a system message put before every question",
     "choice_score": "option score in choice mode: mean (per-token log-prob, default) or sum",
     "chat_template": "a Jinja chat template to use instead of the checkpoint's",
+    "allow_missing_weights": "load even if the checkpoint lacks some weights of the model class "
+    "(they stay randomly initialised; default false: an error)",
 }
 
 DTYPES = {
@@ -251,9 +253,21 @@ def load(
     if args.get("device_map") is not None:
         kwargs["device_map"] = args["device_map"]
     try:
-        model = tf.AutoModelForImageTextToText.from_pretrained(path, config=config, **kwargs)
+        model, info = tf.AutoModelForImageTextToText.from_pretrained(
+            path, config=config, output_loading_info=True, **kwargs
+        )
     except Exception as exc:  # missing or corrupt weights, unsupported attention kernel, …
         raise ModelLoadError(f"model {name!r}: cannot load the weights of {path}: {exc}") from exc
+    missing = sorted(info.get("missing_keys") or ())
+    if missing and not args.get("allow_missing_weights", False):
+        # transformers only warns: the model would answer with random weights in their place.
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise ModelLoadError(
+            f"model {name!r}: {path} lacks {len(missing)} weight(s) of "
+            f"{type(model).__name__} ({shown}), so the checkpoint does not match the model "
+            "class; check model.path, or set model.args.allow_missing_weights=true to run with "
+            "those weights randomly initialised."
+        )
     if "device_map" not in kwargs:
         model.to(dev)
     model.eval()

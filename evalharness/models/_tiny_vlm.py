@@ -263,6 +263,82 @@ def build_idefics3(out: Path) -> None:
     save(out, tf.Idefics3ForConditionalGeneration(cfg), proc, tok, eos=eos)
 
 
+@builder("idefics2")
+def build_idefics2(out: Path) -> None:
+    """Idefics2: a perceiver resampler turns each image into a fixed number of latent tokens."""
+    tf = _transformers()
+
+    eou = "<end_of_utterance>"
+    tok: Any = train_tokenizer(["<fake_token_around_image>", "<image>", eou])
+    latents = 4
+    proc = tf.Idefics2Processor(
+        image_processor=tf.Idefics2ImageProcessor(
+            do_image_splitting=False, size={"height": IMAGE, "width": IMAGE}
+        ),
+        tokenizer=tok,
+        image_seq_len=latents,
+        chat_template=chat_template(
+            {"system": "System: ", "user": "User:", "assistant": "Assistant:"},
+            image="<image>",
+            end=eou + "\n",
+            prefix="<s>",
+        ),
+    )
+    cfg = tf.Idefics2Config(
+        vision_config=vision(),
+        perceiver_config=dict(
+            hidden_size=HIDDEN,  # the text model's; a mismatch is overridden with a warning
+            resampler_n_latents=latents,
+            resampler_depth=LAYERS,
+            resampler_n_heads=HEADS,
+            resampler_head_dim=HIDDEN // HEADS,
+            num_key_value_heads=HEADS,
+        ),
+        text_config=decoder(tok, model_type="mistral"),
+        image_token_id=tok.convert_tokens_to_ids("<image>"),
+    )
+    eos = [tok.convert_tokens_to_ids(eou), tok.eos_token_id]
+    save(out, tf.Idefics2ForConditionalGeneration(cfg), proc, tok, eos=eos)
+
+
+@builder("smolvlm")
+def build_smolvlm(out: Path) -> None:
+    """SmolVLM (model_type smolvlm, the SmolVLM2 checkpoints): Idefics3 with a video processor."""
+    tf = _transformers()
+
+    eou = "<end_of_utterance>"
+    tok: Any = train_tokenizer(
+        ["<|im_start|>", "<fake_token_around_image>", "<image>", "<global-img>", "<video>", eou],
+        bos="<|im_start|>",
+        eos="<|im_end|>",
+    )
+    scale = 2
+    size = {"longest_edge": IMAGE}
+    proc = tf.SmolVLMProcessor(
+        image_processor=tf.SmolVLMImageProcessor(
+            do_image_splitting=False, size=size, max_image_size=size
+        ),
+        video_processor=tf.SmolVLMVideoProcessor(size=size, max_image_size=size),
+        tokenizer=tok,
+        image_seq_len=(IMAGE // PATCH) ** 2 // scale**2,
+        chat_template=chat_template(
+            {"system": "System: ", "user": "User:", "assistant": "Assistant:"},
+            image="<image>",
+            end=eou + "\n",
+            prefix="<|im_start|>",
+        ),
+    )
+    cfg = tf.SmolVLMConfig(
+        vision_config=vision(),
+        text_config=decoder(tok, model_type="llama"),
+        image_token_id=tok.convert_tokens_to_ids("<image>"),
+        scale_factor=scale,
+        pad_token_id=tok.pad_token_id,  # the default is a real checkpoint's id, out of range here
+    )
+    eos = [tok.convert_tokens_to_ids(eou), tok.eos_token_id]
+    save(out, tf.SmolVLMForConditionalGeneration(cfg), proc, tok, eos=eos)
+
+
 @builder("blip2")
 def build_blip2(out: Path) -> None:
     tf = _transformers()
@@ -420,6 +496,5 @@ GENERATIVE: tuple[str, ...] = tuple(
 )
 """The families built here, all loadable with AutoModelForImageTextToText.
 
-Left out: SmolVLM (model_type smolvlm, SmolVLM2) — its processor needs the num2words package,
-which is not a dependency; SmolVLM v1 checkpoints are Idefics3 models and are covered by it.
+SmolVLM v1 checkpoints are Idefics3 models; `smolvlm` is the SmolVLM2 architecture.
 """

@@ -84,7 +84,7 @@ class HFModel:
 
     def identity(self) -> dict[str, Any]:
         loaded = self._loaded
-        keys = ("max_image_size", "system_prompt", "max_new_tokens")
+        keys = ("max_image_size", "system_prompt", "max_new_tokens", "allow_missing_weights")
         # The template shapes every prompt but lives beside the weights (or in args): hash it.
         template = hashlib.sha256(loaded.template.encode()).hexdigest()[:16]
         return {
@@ -356,3 +356,13 @@ def tiny_internvl(spec: ModelSpec) -> HFModel:
 def tiny_chameleon(spec: ModelSpec) -> HFModel:
     """Tiny random-weight Chameleon (images as VQ tokens), built offline."""
     return TinyHFModel(spec, "chameleon")
+
+
+def tiny_idefics2(spec: ModelSpec) -> HFModel:
+    """Tiny random-weight Idefics2 (perceiver resampler + Mistral), built offline."""
+    return TinyHFModel(spec, "idefics2")
+
+
+def tiny_smolvlm(spec: ModelSpec) -> HFModel:
+    """Tiny random-weight SmolVLM (model_type smolvlm, as SmolVLM2), built offline."""
+    return TinyHFModel(spec, "smolvlm")
