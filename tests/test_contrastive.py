@@ -1,4 +1,4 @@
-"""Matching models (CLIP, SigLIP, FLAVA) on tiny random-weight checkpoints built offline."""
+"""Matching models (CLIP, SigLIP, SigLIP 2, FLAVA) on tiny random-weight checkpoints built offline."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from evalharness.models.base import ModelSpec
 from evalharness.models.hf_contrastive import ContrastiveModel, tiny_clip
 from evalharness.types import GenerationSettings, PILImageSource, Request, Sample
 
-FAMILIES = ("clip", "siglip", "flava")
+FAMILIES = ("clip", "siglip", "siglip2", "flava")
 
 
 def cpu_spec(**kw: Any) -> ModelSpec:
@@ -160,7 +160,7 @@ def test_template_wraps_options(root: Path) -> None:
     assert "template" not in plain.identity()
 
 
-@pytest.mark.parametrize("family", ["clip", "siglip"])
+@pytest.mark.parametrize("family", ["clip", "siglip", "siglip2"])
 def test_scores_are_the_models_own_logits(family: str, root: Path) -> None:
     """Our scores equal `logits_per_image` from the model's forward on the same inputs."""
     import torch
@@ -170,7 +170,7 @@ def test_scores_are_the_models_own_logits(family: str, root: Path) -> None:
     img = image((200, 10, 10))
     (pred,) = m.predict([choice(img, options)])
     proc, net = m.ckpt.processor, m.ckpt.model
-    padding: Any = "max_length" if family == "siglip" else True
+    padding: Any = "max_length" if family.startswith("siglip") else True
     inputs = proc(
         text=list(options),
         images=[img],

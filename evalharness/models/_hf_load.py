@@ -261,7 +261,9 @@ def load(
     missing = sorted(info.get("missing_keys") or ())
     if missing and not args.get("allow_missing_weights", False):
         # transformers only warns: the model would answer with random weights in their place.
-        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        shown = ", ".join(missing[:3]) + (
+            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        )
         raise ModelLoadError(
             f"model {name!r}: {path} lacks {len(missing)} weight(s) of "
             f"{type(model).__name__} ({shown}), so the checkpoint does not match the model "

@@ -1,4 +1,4 @@
-"""Tiny random-weight matching models (CLIP, SigLIP, FLAVA) and captioners (BLIP), built offline.
+"""Tiny random-weight matching models (CLIP, SigLIP, SigLIP 2, FLAVA) and captioners (BLIP), built offline.
 
 Registered with `evalharness.models.tiny.builder`, so `tiny.build("clip")` writes a complete
 checkpoint folder that `AutoModel`/`AutoProcessor` load like a real one. Sizes are the smallest
@@ -100,6 +100,31 @@ def build_siglip(dest: Path) -> None:
     images = SiglipImageProcessor(size={"height": IMAGE, "width": IMAGE})
     SiglipModel(config).save_pretrained(dest)
     SiglipProcessor(image_processor=images, tokenizer=tok).save_pretrained(dest)  # type: ignore[no-untyped-call]
+
+
+@builder("siglip2")
+def build_siglip2(dest: Path) -> None:
+    from transformers import Siglip2Config, Siglip2ImageProcessor, Siglip2Model, Siglip2Processor
+
+    # SigLIP 2 keeps each image's aspect ratio: it is cut into at most `max_num_patches` patches
+    # of 16 px, padded, with a mask. Its processor brings these values (16, 256) in any case, so
+    # the tiny model uses them too. Its Gemma tokenizer needs an unknown token.
+    tok = _with_template(train_tokenizer((), bos=None, unk="<unk>", vocab_size=300), "$A </s>")
+    config = Siglip2Config(
+        text_config=dict(
+            _TOWER,
+            vocab_size=len(tok),
+            max_position_embeddings=MAX_TEXT,
+            bos_token_id=None,
+            pad_token_id=tok.pad_token_id,
+            eos_token_id=tok.eos_token_id,
+            projection_size=32,
+        ),
+        vision_config=dict(_TOWER, num_patches=256, patch_size=16),
+    )
+    images = Siglip2ImageProcessor(patch_size=16, max_num_patches=256)
+    Siglip2Model(config).save_pretrained(dest)
+    Siglip2Processor(image_processor=images, tokenizer=tok).save_pretrained(dest)  # type: ignore[no-untyped-call]
 
 
 def _bert_style_tokenizer(bos: str | None = None) -> PreTrainedTokenizerFast:

@@ -313,6 +313,11 @@ def tiny_siglip(spec: ModelSpec) -> ContrastiveModel:
     return ContrastiveModel(tiny_spec("siglip", spec), identity_path="tiny:siglip")
 
 
+def tiny_siglip2(spec: ModelSpec) -> ContrastiveModel:
+    """Tiny random-weight SigLIP 2 (aspect-preserving patches), built offline."""
+    return ContrastiveModel(tiny_spec("siglip2", spec), identity_path="tiny:siglip2")
+
+
 def tiny_flava(spec: ModelSpec) -> ContrastiveModel:
     """Tiny random-weight FLAVA, built offline (tests and smoke runs)."""
     return ContrastiveModel(tiny_spec("flava", spec), identity_path="tiny:flava")
