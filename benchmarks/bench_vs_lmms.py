@@ -20,6 +20,9 @@ batch 1. The model, prompt, system prompt and token budget are the same on both 
 are flat 28×28 squares (one grey level per question) so that lmms-eval's own image handling (a
 JPEG re-encode and a resize in its qwen2_vl wrapper) leaves the pixels the model sees unchanged.
 `--images noise` uses noisy 40×30 images instead, to see what that handling changes.
+`--max-new-tokens N` sets the answer budget on both sides (default 16, the VQAv2 task's). A
+random-weight model never stops early, so every answer costs 16 decoding steps; real models answer
+these questions in one to three tokens, which `--max-new-tokens 3` approximates.
 """
 
 from __future__ import annotations
@@ -110,7 +113,7 @@ doc_to_visual: !function lmms_eval.tasks.vqav2.utils.vqav2_doc_to_visual
 doc_to_text: !function lmms_eval.tasks.vqav2.utils.vqav2_doc_to_text
 doc_to_target: "answer"
 generation_kwargs:
-  max_new_tokens: 16
+  max_new_tokens: {max_new_tokens}
 process_results: !function lmms_eval.tasks.vqav2.utils.vqav2_process_results_val
 metric_list:
   - metric: exact_match
@@ -187,9 +190,11 @@ def our_run(
     out: Path,
     env: dict[str, str],
     limit: int | None = None,
+    max_new_tokens: int = 16,
 ) -> float:
     cmd = [
         sys.executable, "-m", "evalharness.cli.main", "run", "model=hf", f"model.path={model}",
+        f"max_new_tokens={max_new_tokens}",
         f"model.args.system_prompt={SYSTEM}", "benchmark=vqav2",
         f"benchmark.args.data_files={root / 'vqa.parquet'}", f"results_dir={out}", "progress=false",
     ]  # fmt: skip
@@ -220,6 +225,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--images", choices=["flat", "noise"], default="flat")
     parser.add_argument("--keep", type=Path, help="work in this folder instead of a temporary one")
+    parser.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=16,
+        help="answer token budget on both sides (16: the VQAv2 task's; a random-weight model "
+        "always uses all of it, where real models answer VQA in 1-3 tokens)",
+    )
     args = parser.parse_args()
 
     from evalharness.models import tiny
@@ -231,7 +243,9 @@ def main() -> None:
         write_data(root / "vqa.parquet", args.samples, args.images)
         (root / "tasks").mkdir(exist_ok=True)
         (root / "tasks" / f"{TASK}.yaml").write_text(
-            TASK_YAML.format(task=TASK, data=root / "vqa.parquet")
+            TASK_YAML.format(
+                task=TASK, data=root / "vqa.parquet", max_new_tokens=args.max_new_tokens
+            )
         )
         env = entry_point_env(root)
         env["LMMS_EVAL_DATASETS_CACHE"] = str(root / "hf-datasets")
@@ -239,17 +253,19 @@ def main() -> None:
         threads = os.environ.get("OMP_NUM_THREADS", "unset")
         print(
             f"{args.samples} questions, {args.repeats} run(s) each; {os.cpu_count()} CPUs, "
-            f"OMP_NUM_THREADS={threads}, load average {load}"
+            f"OMP_NUM_THREADS={threads}, load average {load}, "
+            f"max_new_tokens={args.max_new_tokens}"
         )
 
+        tokens = args.max_new_tokens
         settings: dict[str, Callable[[Path], float]] = {
             "lmms-eval default (batch 1)": lambda o: lmms_run(root, model, 1, o, env),
             "lmms-eval batch 8": lambda o: lmms_run(root, model, 8, o, env),
-            "ours batch 1": lambda o: our_run(root, model, 1, o, env),
-            "ours default (batch 8)": lambda o: our_run(root, model, None, o, env),
+            "ours batch 1": lambda o: our_run(root, model, 1, o, env, None, tokens),
+            "ours default (batch 8)": lambda o: our_run(root, model, None, o, env, None, tokens),
             # one question: what start-up (imports, loading data and model) costs each
             "lmms-eval start-up (limit 1)": lambda o: lmms_run(root, model, 1, o, env, 1),
-            "ours start-up (limit 1)": lambda o: our_run(root, model, None, o, env, 1),
+            "ours start-up (limit 1)": lambda o: our_run(root, model, None, o, env, 1, tokens),
         }
         walls: dict[str, list[float]] = {name: [] for name in settings}
         outs: dict[str, Path] = {}

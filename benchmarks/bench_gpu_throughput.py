@@ -1,0 +1,648 @@
+"""Generation throughput of `HFModel`'s batched path on a Qwen2-VL-2B-sized random-weight model.
+
+    python benchmarks/bench_gpu_throughput.py                 # GPU: 512 requests, batch 16…128
+    python benchmarks/bench_gpu_throughput.py --tiny          # CPU: tiny shapes, in seconds
+    python benchmarks/bench_gpu_throughput.py --batch-sizes 64 --attn eager --samples 256
+
+1. Builds a checkpoint folder with Qwen2-VL-2B's shapes (2.2 B parameters) and random weights,
+   directly on the device, saved with safetensors. Tokenizer, chat template and processor come
+   from the project's tiny Qwen2-VL (`tiny.build("qwen2_vl")`); its vocabulary is padded with
+   filler words ("w123") up to the model's 151,936 ids, so that every generated id decodes to a
+   word of its own and the image processor keeps the 2B's pixel limits (a 448×448 image becomes
+   256 image tokens). `--tiny` builds the same folder with tiny shapes.
+2. Asks N requests (one 448×448 noise image each, a short VQA-style question, 16 new tokens,
+   greedy), made as the runner makes them.
+3. Times `HFModel.predict` (loaded from the folder exactly as a real checkpoint) over all
+   requests in chunks of the batch size, as the runner calls it, after a warm-up batch; then a
+   plain loop of `model.generate` one request at a time on the first requests; and compares the
+   answers (the fraction of identical answers, and of identical first words).
+4. Prints a table and writes it as JSON (`--out`), after every step, so an interrupted run
+   still leaves what it measured.
+
+Random weights give nearly flat next-token distributions, where bf16 rounding alone can flip a
+greedy choice; answers of 16 tokens then diverge although nothing is wrong. On a trained model
+agreement is higher. In float32 (`--tiny` on CPU) every answer must agree: the script exits with
+status 1 if one does not, or if any request fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from evalharness.models.base import ModelSpec  # noqa: E402
+from evalharness.types import (  # noqa: E402
+    GenerationSettings,
+    PILImageSource,
+    Request,
+    Sample,
+    request_text,
+)
+
+# Reference figures on one H100 (Qwen2-VL-2B, 448×448 images, 16 new tokens), samples/s.
+REFERENCE = {
+    "plain generate, batch 1": 3.0,
+    "plain generate, batch 64, static KV cache (best)": 99.0,
+    "floor": 250.0,
+}
+TARGET = 150.0
+
+# Qwen2-VL-2B's config, written out (no hub access). The token ids are the tiny tokenizer's.
+QWEN2_VL_2B: dict[str, Any] = {
+    "text": dict(
+        hidden_size=1536,
+        num_hidden_layers=28,
+        num_attention_heads=12,
+        num_key_value_heads=2,
+        intermediate_size=8960,
+        vocab_size=151936,
+        max_position_embeddings=32768,
+        rms_norm_eps=1e-6,
+        rope_parameters={"rope_type": "default", "rope_theta": 1e6, "mrope_section": [16, 24, 24]},
+        sliding_window=32768,
+        use_sliding_window=False,
+        max_window_layers=28,
+        hidden_act="silu",
+        initializer_range=0.02,
+    ),
+    "vision": dict(
+        depth=32,
+        embed_dim=1280,
+        num_heads=16,
+        mlp_ratio=4,
+        hidden_size=1536,  # the merger's output: the language model's width
+        patch_size=14,
+        spatial_merge_size=2,
+        temporal_patch_size=2,
+        in_channels=3,
+        hidden_act="quick_gelu",
+        initializer_range=0.02,
+    ),
+    "tie_word_embeddings": True,
+}
+# The same layout at toy size. A larger init (as the project's tiny models use) peaks the random
+# logits, so float32 answers cannot hinge on the last bits of rounding.
+TINY: dict[str, Any] = {
+    "text": dict(
+        QWEN2_VL_2B["text"],
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        intermediate_size=128,
+        vocab_size=1024,
+        max_position_embeddings=4096,
+        rope_parameters={"rope_type": "default", "rope_theta": 1e4, "mrope_section": [2, 3, 3]},
+        sliding_window=4096,
+        max_window_layers=2,
+        initializer_range=0.2,
+    ),
+    "vision": dict(QWEN2_VL_2B["vision"], depth=2, embed_dim=32, num_heads=2, hidden_size=64),
+    "tie_word_embeddings": True,
+}
+# Qwen2-VL-2B's image processor limits (pixels): 448×448 stays 448×448 → 32×32 patches → 256 tokens.
+MIN_PIXELS, MAX_PIXELS = 56 * 56, 12845056
+
+QUESTIONS = (
+    "What colour is the car?",
+    "How many people are in the picture?",
+    "Is there a dog on the sofa?",
+    "What is the man on the left holding in his hand?",
+    "Which room of the house is shown in this photo?",
+    "What is written on the sign next to the door?",
+    "Is it day or night?",
+    "What sport are the children in the background playing, and where?",
+)
+SUFFIX = "\nAnswer the question using a single word or phrase."
+
+MARKER = "bench-checkpoint.json"
+"""Written last into a built folder, with the shapes it was built from: a rerun reuses it."""
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def _transformers() -> Any:
+    """The transformers package, untyped: its processor and model classes are loosely typed."""
+    import transformers
+
+    return transformers
+
+
+class Phases:
+    """Wall time of each named step, printed as it ends."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.start = time.perf_counter()
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - t0, 2)
+        log(f"  [{self.seconds[name]:7.2f} s] {name}")
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+# -- the checkpoint ---------------------------------------------------------------------------------
+
+
+def qwen_config(shapes: dict[str, Any], tok: Any) -> Any:
+    """A Qwen2VLConfig with `shapes`, its special ids taken from the tokenizer `tok`."""
+    tf = _transformers()
+    ids = {t: tok.convert_tokens_to_ids(t) for t in ("<|im_end|>", "<|image_pad|>")}
+    text = dict(
+        shapes["text"],
+        bos_token_id=tok.eos_token_id,
+        eos_token_id=ids["<|im_end|>"],
+        pad_token_id=tok.pad_token_id,
+    )
+    return tf.Qwen2VLConfig(
+        text_config=text,
+        vision_config=dict(shapes["vision"]),
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=tok.convert_tokens_to_ids("<|video_pad|>"),
+        vision_start_token_id=tok.convert_tokens_to_ids("<|vision_start|>"),
+        vision_end_token_id=tok.convert_tokens_to_ids("<|vision_end|>"),
+        tie_word_embeddings=shapes["tie_word_embeddings"],
+    )
+
+
+def padded_tokenizer(source: Path, target: Path, vocab_size: int) -> Any:
+    """The tiny tokenizer with filler words appended up to `vocab_size` ids.
+
+    The fillers (`Ġw<id>`, decoded " w<id>") are reachable by no merge, so prompts tokenize
+    exactly as before; they only make every id the model can generate decode to its own word.
+    """
+    from transformers import AutoTokenizer
+
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(source / name, target / name)
+    spec = json.loads((target / "tokenizer.json").read_text())
+    vocab: dict[str, int] = spec["model"]["vocab"]
+    used = max([*vocab.values(), *(t["id"] for t in spec["added_tokens"])]) + 1
+    if used > vocab_size:
+        raise SystemExit(f"the tiny tokenizer has {used} ids, more than the model's {vocab_size}")
+    for i in range(used, vocab_size):
+        assert f"Ġw{i}" not in vocab
+        vocab[f"Ġw{i}"] = i
+    (target / "tokenizer.json").write_text(json.dumps(spec, ensure_ascii=False))
+    return AutoTokenizer.from_pretrained(target)
+
+
+def build_checkpoint(
+    target: Path, shapes: dict[str, Any], device: str, dtype: Any, phases: Phases
+) -> Path:
+    """Write a complete Qwen2-VL checkpoint folder with `shapes` and random weights."""
+    import torch
+
+    from evalharness.models import tiny
+
+    tf = _transformers()
+
+    stamp = json.dumps({"shapes": shapes, "dtype": str(dtype)}, sort_keys=True)
+    if (target / MARKER).is_file() and (target / MARKER).read_text() == stamp:
+        log(f"  reusing the checkpoint in {target}")
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    with phases("build the tiny Qwen2-VL (tokenizer, template)"):
+        source = tiny.build("qwen2_vl")
+    with phases("tokenizer and processor"):
+        tok = padded_tokenizer(source, target, shapes["text"]["vocab_size"])
+        size = {"shortest_edge": MIN_PIXELS, "longest_edge": MAX_PIXELS}
+        merge = shapes["vision"]["spatial_merge_size"]
+        patch = shapes["vision"]["patch_size"]
+        processor = tf.Qwen2VLProcessor(
+            image_processor=tf.Qwen2VLImageProcessor(size=size, patch_size=patch, merge_size=merge),
+            video_processor=tf.Qwen2VLVideoProcessor(size=size, patch_size=patch, merge_size=merge),
+            tokenizer=tok,
+            chat_template=(source / "chat_template.jinja").read_text(),
+        )
+    with phases("random weights on the device"):
+        config = qwen_config(shapes, tok)
+        torch.manual_seed(0)
+        with torch.device(device):
+            model = tf.Qwen2VLForConditionalGeneration._from_config(config, dtype=dtype)
+        gen = model.generation_config
+        gen.eos_token_id = [tok.convert_tokens_to_ids("<|im_end|>"), tok.eos_token_id]
+        gen.pad_token_id = tok.pad_token_id
+        gen.bos_token_id = tok.eos_token_id
+        params = sum(p.numel() for p in model.parameters())
+        log(f"  {params:,} parameters")
+    with phases("save (safetensors)"):
+        model.save_pretrained(target)
+        processor.save_pretrained(target)
+    del model
+    free_memory()
+    (target / MARKER).write_text(stamp)
+    return target
+
+
+# -- the workload -----------------------------------------------------------------------------------
+
+
+def make_requests(n: int, image_size: int, max_new_tokens: int) -> list[Request]:
+    """n requests, as the runner makes them from samples: a noise image and a question each."""
+    import numpy as np
+    from PIL import Image
+
+    settings = GenerationSettings(max_new_tokens=max_new_tokens)
+    out = []
+    for i in range(n):
+        pixels = np.random.default_rng(i).integers(0, 256, (image_size, image_size, 3), np.uint8)
+        img = Image.fromarray(pixels)
+        sample = Sample(
+            id=f"q{i}",
+            images=(PILImageSource(img),),
+            prompt=QUESTIONS[i % len(QUESTIONS)] + SUFFIX,
+            targets=("yes",),
+        )
+        out.append(
+            Request(sample, (img,), request_text(sample, "open"), "generate", settings, "open")
+        )
+    return out
+
+
+# -- measuring --------------------------------------------------------------------------------------
+
+
+def free_memory() -> None:
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def sync(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def reset_peak(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+
+
+def peak_gib(device: str) -> float | None:
+    import torch
+
+    if not device.startswith("cuda"):
+        return None
+    return round(torch.cuda.max_memory_allocated() / 2**30, 2)
+
+
+def run_harness(
+    folder: Path, requests: list[Request], batch: int, args: argparse.Namespace, phases: Phases
+) -> tuple[dict[str, Any], list[str]]:
+    """`HFModel.predict` over all requests in chunks of `batch`, as the runner calls it."""
+    from evalharness.models.hf import HFModel
+
+    reset_peak(args.device)
+    spec = ModelSpec(
+        name="hf",
+        path=str(folder),
+        dtype=args.dtype,
+        device=args.device,
+        batch_size=batch,
+        args={"attn_implementation": args.attn},
+    )
+    with phases(f"batch {batch}: load (HFModel)"):
+        model = HFModel(spec)
+    with phases(f"batch {batch}: warm-up batch"):
+        model.predict(requests[:batch])
+        sync(args.device)
+    preds = []
+    with phases(f"batch {batch}: {len(requests)} requests"):
+        t0 = time.perf_counter()
+        for start in range(0, len(requests), batch):
+            preds += model.predict(requests[start : start + batch])
+        sync(args.device)
+        seconds = time.perf_counter() - t0
+    errors = [p.error for p in preds if p.error]
+    row = {
+        "setting": f"harness, batch {batch}",
+        "batch_size": batch,
+        "batch_size_after": model.batch_size,  # lower if out-of-memory halved it
+        "attn_implementation": model.identity()["attn_implementation"],
+        "params": model.identity()["params"],
+        "samples": len(requests),
+        "seconds": round(seconds, 3),
+        "samples_per_s": round(len(requests) / seconds, 2),
+        "mean_input_tokens": round(sum(p.input_tokens or 0 for p in preds) / len(preds), 1),
+        "mean_output_tokens": round(sum(p.output_tokens or 0 for p in preds) / len(preds), 2),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+        "peak_gib": peak_gib(args.device),
+    }
+    del model
+    free_memory()
+    return row, [p.text or "" for p in preds]
+
+
+def run_plain(
+    folder: Path, requests: list[Request], args: argparse.Namespace, phases: Phases
+) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+    """`model.generate` one request at a time on the first `--plain-samples` requests, with
+    transformers only; and the processor's cost on one batch of the largest batch size."""
+    import torch
+
+    tf = _transformers()
+    reset_peak(args.device)
+    with phases("plain: load"):
+        processor = tf.AutoProcessor.from_pretrained(folder)
+        model = tf.AutoModelForImageTextToText.from_pretrained(
+            folder, dtype=args.torch_dtype, attn_implementation=args.attn
+        ).to(args.device)
+        model.eval()
+    tok = processor.tokenizer
+
+    def inputs(reqs: Sequence[Request], **extra: Any) -> Any:
+        texts = [
+            processor.apply_chat_template(
+                [
+                    {
+                        "role": "user",
+                        "content": [{"type": "image"}, {"type": "text", "text": r.text}],
+                    }
+                ],
+                add_generation_prompt=True,
+                tokenize=False,
+            )
+            for r in reqs
+        ]
+        tok.padding_side = "left"
+        images = [r.images[0] for r in reqs]
+        batch = processor(text=texts, images=images, padding=True, return_tensors="pt", **extra)
+        return {
+            k: v.to(args.device, args.torch_dtype) if v.is_floating_point() else v.to(args.device)
+            for k, v in batch.items()
+        }
+
+    kwargs = dict(
+        max_new_tokens=args.max_new_tokens,
+        do_sample=False,
+        num_beams=1,
+        pad_token_id=tok.pad_token_id,
+    )
+    with phases("plain: warm-up"), torch.inference_mode():
+        model.generate(**inputs(requests[:1]), **kwargs)
+        sync(args.device)
+    subset = requests[: args.plain_samples]
+    answers = []
+    with phases(f"plain: {len(subset)} requests, batch 1"), torch.inference_mode():
+        t0 = time.perf_counter()
+        for r in subset:
+            enc = inputs([r])
+            out = model.generate(**enc, **kwargs)
+            new = out[0, enc["input_ids"].shape[1] :]
+            answers.append(tok.decode(new, skip_special_tokens=True).strip())
+        sync(args.device)
+        seconds = time.perf_counter() - t0
+    row = {
+        "setting": "plain generate, batch 1",
+        "batch_size": 1,
+        "samples": len(subset),
+        "seconds": round(seconds, 3),
+        "samples_per_s": round(len(subset) / seconds, 2),
+        "peak_gib": peak_gib(args.device),
+    }
+    size = min(max(args.batch_sizes), len(requests))
+    with phases(f"processor only: {size} requests in one call"):
+        processor_row = time_processor(inputs, requests[:size], args.device)
+    del model
+    free_memory()
+    return row, answers, processor_row
+
+
+def time_processor(inputs: Any, requests: Sequence[Request], device: str) -> dict[str, Any]:
+    """ms per sample of the processor call alone (best of two), on the CPU as the harness runs
+    it; on a GPU also with the image work moved there (`device=`), a lever the harness lacks."""
+    out: dict[str, Any] = {"batch_size": len(requests)}
+    runs: dict[str, dict[str, Any]] = {"ms_per_sample": {}}
+    if device.startswith("cuda"):
+        runs["ms_per_sample_image_work_on_gpu"] = {"device": device}
+    for key, extra in runs.items():
+        try:
+            best = float("inf")
+            for _ in range(2):
+                t0 = time.perf_counter()
+                inputs(requests, **extra)
+                sync(device)
+                best = min(best, time.perf_counter() - t0)
+            out[key] = round(best / len(requests) * 1000, 2)
+        except Exception as exc:  # an older processor without `device`: report, go on
+            out[key] = f"{type(exc).__name__}: {exc}"
+    return out
+
+
+def agreement(plain: Sequence[str], ours: Sequence[str]) -> dict[str, float]:
+    """Fractions of identical answers and of identical first words."""
+    pairs = list(zip(plain, ours, strict=False))
+    exact = sum(a == b for a, b in pairs) / len(pairs)
+    first = sum(a.split()[:1] == b.split()[:1] for a, b in pairs) / len(pairs)
+    return {"agreement": round(exact, 4), "agreement_first_word": round(first, 4)}
+
+
+# -- report -----------------------------------------------------------------------------------------
+
+
+def device_name(device: str) -> str:
+    import torch
+
+    if device.startswith("cuda"):
+        return str(torch.cuda.get_device_name(torch.device(device)))
+    return f"CPU ({platform.processor() or platform.machine()})"
+
+
+def table(report: dict[str, Any]) -> str:
+    head = (
+        f"{report['model']} · {report['device_name']} · torch {report['torch']} · "
+        f"transformers {report['transformers']} · {report['dtype']} · "
+        f"attn {report['attn_implementation']} · {report['date']}\n"
+        f"{report['samples']} requests, one {report['image_size']}² image each, "
+        f"{report['max_new_tokens']} new tokens (greedy)\n"
+    )
+    cols = ("samples/s", "agree", "1st word", "in tok", "out tok", "peak GiB")
+    lines = [f"{'setting':<28}" + "".join(f"{c:>10}" for c in cols)]
+    for row in report["settings"]:
+        cells = [
+            f"{row['samples_per_s']:.2f}",
+            *(_fmt(row.get(k), ".3f") for k in ("agreement", "agreement_first_word")),
+            *(_fmt(row.get(k), ".1f") for k in ("mean_input_tokens", "mean_output_tokens")),
+            _fmt(row.get("peak_gib"), ".2f"),
+        ]
+        lines.append(f"{row['setting']:<28}" + "".join(f"{c:>10}" for c in cells))
+    for name in report["skipped"]:
+        lines.append(f"{name:<28}{'skipped (time budget)':>30}")
+    proc = report.get("processor") or {}
+    if isinstance(proc.get("ms_per_sample"), float):
+        lines.append(
+            f"processor alone: {proc['ms_per_sample']} ms/sample at batch {proc['batch_size']}"
+            f" (≤ {1000 / max(proc['ms_per_sample'], 1e-9):.0f} samples/s if nothing overlaps it)"
+        )
+    if "ms_per_sample_image_work_on_gpu" in proc:
+        lines.append(
+            f"  with device= (image work on the GPU): {proc['ms_per_sample_image_work_on_gpu']}"
+        )
+    if report["dtype"] != "float32":
+        lines.append(
+            "agree: identical answers to plain batch-1 generate; random weights give flat "
+            "next-token distributions, where bf16 rounding alone flips greedy choices"
+        )
+    refs = "; ".join(f"{k} ≈ {v:g}/s" for k, v in REFERENCE.items())
+    lines.append(f"reference (H100): {refs}; target ≥ {TARGET:g}/s")
+    lines.append("phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in report["phases_s"].items()))
+    return head + "\n".join(lines)
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "" if value is None else format(value, spec)
+
+
+def write(report: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+
+
+# -- main -------------------------------------------------------------------------------------------
+
+
+def parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--tiny", action="store_true", help="tiny shapes (CPU, seconds)")
+    p.add_argument("--samples", type=int, help="requests (default 512; 16 with --tiny)")
+    p.add_argument("--batch-sizes", help="harness batch sizes (default 16,32,64,128; 1,4 --tiny)")
+    p.add_argument("--plain-samples", type=int, default=32, help="requests for the plain loop")
+    p.add_argument("--image-size", type=int, default=448)
+    p.add_argument("--max-new-tokens", type=int, default=16)
+    p.add_argument("--device", help="auto (default; cpu with --tiny), cuda, cuda:1, cpu")
+    p.add_argument("--dtype", default="auto", help="auto: bfloat16 on GPU, float32 on CPU")
+    p.add_argument("--attn", default="sdpa", help="model.args.attn_implementation")
+    p.add_argument("--workdir", type=Path, help="checkpoint folder (kept; default: temporary)")
+    p.add_argument("--out", type=Path, help="JSON (default benchmarks/results/gpu_throughput.json)")
+    p.add_argument(
+        "--budget-s", type=float, default=330, help="skip harness settings after this many s"
+    )
+    args = p.parse_args(argv)
+    args.samples = args.samples or (16 if args.tiny else 512)
+    args.device = args.device or ("cpu" if args.tiny else "auto")
+    sizes = args.batch_sizes or ("1,4" if args.tiny else "16,32,64,128")
+    args.batch_sizes = [int(x) for x in sizes.split(",") if x.strip()]
+    name = "gpu_throughput_tiny.json" if args.tiny else "gpu_throughput.json"
+    args.out = args.out or REPO / "benchmarks" / "results" / name
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(argv)
+    # Everything is local: a stray hub call fails at once instead of waiting on the network.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if importlib.util.find_spec("torchvision") is None:
+        log(
+            "error: torchvision is not installed; Qwen2-VL's processor needs it (install the "
+            "torchvision build that matches torch)"
+        )
+        return 2
+    phases = Phases()
+    with phases("import torch, transformers"):
+        import torch
+        import transformers
+
+        from evalharness.models._hf_load import resolve_device, resolve_dtype
+
+    args.device = resolve_device(args.device)
+    args.torch_dtype = resolve_dtype(args.dtype, args.device)
+    if not args.tiny and not args.device.startswith("cuda"):
+        log("error: the 2B-sized model needs a GPU; on a CPU run with --tiny")
+        return 2
+    shapes = TINY if args.tiny else QWEN2_VL_2B
+    temp = None if args.workdir else Path(tempfile.mkdtemp(prefix="bench-gpu-"))
+    workdir = args.workdir or temp
+    assert workdir is not None
+    report: dict[str, Any] = {
+        "model": "Qwen2-VL, tiny shapes" if args.tiny else "Qwen2-VL-2B shapes, random weights",
+        "shapes": shapes,
+        "device": args.device,
+        "device_name": device_name(args.device),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "dtype": str(args.torch_dtype).removeprefix("torch."),
+        "attn_implementation": args.attn,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "samples": args.samples,
+        "image_size": args.image_size,
+        "max_new_tokens": args.max_new_tokens,
+        "reference_samples_per_s": REFERENCE,
+        "target_samples_per_s": TARGET,
+        "settings": [],
+        "skipped": [],
+        "phases_s": phases.seconds,
+    }
+    try:
+        folder = build_checkpoint(
+            workdir / ("tiny" if args.tiny else "qwen2_vl_2b"),
+            shapes,
+            args.device,
+            args.torch_dtype,
+            phases,
+        )
+        with phases(f"make {args.samples} requests"):
+            requests = make_requests(args.samples, args.image_size, args.max_new_tokens)
+        plain_row, plain_answers, report["processor"] = run_plain(folder, requests, args, phases)
+        report["settings"].append(plain_row)
+        write(report, args.out)
+        failed = False
+        # Largest first: if the time budget runs out, the small batches are the ones skipped.
+        for batch in sorted(args.batch_sizes, reverse=True):
+            if phases.elapsed() > args.budget_s:
+                report["skipped"].append(f"harness, batch {batch}")
+                continue
+            row, answers = run_harness(folder, requests, batch, args, phases)
+            row.update(agreement(plain_answers, answers))
+            report["settings"].append(row)
+            write(report, args.out)
+            if row["errors"]:
+                log(f"  {row['errors']} requests failed; first: {row['first_error']}")
+                failed = True
+            if args.tiny and report["dtype"] == "float32" and row["agreement"] < 1:
+                log(f"  batch {batch}: answers differ from plain batch-1 generate in float32")
+                failed = True
+        report["total_s"] = round(phases.elapsed(), 1)
+        write(report, args.out)
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+    log("")
+    log(table(report))
+    log(f"written to {args.out}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

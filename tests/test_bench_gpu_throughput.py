@@ -1,0 +1,84 @@
+"""benchmarks/bench_gpu_throughput.py end to end on CPU with tiny shapes, and its 2B-sized config."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_gpu_throughput.py"
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """One tiny run of the script: its work folder and the JSON it wrote."""
+    tmp = tmp_path_factory.mktemp("bench_gpu")
+    out = tmp / "out.json"
+    args = ["--tiny", "--samples", "8", "--batch-sizes", "1,4", "--workdir", str(tmp / "work")]
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), *args, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        # the tiny Qwen2-VL the checkpoint borrows its tokenizer from is built in a private cache
+        env={**os.environ, "EVALHARNESS_CACHE": str(tmp / "cache")},
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "harness, batch 4" in proc.stdout  # the table is printed
+    return tmp / "work", json.loads(out.read_text())
+
+
+def test_tiny_run_measures_every_setting_and_batched_answers_match(
+    run: tuple[Path, dict[str, Any]],
+) -> None:
+    _, report = run
+    assert report["device"] == "cpu" and report["dtype"] == "float32"
+    settings = {row["setting"]: row for row in report["settings"]}
+    assert set(settings) == {"plain generate, batch 1", "harness, batch 1", "harness, batch 4"}
+    assert settings["plain generate, batch 1"]["samples"] == 8
+    assert report["skipped"] == []
+    for row in settings.values():
+        assert row["samples_per_s"] > 0
+    for batch in (1, 4):
+        row = settings[f"harness, batch {batch}"]
+        assert row["samples"] == 8 and row["errors"] == 0
+        assert row["agreement"] == 1.0 and row["agreement_first_word"] == 1.0
+        # the answers compared are not empty, and each 448² image became 256 image tokens
+        assert row["mean_output_tokens"] > 0
+        assert row["mean_input_tokens"] > 256
+    assert report["processor"]["ms_per_sample"] > 0
+
+
+def test_checkpoint_decodes_every_id_and_the_2b_config_has_qwen2_vl_2b_size(
+    run: tuple[Path, dict[str, Any]],
+) -> None:
+    import torch
+    from transformers import AutoTokenizer, Qwen2VLForConditionalGeneration
+
+    bench = _load_script()
+    tok: Any = AutoTokenizer.from_pretrained(run[0] / "tiny")
+    # The padded tokenizer covers the model's whole vocabulary, one word per filler id.
+    assert len(tok) == bench.TINY["text"]["vocab_size"]
+    assert tok.decode([len(tok) - 1]) == f" w{len(tok) - 1}"
+    config = bench.qwen_config(bench.QWEN2_VL_2B, tok)
+    cls: Any = Qwen2VLForConditionalGeneration
+    with torch.device("meta"):
+        model = cls._from_config(config, dtype=torch.bfloat16)
+    params = sum(p.numel() for p in model.parameters())
+    assert 2.20e9 < params < 2.22e9  # Qwen2-VL-2B: 2.21 B parameters (embeddings tied)
+    assert config.image_token_id == tok.convert_tokens_to_ids("<|image_pad|>")
+
+
+def _load_script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_gpu_throughput", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
