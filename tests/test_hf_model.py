@@ -279,6 +279,26 @@ def test_limits_and_settings(cache: Path) -> None:
     assert ident["chat_template"] == tiny_model("llava").identity()["chat_template"]
 
 
+@pytest.mark.parametrize("family", ["qwen2_vl", "llava"])
+def test_static_kv_cache_gives_the_same_answers(family: str, cache: Path) -> None:
+    reqs = [ask(i, q) for i, q in enumerate(QUESTIONS[:5])]
+    dynamic = tiny_model(family, batch_size=4).predict(reqs)
+    static = tiny_model(family, batch_size=4, args={"cache_implementation": "static"})
+    assert static.identity()["cache_implementation"] == "static"
+    seen: list[Any] = []
+    call = static._call_generate
+
+    def spy(inputs: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+        seen.append(kwargs.get("cache_implementation"))
+        return call(inputs, kwargs)
+
+    static._call_generate = spy  # type: ignore[method-assign]
+    got = static.predict(reqs)
+    assert seen == ["static", "static"]
+    assert [p.error for p in got] == [None] * len(reqs)
+    assert [p.text for p in got] == [p.text for p in dynamic]
+
+
 def test_stop_strings_cut_the_answer() -> None:
     assert hf._cut_at_stop("red. Then blue\nQ:", ("\n", ".")) == "red"
     assert hf._cut_at_stop("red", ("\n",)) == "red"

@@ -25,6 +25,8 @@ KNOWN_ARGS = {
     "system_prompt": "a system message put before every question",
     "choice_score": "option score in choice mode: mean (per-token log-prob, default) or sum",
     "chat_template": "a Jinja chat template to use instead of the checkpoint's",
+    "cache_implementation": "generate's KV cache: dynamic (default) or static (fixed-size; on "
+    "CUDA transformers then compiles the decoding step)",
     "allow_missing_weights": "load even if the checkpoint lacks some weights of the model class "
     "(they stay randomly initialised; default false: an error)",
 }

@@ -84,7 +84,13 @@ class HFModel:
 
     def identity(self) -> dict[str, Any]:
         loaded = self._loaded
-        keys = ("max_image_size", "system_prompt", "max_new_tokens", "allow_missing_weights")
+        keys = (
+            "max_image_size",
+            "system_prompt",
+            "max_new_tokens",
+            "allow_missing_weights",
+            "cache_implementation",
+        )
         # The template shapes every prompt but lives beside the weights (or in args): hash it.
         template = hashlib.sha256(loaded.template.encode()).hexdigest()[:16]
         return {
@@ -197,6 +203,8 @@ class HFModel:
             num_beams=1,
             pad_token_id=loaded.tokenizer.pad_token_id,
         )
+        if self.args.get("cache_implementation"):
+            kwargs["cache_implementation"] = self.args["cache_implementation"]
         if sample:
             torch.manual_seed(self.spec.seed)
             kwargs.update(temperature=settings.temperature)
