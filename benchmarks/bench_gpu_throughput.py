@@ -330,7 +330,8 @@ def run_harness(
         dtype=args.dtype,
         device=args.device,
         batch_size=batch,
-        args={"attn_implementation": args.attn},
+        args={"attn_implementation": args.attn}
+        | ({"cache_implementation": args.cache} if args.cache else {}),
     )
     with phases(f"batch {batch}: load (HFModel)"):
         model = HFModel(spec)
@@ -544,6 +545,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--device", help="auto (default; cpu with --tiny), cuda, cuda:1, cpu")
     p.add_argument("--dtype", default="auto", help="auto: bfloat16 on GPU, float32 on CPU")
     p.add_argument("--attn", default="sdpa", help="model.args.attn_implementation")
+    p.add_argument(
+        "--cache",
+        default=None,
+        help="model.args.cache_implementation (static: fixed-size KV cache, compiled on CUDA)",
+    )
     p.add_argument("--workdir", type=Path, help="checkpoint folder (kept; default: temporary)")
     p.add_argument("--out", type=Path, help="JSON (default benchmarks/results/gpu_throughput.json)")
     p.add_argument(
@@ -594,6 +600,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "transformers": transformers.__version__,
         "dtype": str(args.torch_dtype).removeprefix("torch."),
         "attn_implementation": args.attn,
+        "cache_implementation": args.cache or "dynamic",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "samples": args.samples,
         "image_size": args.image_size,
