@@ -211,6 +211,9 @@ class Prediction:
     input_tokens: int | None = None
     output_tokens: int | None = None
     error: str | None = None
+    unsupported: str | None = None
+    """Why the model cannot answer this request at all (a captioner asked a question, say). The
+    sample is then recorded as unsupported, not as an error, and left out of the scores."""
 
     @staticmethod
     def from_exception(exc: BaseException) -> Prediction:
@@ -236,14 +239,22 @@ def plan(sample: Sample, capabilities: frozenset[Capability]) -> tuple[Mode, For
     Open questions go to generation. Option items go to choice scoring where the model has it (for
     matching models), else to generation with lettered options in the text.
     """
+    options = routes(sample, capabilities)
+    return options[0] if options else None
+
+
+def routes(sample: Sample, capabilities: frozenset[Capability]) -> list[tuple[Mode, Form]]:
+    """Every way a model with these capabilities could answer this sample, best first (`plan`'s
+    order). A model that declines a request (`Prediction.unsupported`) gets the next one."""
+    out: list[tuple[Mode, Form]] = []
     if sample.prompt and sample.targets and "generate" in capabilities:
-        return "generate", "open"
+        out.append(("generate", "open"))
     if sample.choices is not None:
         if "choice" in capabilities:
-            return "choice", "choice"
+            out.append(("choice", "choice"))
         if "generate" in capabilities:
-            return "generate", "choice"
-    return None
+            out.append(("generate", "choice"))
+    return out
 
 
 def request_text(sample: Sample, form: Form) -> str:

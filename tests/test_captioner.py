@@ -124,7 +124,7 @@ def test_unanswerable_requests(model: CaptionerModel) -> None:
         base.sample, base.images, base.text, "choice", base.generation, "choice", ("a", "b")
     )
     preds = model.predict([as_choice, ask(None), base])
-    assert preds[0].error is not None and preds[0].error.startswith("UnsupportedError")
+    assert preds[0].unsupported is not None and preds[0].error is None
     assert preds[1].error is not None and "image" in preds[1].error
     assert preds[2].error is None and preds[2].text == model.predict([base])[0].text
 

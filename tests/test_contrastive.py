@@ -123,7 +123,7 @@ def test_unanswerable_requests_get_errors_others_answers(model: ContrastiveModel
         choice(object(), ("red", "blue")),  # not an image: fails inside the batch
     ]
     preds = model.predict(reqs)
-    assert preds[0].error is not None and preds[0].error.startswith("UnsupportedError")
+    assert preds[0].unsupported is not None and preds[0].error is None
     assert preds[2].error is not None and "image" in preds[2].error
     assert preds[3].error is not None and preds[3].choice_scores is None
     assert preds[1].error is None

@@ -253,7 +253,7 @@ def test_choice_mode_is_unsupported(server: FakeServer) -> None:
     req = request("pick")
     req = Request(req.sample, req.images, req.text, "choice", req.generation, "choice", ("a", "b"))
     (pred,) = make_model(server).predict([req])
-    assert pred.error is not None and pred.error.startswith("UnsupportedError")
+    assert pred.unsupported is not None and pred.error is None
     assert server.log == []
 
 

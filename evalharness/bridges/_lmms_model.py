@@ -169,7 +169,9 @@ class LmmsModel:
         out: list[Prediction | None] = [None] * len(requests)
         asked = [i for i, r in enumerate(requests) if r.mode == "generate"]
         for i in set(range(len(requests))) - set(asked):
-            out[i] = Prediction(error=f"mode {requests[i].mode!r} is not supported by lmms models")
+            out[i] = Prediction(
+                unsupported=f"lmms models only generate (mode {requests[i].mode!r})"
+            )
         if asked:
             docs = [{"images": list(requests[i].images), "text": requests[i].text} for i in asked]
             self._lm.task_dict = {TASK: {SPLIT: docs}}

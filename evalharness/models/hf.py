@@ -112,7 +112,9 @@ class HFModel:
         ready: dict[str, list[_Item]] = {"generate": [], "choice": []}
         for i, r in enumerate(requests):
             if r.mode not in ready:
-                out[i] = Prediction(error=f"mode {r.mode!r} is not supported by {self.spec.name}")
+                out[i] = Prediction(
+                    unsupported=f"mode {r.mode!r} is not supported by {self.spec.name}"
+                )
                 continue
             try:
                 ready[r.mode].append(self._prepare(i, r))

@@ -150,7 +150,7 @@ def _free_gpu_memory() -> None:
 
 
 def unsupported(request: Request, reason: str) -> Prediction:
-    return Prediction(error=f"UnsupportedError: {reason} (mode {request.mode!r})")
+    return Prediction(unsupported=f"{reason} (mode {request.mode!r})")
 
 
 def _features(output: Any) -> torch.Tensor:

@@ -200,9 +200,7 @@ class OpenAIModel:
 
     def _answer(self, request: Request) -> Prediction:
         if request.mode != "generate":
-            return Prediction(
-                error=f"UnsupportedError: API models only generate text (mode {request.mode!r})"
-            )
+            return Prediction(unsupported=f"API models only generate text (mode {request.mode!r})")
         try:
             payload = json.dumps(self.body(request)).encode()
             data, latency = self._post_with_retries(payload)

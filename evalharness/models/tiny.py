@@ -11,7 +11,8 @@ code path that a real model takes is exercised.
 
 Adding a family: write a function that saves a checkpoint into the folder it is given and register
 it with `@builder("name")` in a module listed in `_FAMILY_MODULES`. Generative families live in
-`_tiny_vlm`; matching models and captioners in `_tiny_contrastive`. The helpers below (tokenizer
+`_tiny_vlm`; matching models and captioners in `_tiny_contrastive`; open_clip's in
+`_tiny_open_clip`. The helpers below (tokenizer
 training, seeding) are shared by all builders.
 """
 
@@ -44,7 +45,11 @@ FORMAT = "1"
 
 # Modules that register families. A missing module is fine (it may not be written yet); any other
 # import error is a bug and is raised.
-_FAMILY_MODULES = ("evalharness.models._tiny_vlm", "evalharness.models._tiny_contrastive")
+_FAMILY_MODULES = (
+    "evalharness.models._tiny_vlm",
+    "evalharness.models._tiny_contrastive",
+    "evalharness.models._tiny_open_clip",  # CoCa; building it needs open_clip, listing it not
+)
 
 
 def builder(name: str) -> Callable[[Builder], Builder]:

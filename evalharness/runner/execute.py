@@ -26,13 +26,15 @@ from evalharness.runner.spec import BenchmarkSpec, RunSpec, stable_hash
 from evalharness.stats import Estimate
 from evalharness.store import FORMAT_VERSION, ResultsStore, to_frame
 from evalharness.types import (
+    Form,
     GenerationSettings,
     ImageError,
+    Mode,
     Prediction,
     Request,
     Sample,
-    plan,
     request_text,
+    routes,
 )
 
 GRAY = (128, 128, 128)
@@ -249,50 +251,77 @@ def _run_batch(
     store: ResultsStore,
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    requests: list[Request] = []
-    slots: list[int] = []
+    pending: list[_Pending] = []
     for sample in batch:
         row = _sample_row(spec, benchmark, sample, keys[sample.id], run_id)
         rows.append(row)
-        route = plan(sample, model.capabilities)
-        if route is None:
+        options = routes(sample, model.capabilities)
+        if not options:
             row["unsupported"] = True
             continue
-        mode, form = route
-        row["mode"], row["form"] = mode, form
-        row["prompt"] = request_text(sample, form)
         try:
             images = tuple(img.load() for img in sample.images)
         except ImageError as exc:
+            row["mode"], row["form"] = options[0]
+            row["prompt"] = request_text(sample, options[0][1])
             _record(row, Prediction.from_exception(exc))
             continue
         for img, src in zip(images, sample.images, strict=True):
             store.save_thumbnail(src.fingerprint(), img)
         if spec.blind:
             images = tuple(_gray_like(img) for img in images)
-        choices = sample.choices or ()
-        if mode == "choice" and sample.choice_texts:  # full statements for image-text matching
-            choices = sample.choice_texts
-        requests.append(
-            Request(sample, images, row["prompt"], mode, generation, form, tuple(choices))
-        )
-        slots.append(len(rows) - 1)
-    if requests:
-        t0 = time.perf_counter()
-        try:
-            predictions = model.predict(requests)
-            if len(predictions) != len(requests):
-                raise RuntimeError(
-                    f"model returned {len(predictions)} predictions for {len(requests)} requests"
-                )
-        except Exception as exc:  # a model crash fails this batch's samples, not the run
-            predictions = [Prediction.from_exception(exc) for _ in requests]
-        share = (time.perf_counter() - t0) / len(requests)
-        for slot, pred in zip(slots, predictions, strict=True):
-            if not pred.latency_s:
-                pred.latency_s = share
-            _record(rows[slot], pred)
+        pending.append(_Pending(len(rows) - 1, sample, images, options))
+    # A model may decline a request it cannot answer (a captioner asked to count, say): the
+    # sample then goes the next way the model could take, if there is one.
+    while pending:
+        requests = [p.request(rows[p.slot], generation) for p in pending]
+        predictions = _predict(model, requests)
+        retry = []
+        for p, pred in zip(pending, predictions, strict=True):
+            if pred.unsupported is not None and len(p.options) > 1:
+                retry.append(_Pending(p.slot, p.sample, p.images, p.options[1:]))
+            else:
+                _record(rows[p.slot], pred)
+        pending = retry
     return rows
+
+
+@dataclass
+class _Pending:
+    """A sample waiting for an answer: its row, loaded images and the routes left to try."""
+
+    slot: int
+    sample: Sample
+    images: tuple[Any, ...]
+    options: list[tuple[Mode, Form]]
+
+    def request(self, row: dict[str, Any], generation: GenerationSettings) -> Request:
+        mode, form = self.options[0]
+        row["mode"], row["form"] = mode, form
+        row["prompt"] = request_text(self.sample, form)
+        choices = self.sample.choices or ()
+        if mode == "choice" and self.sample.choice_texts:  # full statements for matching
+            choices = self.sample.choice_texts
+        return Request(
+            self.sample, self.images, row["prompt"], mode, generation, form, tuple(choices)
+        )
+
+
+def _predict(model: Model, requests: list[Request]) -> list[Prediction]:
+    t0 = time.perf_counter()
+    try:
+        predictions = model.predict(requests)
+        if len(predictions) != len(requests):
+            raise RuntimeError(
+                f"model returned {len(predictions)} predictions for {len(requests)} requests"
+            )
+    except Exception as exc:  # a model crash fails this batch's samples, not the run
+        predictions = [Prediction.from_exception(exc) for _ in requests]
+    share = (time.perf_counter() - t0) / len(requests)
+    for pred in predictions:
+        if not pred.latency_s:
+            pred.latency_s = share
+    return predictions
 
 
 def _gray_like(img: Any) -> Any:
@@ -336,6 +365,9 @@ def _sample_row(
 
 
 def _record(row: dict[str, Any], pred: Prediction) -> None:
+    if pred.unsupported is not None:  # as if planning had found no way: not an error
+        row["unsupported"] = True
+        return
     row["prediction"] = pred.text
     row["choice_scores"] = (
         json.dumps(pred.choice_scores) if pred.choice_scores is not None else None

@@ -183,3 +183,17 @@ def test_rescore_of_an_empty_folder_is_one_clear_line(cli: RunCLI, tmp_path: Pat
     proc = cli("rescore")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert proc.stderr.strip().startswith("error:")
+
+
+def test_default_sweep_runs_every_builtin_model() -> None:
+    from omegaconf import OmegaConf
+
+    from evalharness import registry
+    from evalharness.cli.config import configs_dir
+
+    preset = OmegaConf.load(Path(configs_dir()) / "sweep" / "default.yaml")
+    swept = str(preset.hydra.sweeper.params.model).split(",")
+    assert len(swept) == len(set(swept)) and set(swept) <= set(registry.models.names())
+    # every model that needs nothing from the user: the references and the tiny checkpoints
+    builtin = {n for n in registry.models.names() if n.startswith("tiny_")}
+    assert builtin | {"random", "prior", "oracle"} == set(swept)

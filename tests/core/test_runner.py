@@ -257,3 +257,102 @@ def test_rows_computed_before_a_crash_are_written(
         )
         == 7
     )
+
+
+def test_requests_a_model_cannot_answer_are_unsupported_not_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evalharness import registry
+    from evalharness.types import Prediction
+
+    parrot = registry.models.get("example_parrot")  # the class the runner will build
+
+    def predict(self: object, requests: list[object]) -> list[Prediction]:
+        return [Prediction(unsupported="parrots only repeat") for _ in requests]
+
+    monkeypatch.setattr(parrot, "predict", predict)
+    [result] = run_job(spec(tmp_path, "example_parrot", max_error_rate=0.0))
+    assert result.n_unsupported == 12 and result.n_errors == 0
+    samples = load_samples(tmp_path / "results")
+    assert samples["unsupported"].all() and samples["error"].isna().all()
+
+
+def test_a_declined_request_takes_the_models_next_route(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model with both capabilities that cannot answer open questions (CoCa: it only
+    captions) gets the option items again as choice requests; items without options stay
+    unsupported."""
+    from evalharness import registry
+    from evalharness.benchmarks.base import BaseBenchmark
+    from evalharness.types import (
+        GenerationSettings,
+        Prediction,
+        RenderedImage,
+        Request,
+        Sample,
+        Scored,
+    )
+
+    class Quiz(BaseBenchmark):
+        name = "quiz"
+        capability = "vqa"
+        version = "1"
+        generation = GenerationSettings(max_new_tokens=4)
+
+        def __init__(self) -> None:
+            pass
+
+        def samples(self) -> list[Sample]:
+            from PIL import Image
+
+            image = RenderedImage("gray", lambda: Image.new("RGB", (8, 8)))
+            return [
+                Sample(
+                    id=f"q{i}",
+                    images=(image,),
+                    prompt="Which animal?",
+                    targets=("cat",),
+                    choices=("dog", "cat") if i < 3 else None,
+                    target_index=1 if i < 3 else None,
+                )
+                for i in range(5)
+            ]
+
+        def score_open(self, sample: Sample, text: str) -> Scored:
+            return Scored(text, float(text == sample.target))
+
+    class CaptionOnly:
+        capabilities = frozenset({"generate", "choice"})
+        reference = False
+
+        def __init__(self, spec: ModelSpec) -> None:
+            self.seen: list[str] = []
+
+        def identity(self) -> dict[str, str]:
+            return {"name": "caption_only"}
+
+        def predict(self, requests: list[Request]) -> list[Prediction]:
+            out = []
+            for r in requests:
+                if r.mode == "generate":
+                    out.append(Prediction(unsupported="only captions"))
+                else:
+                    out.append(Prediction(choice_scores=[0.0, 1.0]))
+            return out
+
+    monkeypatch.setitem(registry.benchmarks._extra, "quiz", Quiz)
+    monkeypatch.setitem(registry.models._extra, "caption_only", CaptionOnly)
+    [result] = run_job(
+        RunSpec(
+            model=ModelSpec(name="caption_only"),
+            benchmarks=(BenchmarkSpec("quiz"),),
+            results_dir=str(tmp_path / "results"),
+            progress=False,
+        )
+    )
+    samples = load_samples(tmp_path / "results").sort_values("sample_id")
+    assert list(samples["mode"]) == ["choice"] * 3 + ["generate"] * 2
+    assert list(samples["unsupported"]) == [False] * 3 + [True] * 2
+    assert list(samples["score"][:3]) == [1.0] * 3 and result.n_errors == 0
+    assert result.metrics["score"].value == 1.0 and result.n_unsupported == 2

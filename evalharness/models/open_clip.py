@@ -1,0 +1,440 @@
+"""Models that live in open_clip: CoCa, and OpenCLIP's CLIP and SigLIP checkpoints.
+
+`model.path` names the checkpoint in one of three ways:
+
+- an open_clip architecture (`ViT-B-32`, `coca_ViT-L-14`) with `model.args.pretrained` set to one
+  of its tags (`laion2b_s13b_b90k`) or to a weights file;
+- a hub id in open_clip's spelling, `hf-hub:org/name`;
+- a local folder in the layout of such a hub checkpoint: `open_clip_config.json` and weights.
+
+Every model answers option items like the transformers matching models: each option scores the
+model's own logit, `exp(logit_scale) · cos(image, text) + logit_bias`. CoCa also writes captions,
+greedily, for caption requests (see `is_caption`); other open questions are unsupported, since
+CoCa's decoder is a captioner and takes no question. With `args.captions: false` a CoCa only
+matches, so question suites whose items carry options are matched instead of being sent to
+generation.
+
+Captions are decoded here from CoCa's own next-token logits (its forward pass) rather than through
+`CoCa.generate`, which needs transformers' beam-search classes that transformers 5 removed, and
+which forces a minimum length and an end token that greedy decoding has no use for.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import hashlib
+import json
+import logging
+import re
+import time
+from collections.abc import Iterator, Sequence
+from itertools import groupby
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evalharness.models._hf_load import ModelLoadError, is_local, resolve_device, resolve_dtype
+from evalharness.models.base import ModelSpec
+from evalharness.models.hf import _cut_at_stop
+from evalharness.models.hf_contrastive import check_args, run_split, tiny_spec, unsupported
+from evalharness.types import Capability, Prediction, Request
+
+if TYPE_CHECKING:
+    import torch
+
+KNOWN_ARGS = {
+    "pretrained": "weights for a named architecture: an open_clip tag or a weights file",
+    "template": 'wraps each option text before matching, e.g. "a photo of {}"',
+    "captions": "CoCa writes captions for caption requests (default true); false: match only",
+}
+
+CONFIG_FILE = "open_clip_config.json"
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pth")
+"""The weight files open_clip looks for in a checkpoint folder."""
+
+_PRECISION = {"float32": "fp32", "bfloat16": "pure_bf16", "float16": "pure_fp16"}
+"""open_clip precisions: the whole model in one dtype. Its mixed "bf16" keeps some of CoCa's
+weights in float32, and CoCa's forward then fails on mismatched dtypes."""
+
+_CAPTION_WORDS = re.compile(r"\b(caption|describe|description)\b", re.IGNORECASE)
+
+
+def is_caption(request: Request) -> bool:
+    """Whether a request asks for a caption: an open request of a caption item, or an instruction
+    (no question mark) to caption or describe the image. "Does this caption match?" is not one."""
+    if request.mode != "generate" or request.form != "open":
+        return False
+    if request.sample.category == "caption":
+        return True
+    return bool(_CAPTION_WORDS.search(request.text)) and "?" not in request.text
+
+
+def _import_open_clip(name: str) -> Any:
+    try:
+        import open_clip
+    except ImportError as exc:
+        if not (isinstance(exc, ModuleNotFoundError) and exc.name == "open_clip"):
+            raise ModelLoadError(f"model {name!r}: cannot import open_clip: {exc}") from exc
+        raise ModelLoadError(
+            f"model {name!r} needs open_clip, which is not installed: "
+            "pip install 'evalharness[open_clip]'"
+        ) from exc
+    return open_clip
+
+
+@contextlib.contextmanager
+def _root_log_level(level: int) -> Iterator[None]:
+    """open_clip logs every loading step on the root logger at INFO; a run needs none of it."""
+    root = logging.getLogger()
+    old = root.level
+    root.setLevel(max(old, level))
+    try:
+        yield
+    finally:
+        root.setLevel(old)
+
+
+def _file_hash(path: Path) -> str:
+    """Name, size and content of a weights file; files over 8 MiB by 16 sampled 64 KiB blocks."""
+    h = hashlib.sha256()
+    size = path.stat().st_size
+    h.update(f"{path.name}\0{size}\0".encode())
+    block, samples = 1 << 16, 16
+    with path.open("rb") as fh:
+        if size <= 8 << 20:
+            h.update(fh.read())
+        else:
+            for i in range(samples):
+                fh.seek((size - block) * i // (samples - 1))
+                h.update(fh.read(block))
+    return h.hexdigest()
+
+
+def _weights_id(files: Sequence[Path]) -> str:
+    combined = hashlib.sha256("".join(_file_hash(f) for f in files).encode())
+    return "local:" + combined.hexdigest()[:16]
+
+
+def _hub_commit(repo: str) -> str | None:
+    """The commit of the hub snapshot open_clip loaded, read from the local hub cache."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        cached = try_to_load_from_cache(repo, CONFIG_FILE)
+    except Exception:  # no hub client or an unreadable cache: the id alone names the model
+        return None
+    return Path(cached).parent.name if isinstance(cached, str) else None
+
+
+class OpenCLIPModel:
+    """open_clip models (CoCa, CLIP, SigLIP): options by image-text matching; CoCa also captions."""
+
+    description = "open_clip models (CoCa, CLIP, SigLIP): match options; CoCa also captions."
+    reference = False
+
+    def __init__(self, spec: ModelSpec, *, identity_path: str | None = None) -> None:
+        check_args(spec, KNOWN_ARGS)
+        captions = spec.args.get("captions", True)
+        if not isinstance(captions, bool):
+            raise ModelLoadError(
+                f"model {spec.name!r}: args.captions must be true or false, not {captions!r}"
+            )
+        self.spec = spec
+        self.template = str(spec.args.get("template") or "{}")
+        self._identity_path = identity_path or spec.path
+        open_clip = _import_open_clip(spec.name)
+        source, pretrained, self.revision = self._resolve(open_clip)
+        self.pretrained: str | None = spec.args.get("pretrained") or None
+        self.device = resolve_device(spec.device)
+        self.dtype = resolve_dtype(spec.dtype, self.device)
+        precision = _PRECISION[str(self.dtype).removeprefix("torch.")]
+        try:
+            with _root_log_level(logging.WARNING):
+                model, _, self.preprocess = open_clip.create_model_and_transforms(
+                    source, pretrained=pretrained, precision=precision, device=self.device
+                )
+                self.tokenizer = open_clip.get_tokenizer(source)
+        except Exception as exc:  # downloads, configs and weight loaders raise many types
+            raise ModelLoadError(f"model {spec.name!r}: cannot load {spec.path}: {exc}") from exc
+        self.model = model.eval()
+        if source.startswith("hf-hub:"):
+            self.revision = _hub_commit(source.removeprefix("hf-hub:"))
+        self.family = self._family()
+        self.captions = self.family == "coca" and captions
+        self.capabilities: frozenset[Capability] = frozenset(
+            {"choice", "generate"} if self.captions else {"choice"}
+        )
+        if self.captions:
+            self._start, self._end = self._caption_tokens()
+        self._identity: dict[str, Any] | None = None
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def _resolve(self, open_clip: Any) -> tuple[str, str | None, str | None]:
+        """What to hand open_clip (name or schema, pretrained) and the revision for the identity."""
+        spec, name = self.spec, self.spec.name
+        path = spec.path
+        if not path:
+            raise ModelLoadError(
+                f"model {name!r} needs a checkpoint: set model.path to an open_clip model name "
+                "(with model.args.pretrained), an hf-hub:org/name id or a checkpoint folder."
+            )
+        pretrained = spec.args.get("pretrained") or None
+        named = not path.startswith(("hf-hub:", "local-dir:")) and not is_local(path)
+        if pretrained is not None and not named:
+            raise ModelLoadError(
+                f"model {name!r}: model.args.pretrained applies to named architectures only; "
+                f"{path} brings its own weights, so drop pretrained."
+            )
+        # a folder is pinned by its weights hash (below), so a revision there is moot, as for the
+        # transformers models; open_clip's hub and tag downloads take no revision
+        if spec.revision and (named or path.startswith("hf-hub:")):
+            raise ModelLoadError(
+                f"model {name!r}: open_clip cannot pin a revision; download that revision and set "
+                "model.path to its folder (or set model.revision=null)."
+            )
+        if path.startswith("hf-hub:"):
+            return path, None, None  # the commit is known once open_clip has downloaded it
+        if named:
+            return self._named(open_clip, path, pretrained)
+        folder = Path(path.removeprefix("local-dir:")).expanduser()
+        return f"local-dir:{folder}", None, _weights_id(_check_folder(name, folder))
+
+    def _named(
+        self, open_clip: Any, arch: str, pretrained: str | None
+    ) -> tuple[str, str | None, str | None]:
+        name = self.spec.name
+        known = open_clip.list_models()
+        given, arch = arch, arch.replace("/", "-")  # open_clip's own spelling of ViT-B/32
+        if arch not in known:
+            close = difflib.get_close_matches(arch, known, n=3, cutoff=0.6)
+            hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
+            if "/" in given:
+                hint += f" A hub checkpoint is spelt hf-hub:{given}."
+            raise ModelLoadError(
+                f"model {name!r}: unknown open_clip model {arch!r}.{hint} "
+                "open_clip.list_models() lists them; or give an hf-hub:org/name id or a folder."
+            )
+        tags = open_clip.list_pretrained_tags_by_model(arch)
+        if pretrained is None:
+            raise ModelLoadError(
+                f"model {name!r}: set model.args.pretrained to a tag of {arch} "
+                f"({', '.join(tags) or 'none known'}) or to a weights file."
+            )
+        if open_clip.get_pretrained_cfg(arch, pretrained):
+            return arch, pretrained, None
+        file = Path(pretrained).expanduser()
+        if file.is_file():
+            return arch, str(file), _weights_id([file])
+        if is_local(pretrained) or file.suffix in (*WEIGHT_SUFFIXES, ".pt", ".npz"):
+            raise ModelLoadError(
+                f"model {name!r}: weights file {pretrained} does not exist; set "
+                "model.args.pretrained to an existing file or to a tag."
+            )
+        raise ModelLoadError(
+            f"model {name!r}: {pretrained!r} is not a pretrained tag of {arch} "
+            f"(known: {', '.join(tags) or 'none'}) nor a weights file."
+        )
+
+    def _family(self) -> str:
+        if hasattr(self.model, "text_decoder"):
+            return "coca"
+        return "siglip" if getattr(self.model, "logit_bias", None) is not None else "clip"
+
+    def _caption_tokens(self) -> tuple[int, int]:
+        """The start and end token ids of captions, from open_clip's or a transformers tokenizer."""
+        tok = self.tokenizer
+        start, end = getattr(tok, "sot_token_id", None), getattr(tok, "eot_token_id", None)
+        inner = getattr(tok, "tokenizer", None)
+        if start is None and inner is not None:
+            start = inner.bos_token_id if inner.bos_token_id is not None else inner.cls_token_id
+        if end is None and inner is not None:
+            end = inner.eos_token_id if inner.eos_token_id is not None else inner.sep_token_id
+        if not (isinstance(start, int) and isinstance(end, int)):
+            raise ModelLoadError(
+                f"model {self.spec.name!r}: its tokenizer has no start and end tokens to caption "
+                "with; set model.args.captions=false to use it for matching only."
+            )
+        return start, end
+
+    def identity(self) -> dict[str, Any]:
+        if self._identity is None:
+            ident: dict[str, Any] = {
+                "path": self._identity_path,
+                "pretrained": self.pretrained,
+                "revision": self.revision,
+                "dtype": str(self.dtype).removeprefix("torch."),
+                "family": self.family,
+                "family_group": "contrastive",
+                "params": int(sum(p.numel() for p in self.model.parameters())),
+            }
+            if self.family == "coca":
+                ident["captions"] = self.captions
+            if self.template != "{}":
+                ident["template"] = self.template
+            self._identity = ident
+        return dict(self._identity)
+
+    # --- answering -------------------------------------------------------------------------
+
+    def predict(self, requests: Sequence[Request]) -> list[Prediction]:
+        out: list[Prediction | None] = [None] * len(requests)
+        match: list[int] = []
+        caption: list[int] = []
+        for i, r in enumerate(requests):
+            if not r.images:
+                out[i] = Prediction(error="ValueError: open_clip models need an image")
+            elif r.mode == "choice":
+                if r.choices:
+                    match.append(i)
+                else:
+                    out[i] = Prediction(error="ValueError: choice request without options")
+            elif self.captions and is_caption(r):
+                caption.append(i)
+            elif self.captions:
+                out[i] = unsupported(r, "CoCa answers no questions; it captions or scores options")
+            else:
+                out[i] = unsupported(r, "matching models only score options")
+        preds = run_split([requests[i] for i in match], self.spec.batch_size, self._match)
+        for i, p in zip(match, preds, strict=True):
+            out[i] = p
+        # one decoding loop per token budget, so a short budget never truncates a long one
+        caption.sort(key=lambda i: requests[i].generation.max_new_tokens)
+        for _, group in groupby(caption, key=lambda i: requests[i].generation.max_new_tokens):
+            idx = list(group)
+            preds = run_split([requests[i] for i in idx], self.spec.batch_size, self._caption)
+            for i, p in zip(idx, preds, strict=True):
+                out[i] = p
+        return [p if p is not None else Prediction(error="internal: no answer") for p in out]
+
+    def _pixels(self, images: Sequence[Any]) -> torch.Tensor:
+        import torch
+
+        batch = torch.stack([self.preprocess(img.convert("RGB")) for img in images])
+        return batch.to(self.device, self.dtype)
+
+    def _match(self, requests: Sequence[Request]) -> list[Prediction]:
+        """All images of the batch in one forward, all distinct option texts in another."""
+        import torch
+
+        start = time.perf_counter()
+        slot: dict[int, int] = {}
+        images: list[Any] = []
+        for r in requests:
+            for img in r.images:
+                if id(img) not in slot:
+                    slot[id(img)] = len(images)
+                    images.append(img)
+        texts = list(dict.fromkeys(self.template.format(c) for r in requests for c in r.choices))
+        row = {t: j for j, t in enumerate(texts)}
+        model = self.model
+        with torch.inference_mode():
+            image_emb = model.encode_image(self._pixels(images), normalize=True).float()
+            tokens = self.tokenizer(texts).to(self.device)
+            text_emb = model.encode_text(tokens, normalize=True).float()
+            scale = model.logit_scale.exp().float()
+            bias = model.logit_bias.float() if model.logit_bias is not None else 0.0
+            scores = []
+            for r in requests:
+                # several images: their mean direction stands for the item (rare here)
+                emb = image_emb[[slot[id(img)] for img in r.images]].mean(dim=0)
+                emb = torch.nn.functional.normalize(emb, dim=-1)
+                opts = text_emb[[row[self.template.format(c)] for c in r.choices]]
+                scores.append((scale * (opts @ emb) + bias).reshape(-1).tolist())
+        each = (time.perf_counter() - start) / len(requests)
+        return [Prediction(choice_scores=s, latency_s=each) for s in scores]
+
+    def _caption(self, requests: Sequence[Request]) -> list[Prediction]:
+        """Greedy captions from CoCa's next-token logits, one token for every unfinished row."""
+        import torch
+
+        begin = time.perf_counter()
+        model, n = self.model, len(requests)
+        budget = self._budget(requests[0].generation.max_new_tokens)
+        pad = int(getattr(model, "pad_id", 0))
+        with torch.inference_mode():
+            # a caption describes one image; extra images of an item are not shown to CoCa
+            encoded = model(self._pixels([r.images[0] for r in requests]))
+            latent, embs = encoded["image_features"], encoded["image_embs"]
+            tokens = torch.full((n, 1), self._start, dtype=torch.long, device=self.device)
+            done = torch.zeros(n, dtype=torch.bool, device=self.device)
+            for _ in range(budget):
+                live = (~done).nonzero().squeeze(1)
+                if live.numel() == 0:
+                    break
+                step = model(
+                    None,
+                    tokens[live],
+                    image_latent=latent[live],
+                    image_embs=embs[live],
+                    output_labels=False,
+                )["logits"][:, -1]
+                nxt = torch.full((n,), pad, dtype=torch.long, device=self.device)
+                nxt[live] = step.float().argmax(dim=-1)
+                tokens = torch.cat([tokens, nxt[:, None]], dim=1)
+                done[live] = nxt[live] == self._end
+        each = (time.perf_counter() - begin) / n
+        preds = []
+        for r, row in zip(requests, tokens[:, 1:].tolist(), strict=True):
+            length = row.index(self._end) + 1 if self._end in row else len(row)
+            text = self._decode(row[:length])
+            preds.append(
+                Prediction(
+                    text=_cut_at_stop(text, r.generation.stop),
+                    latency_s=each,
+                    output_tokens=length,
+                )
+            )
+        return preds
+
+    def _budget(self, wanted: int) -> int:
+        """New tokens that fit the text positions: the k-th token is predicted from k inputs."""
+        limits = [
+            v
+            for v in (
+                getattr(self.model.text, "context_length", None),
+                getattr(self.model, "context_length", None),
+            )
+            if isinstance(v, int)
+        ]
+        return max(1, min([wanted, *limits]))
+
+    def _decode(self, ids: list[int]) -> str:
+        ids = [t for t in ids if t not in (self._start, self._end)]
+        inner = getattr(self.tokenizer, "tokenizer", None)
+        if inner is not None:  # a transformers tokenizer inside open_clip's wrapper
+            return str(inner.decode(ids, skip_special_tokens=True)).strip()
+        return " ".join(str(self.tokenizer.decode(ids)).split())
+
+
+def _check_folder(name: str, folder: Path) -> list[Path]:
+    """A checkpoint folder's weight files, after checking it is an open_clip checkpoint at all."""
+    if not folder.is_dir():
+        raise ModelLoadError(
+            f"model {name!r}: folder {folder} does not exist. Set model.path to an open_clip "
+            f"checkpoint folder ({CONFIG_FILE} and weights), an hf-hub:org/name id or a model name."
+        )
+    config = folder / CONFIG_FILE
+    try:
+        json.loads(config.read_text())
+    except FileNotFoundError:
+        raise ModelLoadError(
+            f"model {name!r}: {folder} has no {CONFIG_FILE}, so it is not an open_clip "
+            "checkpoint (transformers checkpoints go to model=hf_contrastive or captioner)."
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"model {name!r}: cannot read {config}: {exc}") from exc
+    files = sorted(p for p in folder.iterdir() if p.suffix in WEIGHT_SUFFIXES and p.is_file())
+    if not files:
+        raise ModelLoadError(
+            f"model {name!r}: {folder} has no weights file (*.safetensors, *.bin or *.pth), and "
+            "open_clip would silently start from random weights; add the checkpoint's weights."
+        )
+    return files
+
+
+def tiny_coca(spec: ModelSpec) -> OpenCLIPModel:
+    """Tiny random-weight CoCa, built offline (tests and smoke runs)."""
+    from evalharness.models import _tiny_open_clip  # noqa: F401  (registers the "coca" builder)
+
+    return OpenCLIPModel(tiny_spec("coca", spec), identity_path="tiny:coca")
