@@ -392,7 +392,7 @@ def test_load_errors_name_the_fix(
     with pytest.raises(ModelLoadError, match="cannot pin a revision"):
         OpenCLIPModel(cpu_spec(name="c", path="hf-hub:org/name", revision="v1"))
     monkeypatch.setitem(sys.modules, "open_clip", None)  # as if it were not installed
-    fails(r"pip install 'evalharness\[open_clip\]'", str(folder))
+    fails(r"pip install open_clip_torch", str(folder))
 
 
 def test_tiny_factory(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -77,7 +77,7 @@ def _import_open_clip(name: str) -> Any:
             raise ModelLoadError(f"model {name!r}: cannot import open_clip: {exc}") from exc
         raise ModelLoadError(
             f"model {name!r} needs open_clip, which is not installed: "
-            "pip install 'evalharness[open_clip]'"
+            "pip install open_clip_torch"
         ) from exc
     return open_clip
 
