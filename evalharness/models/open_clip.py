@@ -76,8 +76,7 @@ def _import_open_clip(name: str) -> Any:
         if not (isinstance(exc, ModuleNotFoundError) and exc.name == "open_clip"):
             raise ModelLoadError(f"model {name!r}: cannot import open_clip: {exc}") from exc
         raise ModelLoadError(
-            f"model {name!r} needs open_clip, which is not installed: "
-            "pip install open_clip_torch"
+            f"model {name!r} needs open_clip, which is not installed: pip install open_clip_torch"
         ) from exc
     return open_clip
 
