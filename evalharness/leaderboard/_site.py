@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from evalharness._version import __version__
+from evalharness.errors import EvalharnessError
 from evalharness.leaderboard._pages import Site
 from evalharness.leaderboard._read import read_results
 from evalharness.leaderboard._runs import build_board
@@ -28,7 +29,7 @@ GENERATED = ("assets", "data", "models", "benchmarks", "index.html", "samples.ht
 ASSETS = ("style.css", "site.js", "samples.js", "compare.js")
 
 
-class SiteError(RuntimeError):
+class SiteError(EvalharnessError, RuntimeError):
     """The site cannot be written where asked; the message says why."""
 
 
@@ -109,7 +110,9 @@ def _prepare_out(out: Path) -> Path:
     """Refuse to write into a non-empty folder that is not a previous site; clear an old site."""
     if out.exists() and not out.is_dir():
         raise SiteError(f"{out} exists and is not a folder.")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+    # A README alone (the repository's placeholder for the default folder) is kept, not refused.
+    others = [p for p in out.iterdir() if p.name != "README.md"] if out.is_dir() else []
+    if others and not (out / MARKER).exists():
         raise SiteError(
             f"{out} is not empty and holds no leaderboard: choose an empty or new folder."
         )

@@ -208,6 +208,13 @@ def test_rebuild_in_place_and_refuse_foreign_folders(results: Path, tmp_path: Pa
     with pytest.raises(SiteError, match="not empty"):
         build_site(results, foreign)
     assert (foreign / "notes.txt").read_text() == "keep me"
+    # the repository's default folder holds only a README: built into, README kept
+    default = tmp_path / "leaderboard"
+    default.mkdir()
+    (default / "README.md").write_text("# leaderboard/\n")
+    build_site(results, default)
+    build_site(results, default)
+    assert (default / "index.html").exists() and (default / "README.md").exists()
 
 
 def test_build_from_runs_only_uses_the_stored_cis(results: Path, tmp_path: Path) -> None:
