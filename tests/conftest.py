@@ -91,3 +91,23 @@ def cli(tmp_path: Path, plugin_env: dict[str, str]) -> RunCLI:
         return proc
 
     return run
+
+
+@pytest.fixture
+def spoil_scores() -> Callable[[Path], str]:
+    """A function that overwrites every stored score of the (single) run in a results folder
+    with garbage, as a bug in scoring would; `evalharness rescore` must bring them back."""
+    return _spoil_scores
+
+
+def _spoil_scores(results: Path) -> str:
+    from evalharness.store import ResultsStore, load_runs
+
+    store = ResultsStore(results)
+    run = load_runs(results).iloc[0].to_dict()
+    store.write_run({**run, "score": -1.0, "metrics": "{}"})
+    frame = store.read_samples(run["run_id"])
+    frame["score"] = -1.0
+    frame = frame.drop(columns=[c for c in frame.columns if c.startswith("metric_")])
+    store.compact(run["run_id"], frame)
+    return str(run["run_id"])

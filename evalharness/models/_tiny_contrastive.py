@@ -78,6 +78,19 @@ def build_clip(dest: Path) -> None:
     CLIPProcessor(image_processor=images, tokenizer=tok).save_pretrained(dest)  # type: ignore[no-untyped-call]
 
 
+def _siglip_text(tok: PreTrainedTokenizerFast) -> dict[str, Any]:
+    """The text tower of SigLIP and SigLIP 2: pooled at the last position, no start token."""
+    return dict(
+        _TOWER,
+        vocab_size=len(tok),
+        max_position_embeddings=MAX_TEXT,
+        bos_token_id=None,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+        projection_size=32,
+    )
+
+
 @builder("siglip")
 def build_siglip(dest: Path) -> None:
     from transformers import SiglipConfig, SiglipImageProcessor, SiglipModel, SiglipProcessor
@@ -86,15 +99,7 @@ def build_siglip(dest: Path) -> None:
     # the tokenizer only appends the end token and the wrapper pads to MAX_TEXT.
     tok = _with_template(train_tokenizer((), bos=None, vocab_size=300), "$A </s>")
     config = SiglipConfig(
-        text_config=dict(
-            _TOWER,
-            vocab_size=len(tok),
-            max_position_embeddings=MAX_TEXT,
-            bos_token_id=None,
-            pad_token_id=tok.pad_token_id,
-            eos_token_id=tok.eos_token_id,
-            projection_size=32,
-        ),
+        text_config=_siglip_text(tok),
         vision_config=dict(_TOWER, image_size=IMAGE, patch_size=PATCH),
     )
     images = SiglipImageProcessor(size={"height": IMAGE, "width": IMAGE})
@@ -111,15 +116,7 @@ def build_siglip2(dest: Path) -> None:
     # the tiny model uses them too. Its Gemma tokenizer needs an unknown token.
     tok = _with_template(train_tokenizer((), bos=None, unk="<unk>", vocab_size=300), "$A </s>")
     config = Siglip2Config(
-        text_config=dict(
-            _TOWER,
-            vocab_size=len(tok),
-            max_position_embeddings=MAX_TEXT,
-            bos_token_id=None,
-            pad_token_id=tok.pad_token_id,
-            eos_token_id=tok.eos_token_id,
-            projection_size=32,
-        ),
+        text_config=_siglip_text(tok),
         vision_config=dict(_TOWER, num_patches=256, patch_size=16),
     )
     images = Siglip2ImageProcessor(patch_size=16, max_num_patches=256)

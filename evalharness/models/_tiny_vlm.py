@@ -55,6 +55,15 @@ IM_ROLES = {
 PLAIN_ROLES = {"system": "", "user": "USER: ", "assistant": "ASSISTANT: "}
 
 
+EOU = "<end_of_utterance>"
+
+
+def idefics_chat(prefix: str) -> str:
+    """The chat template of the Idefics family (Idefics 2/3, SmolVLM): `User:…<end_of_utterance>`."""
+    roles = {"system": "System: ", "user": "User:", "assistant": "Assistant:"}
+    return chat_template(roles, image="<image>", end=EOU + "\n", prefix=prefix)
+
+
 def _transformers() -> Any:
     """The transformers package, untyped: its config and processor classes are loosely typed."""
     import transformers
@@ -229,7 +238,7 @@ def build_idefics3(out: Path) -> None:
     """Idefics3, the architecture of SmolVLM (v1) checkpoints."""
     tf = _transformers()
 
-    eou = "<end_of_utterance>"
+    eou = EOU
     tok: Any = train_tokenizer(
         ["<fake_token_around_image>", "<image>", "<global-img>", eou],
         bos="<|begin_of_text|>",
@@ -245,12 +254,7 @@ def build_idefics3(out: Path) -> None:
         ),
         tokenizer=tok,
         image_seq_len=seq_len,
-        chat_template=chat_template(
-            {"system": "System: ", "user": "User:", "assistant": "Assistant:"},
-            image="<image>",
-            end=eou + "\n",
-            prefix="<|begin_of_text|>",
-        ),
+        chat_template=idefics_chat(prefix="<|begin_of_text|>"),
     )
     cfg = tf.Idefics3Config(
         vision_config=vision(),
@@ -268,7 +272,7 @@ def build_idefics2(out: Path) -> None:
     """Idefics2: a perceiver resampler turns each image into a fixed number of latent tokens."""
     tf = _transformers()
 
-    eou = "<end_of_utterance>"
+    eou = EOU
     tok: Any = train_tokenizer(["<fake_token_around_image>", "<image>", eou])
     latents = 4
     proc = tf.Idefics2Processor(
@@ -277,12 +281,7 @@ def build_idefics2(out: Path) -> None:
         ),
         tokenizer=tok,
         image_seq_len=latents,
-        chat_template=chat_template(
-            {"system": "System: ", "user": "User:", "assistant": "Assistant:"},
-            image="<image>",
-            end=eou + "\n",
-            prefix="<s>",
-        ),
+        chat_template=idefics_chat(prefix="<s>"),
     )
     cfg = tf.Idefics2Config(
         vision_config=vision(),
@@ -306,7 +305,7 @@ def build_smolvlm(out: Path) -> None:
     """SmolVLM (model_type smolvlm, the SmolVLM2 checkpoints): Idefics3 with a video processor."""
     tf = _transformers()
 
-    eou = "<end_of_utterance>"
+    eou = EOU
     tok: Any = train_tokenizer(
         ["<|im_start|>", "<fake_token_around_image>", "<image>", "<global-img>", "<video>", eou],
         bos="<|im_start|>",
@@ -321,12 +320,7 @@ def build_smolvlm(out: Path) -> None:
         video_processor=tf.SmolVLMVideoProcessor(size=size, max_image_size=size),
         tokenizer=tok,
         image_seq_len=(IMAGE // PATCH) ** 2 // scale**2,
-        chat_template=chat_template(
-            {"system": "System: ", "user": "User:", "assistant": "Assistant:"},
-            image="<image>",
-            end=eou + "\n",
-            prefix="<|im_start|>",
-        ),
+        chat_template=idefics_chat(prefix="<|im_start|>"),
     )
     cfg = tf.SmolVLMConfig(
         vision_config=vision(),

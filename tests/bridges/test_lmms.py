@@ -320,22 +320,8 @@ def test_lmms_model_settings_are_checked(fake_models: None) -> None:
         LmmsModel.for_name(fake_lmms.NAME)(ModelSpec("lmms", args={"model": "other"}))
 
 
-def _spoil(results: Path) -> str:
-    """Overwrite every stored score of the (single) run with garbage; returns its run id."""
-    from evalharness.store import ResultsStore
-
-    store = ResultsStore(results)
-    run = load_runs(results).iloc[0].to_dict()
-    store.write_run({**run, "score": -1.0, "metrics": "{}"})
-    frame = store.read_samples(run["run_id"])
-    frame["score"] = -1.0
-    frame = frame.drop(columns=[c for c in frame.columns if c.startswith("metric_")])
-    store.compact(run["run_id"], frame)
-    return str(run["run_id"])
-
-
 def test_rescore_rebuilds_the_task_from_its_stored_settings(
-    tmp_path: Path, table_model: None, bridge_registered: None
+    tmp_path: Path, table_model: None, bridge_registered: None, spoil_scores: Any
 ) -> None:
     from evalharness.runner.rescore import rescore
 
@@ -346,7 +332,7 @@ def test_rescore_rebuilds_the_task_from_its_stored_settings(
     write_task(tmp_path / "tasks", TASK, data)  # a task only its include_path knows
     model = ModelSpec("table", args={"answers": {str(i): "Blue." for i in range(4)}})
     _, before, runs = run(tmp_path, model, {"include_path": str(tmp_path / "tasks")})
-    _spoil(tmp_path / "results")
+    spoil_scores(tmp_path / "results")
 
     assert rescore(tmp_path / "results") == 1
     after = load_samples(tmp_path / "results").sort_values("sample_id", key=lambda s: s.astype(int))

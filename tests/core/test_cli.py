@@ -152,24 +152,12 @@ def test_missing_model_folder_is_one_clear_line(cli: RunCLI, tmp_path: Path) -> 
     assert "nowhere" in line and "model.path" in line
 
 
-def _spoil(results: Path) -> str:
-    """Overwrite every stored score of the (single) run with garbage; returns its run id."""
-    from evalharness.store import ResultsStore
-
-    store = ResultsStore(results)
-    run = load_runs(results).iloc[0].to_dict()
-    store.write_run({**run, "score": -1.0, "metrics": "{}"})
-    frame = store.read_samples(run["run_id"])
-    frame["score"] = -1.0
-    frame = frame.drop(columns=[c for c in frame.columns if c.startswith("metric_")])
-    store.compact(run["run_id"], frame)
-    return str(run["run_id"])
-
-
-def test_rescore_restores_scores_from_the_raw_predictions(cli: RunCLI, tmp_path: Path) -> None:
+def test_rescore_restores_scores_from_the_raw_predictions(
+    cli: RunCLI, tmp_path: Path, spoil_scores: Any
+) -> None:
     cli("run", "model=random", "benchmark=example_parity", "benchmark.args.n=20", check=True)
     want_runs, want = load_runs(tmp_path / "results"), load_samples(tmp_path / "results")
-    _spoil(tmp_path / "results")
+    spoil_scores(tmp_path / "results")
     proc = cli("rescore", check=True)
     assert "rescored random × example_parity" in proc.stdout
     got = load_samples(tmp_path / "results")
