@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -122,15 +123,28 @@ def run_benchmark(
         progress.start_run(f"{spec.model_label} × {benchmark.name}", len(samples), len(done))
         new_rows: list[dict[str, Any]] = []
         writer = _Writer(store, run_id, spec.flush_s)
-        try:
-            for start in range(0, len(todo), spec.batch_size):
-                batch = todo[start : start + spec.batch_size]
-                rows = _run_batch(spec, model, benchmark, generation, batch, keys, run_id, store)
-                writer.add(rows)
-                new_rows += rows
-                progress.advance(len(batch))
-        finally:
-            writer.flush()  # on an exception too: what was computed is kept
+        batches = [todo[i : i + spec.batch_size] for i in range(0, len(todo), spec.batch_size)]
+
+        def prepare(batch: Sequence[Sample]) -> tuple[list[dict[str, Any]], list[_Pending]]:
+            return _prepare_batch(spec, model, benchmark, batch, keys, run_id, store)
+
+        # The next batch's images are decoded (and thumbnailed) on a worker thread while the
+        # model answers this one: on a GPU the model waits for nothing but itself.
+        with ThreadPoolExecutor(1, thread_name_prefix="prepare") as pool:
+            ahead = pool.submit(prepare, batches[0]) if batches else None
+            try:
+                for i, batch in enumerate(batches):
+                    assert ahead is not None
+                    rows, pending = ahead.result()
+                    ahead = pool.submit(prepare, batches[i + 1]) if i + 1 < len(batches) else None
+                    _answer(model, generation, rows, pending)
+                    writer.add(rows)
+                    new_rows += rows
+                    progress.advance(len(batch))
+            finally:
+                if ahead is not None:
+                    ahead.cancel()
+                writer.flush()  # on an exception too: what was computed is kept
         progress.end_run()
 
         by_id = {**done, **{r["sample_id"]: r for r in new_rows}}
@@ -240,16 +254,16 @@ def _run_row(
     }
 
 
-def _run_batch(
+def _prepare_batch(
     spec: RunSpec,
     model: Model,
     benchmark: Benchmark,
-    generation: GenerationSettings,
     batch: Sequence[Sample],
     keys: dict[str, str],
     run_id: str,
     store: ResultsStore,
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[_Pending]]:
+    """A row per sample, and the samples the model can be asked about with their images."""
     rows: list[dict[str, Any]] = []
     pending: list[_Pending] = []
     for sample in batch:
@@ -271,8 +285,20 @@ def _run_batch(
         if spec.blind:
             images = tuple(_gray_like(img) for img in images)
         pending.append(_Pending(len(rows) - 1, sample, images, options))
-    # A model may decline a request it cannot answer (a captioner asked to count, say): the
-    # sample then goes the next way the model could take, if there is one.
+    return rows, pending
+
+
+def _answer(
+    model: Model,
+    generation: GenerationSettings,
+    rows: list[dict[str, Any]],
+    pending: list[_Pending],
+) -> None:
+    """Ask the model; record each answer in its row.
+
+    A model may decline a request it cannot answer (a captioner asked to count, say): the
+    sample then goes the next way the model could take, if there is one.
+    """
     while pending:
         requests = [p.request(rows[p.slot], generation) for p in pending]
         predictions = _predict(model, requests)
@@ -283,7 +309,6 @@ def _run_batch(
             else:
                 _record(rows[p.slot], pred)
         pending = retry
-    return rows
 
 
 @dataclass

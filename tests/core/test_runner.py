@@ -356,3 +356,39 @@ def test_a_declined_request_takes_the_models_next_route(
     assert list(samples["unsupported"]) == [False] * 3 + [True] * 2
     assert list(samples["score"][:3]) == [1.0] * 3 and result.n_errors == 0
     assert result.metrics["score"].value == 1.0 and result.n_unsupported == 2
+
+
+def test_the_next_batch_is_prepared_while_the_model_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    from evalharness import registry
+    from evalharness.store import ResultsStore
+
+    events: list[tuple[str, str]] = []
+    save = ResultsStore.save_thumbnail
+
+    def thumbnail(self: ResultsStore, *args: object) -> None:
+        events.append(("image", threading.current_thread().name))
+        save(self, *args)  # type: ignore[arg-type]
+
+    parrot = registry.models.get("example_parrot")
+    predict = parrot.predict
+
+    def answer(self: object, requests: list[object]) -> object:
+        events.append(("model", threading.current_thread().name))
+        out = predict(self, requests)
+        events.append(("done", threading.current_thread().name))
+        return out
+
+    monkeypatch.setattr(ResultsStore, "save_thumbnail", thumbnail)
+    monkeypatch.setattr(parrot, "predict", answer)
+    run_job(spec(tmp_path, "example_parrot", batch_size=3, model_args={"delay": 0.3}))
+    assert {t for kind, t in events if kind == "image"} == {"prepare_0"}
+    assert {t for kind, t in events if kind == "model"} == {threading.main_thread().name}
+    kinds = [kind for kind, _ in events]
+    assert kinds.count("model") == 4 and kinds.count("image") == 12
+    # the second batch's images were loaded while the model answered the first
+    sixth_image = [i for i, k in enumerate(kinds) if k == "image"][5]
+    assert kinds.index("model") < sixth_image < kinds.index("done"), kinds
