@@ -85,3 +85,26 @@ def test_to_frame_roundtrip(tmp_path: Path) -> None:
     store.write_run({"run_id": "r1", "status": "complete", "score": 0.5})
     frame = pd.read_parquet(tmp_path / "runs" / "r1.parquet")
     assert frame.to_dict("records") == [{"run_id": "r1", "status": "complete", "score": 0.5}]
+
+
+def test_parts_with_differing_column_types_read_as_one_table(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    # an all-empty column in one part (null type), strings and numbers in the next
+    store.append_samples("r1", [{"run_id": "r1", "sample_id": "a", "error": None, "n": None}])
+    store.append_samples("r1", [{"run_id": "r1", "sample_id": "b", "error": "boom", "n": 2}])
+    for i in range(6):  # enough runs to be read in parallel
+        store.append_samples(f"r{i + 2}", rows([f"x{i}"], f"p{i}"))
+    frame = load_samples(tmp_path).set_index("sample_id")
+    assert len(frame) == 8 and frame.loc["b", "error"] == "boom" and frame.loc["b", "n"] == 2
+    assert pd.isna(frame.loc["a", "error"]) and pd.isna(frame.loc["a", "n"])
+    assert frame.loc["x3", "prediction"] == "p3"
+
+
+def test_load_samples_reads_only_the_columns_asked_for(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    store.append_samples("r1", rows(["a", "b"], "old"))
+    store.append_samples("r1", rows(["b"], "new"))
+    frame = load_samples(tmp_path, columns=["prediction"])
+    assert list(frame.columns) == ["run_id", "sample_id", "prediction"]
+    assert frame.set_index("sample_id")["prediction"].to_dict() == {"a": "old", "b": "new"}
+    assert list(load_samples(tmp_path, run_ids=["nope"]).columns) == []
