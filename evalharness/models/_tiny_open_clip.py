@@ -14,6 +14,7 @@ and the caption head dominate the ~3.3 M parameters; everything else is 2 layers
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,13 @@ def build_coca(dest: Path) -> None:
     # The factory reads the architecture from the folder; with no weights there yet it starts
     # from random ones (seeded by the tiny builder) and says so in a log line.
     config_file.write_text(json.dumps({"model_cfg": CONFIG}))
-    model = open_clip.create_model(f"local-dir:{dest}")
+    root = logging.getLogger()  # open_clip logs its steps on the root logger
+    level = root.level
+    root.setLevel(max(level, logging.ERROR))  # "no weights found": expected here
+    try:
+        model = open_clip.create_model(f"local-dir:{dest}")
+    finally:
+        root.setLevel(level)
     # CoCa never initialises its caption head's output projection (open_clip's initialiser for
     # the decoder fails before reaching it), so it is uninitialised memory: often all zeros, which
     # makes every caption token 0, and never reproducible. Draw it as that initialiser means to.
