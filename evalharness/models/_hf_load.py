@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,14 +141,19 @@ def check_remote_code(name: str, path: str, config: Mapping[str, Any], trust: bo
 
 
 def weights_hash(folder: Path) -> str:
-    """A fast fingerprint of a folder's weights: names, sizes and sampled content of each file.
+    """A fast fingerprint of a folder's weights (`files_hash` of its safetensors or .bin files)."""
+    files = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
+    return files_hash(files)
+
+
+def files_hash(files: Sequence[Path]) -> str:
+    """A fast fingerprint of weight files: names, sizes and sampled content of each.
 
     Files up to 8 MiB are hashed whole; larger ones by their safetensors header (tensor names,
     shapes, offsets) plus 64 KiB blocks at 16 evenly spaced offsets, so hashing a 15 GB
     checkpoint reads about 1 MiB per file.
     """
     h = hashlib.sha256()
-    files = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
     block, samples = 1 << 16, 16
     for f in files:
         size = f.stat().st_size

@@ -70,17 +70,14 @@ def build_coca(dest: Path) -> None:
     from open_clip.push_to_hf_hub import save_config_for_hf
     from safetensors.torch import save_file
 
+    from evalharness.models.open_clip import quiet_root_logger
+
     config_file = dest / "open_clip_config.json"
     # The factory reads the architecture from the folder; with no weights there yet it starts
     # from random ones (seeded by the tiny builder) and says so in a log line.
     config_file.write_text(json.dumps({"model_cfg": CONFIG}))
-    root = logging.getLogger()  # open_clip logs its steps on the root logger
-    level = root.level
-    root.setLevel(max(level, logging.ERROR))  # "no weights found": expected here
-    try:
+    with quiet_root_logger(logging.ERROR):  # "no weights found": expected here
         model = open_clip.create_model(f"local-dir:{dest}")
-    finally:
-        root.setLevel(level)
     # CoCa never initialises its caption head's output projection (open_clip's initialiser for
     # the decoder fails before reaching it), so it is uninitialised memory: often all zeros, which
     # makes every caption token 0, and never reproducible. Draw it as that initialiser means to.

@@ -236,35 +236,41 @@ def build_paligemma(out: Path) -> None:
 @builder("idefics3")
 def build_idefics3(out: Path) -> None:
     """Idefics3, the architecture of SmolVLM (v1) checkpoints."""
-    tf = _transformers()
-
-    eou = EOU
     tok: Any = train_tokenizer(
-        ["<fake_token_around_image>", "<image>", "<global-img>", eou],
+        ["<fake_token_around_image>", "<image>", "<global-img>", EOU],
         bos="<|begin_of_text|>",
         eos="<|end_of_text|>",
     )
+    _build_idefics3_like(out, "Idefics3", tok, prefix="<|begin_of_text|>")
+
+
+def _build_idefics3_like(out: Path, kind: str, tok: Any, prefix: str) -> None:
+    """Idefics3 or SmolVLM (`kind`, the classes' prefix): a vision tower whose patches are merged
+    `scale`² to one token, and a Llama; SmolVLM's processor also takes video."""
+    tf = _transformers()
     scale = 2
-    seq_len = (IMAGE // PATCH) ** 2 // scale**2
-    proc = tf.Idefics3Processor(
-        image_processor=tf.Idefics3ImageProcessor(
-            do_image_splitting=False,
-            size={"longest_edge": IMAGE},
-            max_image_size={"longest_edge": IMAGE},
+    size = {"longest_edge": IMAGE}
+    extra = {}
+    if kind == "SmolVLM":
+        extra["video_processor"] = tf.SmolVLMVideoProcessor(size=size, max_image_size=size)
+    proc = getattr(tf, f"{kind}Processor")(
+        image_processor=getattr(tf, f"{kind}ImageProcessor")(
+            do_image_splitting=False, size=size, max_image_size=size
         ),
         tokenizer=tok,
-        image_seq_len=seq_len,
-        chat_template=idefics_chat(prefix="<|begin_of_text|>"),
+        image_seq_len=(IMAGE // PATCH) ** 2 // scale**2,
+        chat_template=idefics_chat(prefix=prefix),
+        **extra,
     )
-    cfg = tf.Idefics3Config(
+    cfg = getattr(tf, f"{kind}Config")(
         vision_config=vision(),
         text_config=decoder(tok, model_type="llama"),
         image_token_id=tok.convert_tokens_to_ids("<image>"),
         scale_factor=scale,
         pad_token_id=tok.pad_token_id,  # the default is a real checkpoint's id, out of range here
     )
-    eos = [tok.convert_tokens_to_ids(eou), tok.eos_token_id]
-    save(out, tf.Idefics3ForConditionalGeneration(cfg), proc, tok, eos=eos)
+    eos = [tok.convert_tokens_to_ids(EOU), tok.eos_token_id]
+    save(out, getattr(tf, f"{kind}ForConditionalGeneration")(cfg), proc, tok, eos=eos)
 
 
 @builder("idefics2")
@@ -272,8 +278,7 @@ def build_idefics2(out: Path) -> None:
     """Idefics2: a perceiver resampler turns each image into a fixed number of latent tokens."""
     tf = _transformers()
 
-    eou = EOU
-    tok: Any = train_tokenizer(["<fake_token_around_image>", "<image>", eou])
+    tok: Any = train_tokenizer(["<fake_token_around_image>", "<image>", EOU])
     latents = 4
     proc = tf.Idefics2Processor(
         image_processor=tf.Idefics2ImageProcessor(
@@ -296,41 +301,19 @@ def build_idefics2(out: Path) -> None:
         text_config=decoder(tok, model_type="mistral"),
         image_token_id=tok.convert_tokens_to_ids("<image>"),
     )
-    eos = [tok.convert_tokens_to_ids(eou), tok.eos_token_id]
+    eos = [tok.convert_tokens_to_ids(EOU), tok.eos_token_id]
     save(out, tf.Idefics2ForConditionalGeneration(cfg), proc, tok, eos=eos)
 
 
 @builder("smolvlm")
 def build_smolvlm(out: Path) -> None:
     """SmolVLM (model_type smolvlm, the SmolVLM2 checkpoints): Idefics3 with a video processor."""
-    tf = _transformers()
-
-    eou = EOU
     tok: Any = train_tokenizer(
-        ["<|im_start|>", "<fake_token_around_image>", "<image>", "<global-img>", "<video>", eou],
+        ["<|im_start|>", "<fake_token_around_image>", "<image>", "<global-img>", "<video>", EOU],
         bos="<|im_start|>",
         eos="<|im_end|>",
     )
-    scale = 2
-    size = {"longest_edge": IMAGE}
-    proc = tf.SmolVLMProcessor(
-        image_processor=tf.SmolVLMImageProcessor(
-            do_image_splitting=False, size=size, max_image_size=size
-        ),
-        video_processor=tf.SmolVLMVideoProcessor(size=size, max_image_size=size),
-        tokenizer=tok,
-        image_seq_len=(IMAGE // PATCH) ** 2 // scale**2,
-        chat_template=idefics_chat(prefix="<|im_start|>"),
-    )
-    cfg = tf.SmolVLMConfig(
-        vision_config=vision(),
-        text_config=decoder(tok, model_type="llama"),
-        image_token_id=tok.convert_tokens_to_ids("<image>"),
-        scale_factor=scale,
-        pad_token_id=tok.pad_token_id,  # the default is a real checkpoint's id, out of range here
-    )
-    eos = [tok.convert_tokens_to_ids(eou), tok.eos_token_id]
-    save(out, tf.SmolVLMForConditionalGeneration(cfg), proc, tok, eos=eos)
+    _build_idefics3_like(out, "SmolVLM", tok, prefix="<|im_start|>")
 
 
 @builder("blip2")
@@ -377,7 +360,7 @@ def build_idefics(out: Path) -> None:
     """IDEFICS (v1), the open reproduction of Flamingo: gated cross-attention to image features."""
     tf = _transformers()
 
-    eou = "<end_of_utterance>"
+    eou = EOU
     tok: Any = train_tokenizer(["<fake_token_around_image>", "<image>", eou])
     # Like BLIP-2, the processor places the images itself and keeps no template of its own.
     tok.chat_template = chat_template(

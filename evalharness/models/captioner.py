@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from itertools import groupby
 from typing import Any
 
 from evalharness.models.base import ModelSpec
@@ -19,7 +18,7 @@ from evalharness.models.hf_contrastive import (
     check_args,
     checkpoint_identity,
     load_checkpoint,
-    run_split,
+    run_per_budget,
     tiny_spec,
     to_device,
     unsupported,
@@ -83,13 +82,8 @@ class CaptionerModel:
                 out[i] = Prediction(error="ValueError: a captioner needs an image")
             else:
                 todo.append(i)
-        # one generate call per token budget, so a short budget never truncates a long one
-        todo.sort(key=lambda i: requests[i].generation.max_new_tokens)
-        for _, group in groupby(todo, key=lambda i: requests[i].generation.max_new_tokens):
-            idx = list(group)
-            preds = run_split([requests[i] for i in idx], self.spec.batch_size, self._caption)
-            for i, p in zip(idx, preds, strict=True):
-                out[i] = p
+        for i, p in run_per_budget(requests, todo, self.spec.batch_size, self._caption).items():
+            out[i] = p
         return [p if p is not None else Prediction(error="internal: no answer") for p in out]
 
     def _caption(self, requests: Sequence[Request]) -> list[Prediction]:

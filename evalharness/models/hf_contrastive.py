@@ -16,6 +16,7 @@ import inspect
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -149,6 +150,55 @@ def _free_gpu_memory() -> None:
         torch.cuda.empty_cache()
 
 
+def run_per_budget(
+    requests: Sequence[Request],
+    indices: Sequence[int],
+    batch_size: int,
+    fn: Callable[[Sequence[Request]], list[Prediction]],
+) -> dict[int, Prediction]:
+    """`run_split` over `requests[i]` for these indices, one pass per token budget, so a short
+    budget never truncates a long one; answers by index."""
+    out: dict[int, Prediction] = {}
+    order = sorted(indices, key=lambda i: requests[i].generation.max_new_tokens)
+    for _, group in groupby(order, key=lambda i: requests[i].generation.max_new_tokens):
+        idx = list(group)
+        out.update(zip(idx, run_split([requests[i] for i in idx], batch_size, fn), strict=True))
+    return out
+
+
+def match_scores(
+    requests: Sequence[Request],
+    template: str,
+    embed_images: Callable[[list[Any]], torch.Tensor],
+    embed_texts: Callable[[list[str]], torch.Tensor],
+    scale: Any,
+    bias: Any,
+) -> list[list[float]]:
+    """Each request's option logits, `scale * cos(image, option) + bias`, from normalised
+    embeddings: all distinct images of the batch in one call, all distinct option texts in
+    another. An item with several images stands for their mean direction (rare here)."""
+    import torch
+
+    image_slot: dict[int, int] = {}
+    images: list[Any] = []
+    for r in requests:
+        for img in r.images:
+            if id(img) not in image_slot:
+                image_slot[id(img)] = len(images)
+                images.append(img)
+    texts = list(dict.fromkeys(template.format(c) for r in requests for c in r.choices))
+    text_slot = {t: j for j, t in enumerate(texts)}
+    image_emb, text_emb = embed_images(images), embed_texts(texts)
+    rows = []
+    for r in requests:
+        emb = image_emb[[image_slot[id(img)] for img in r.images]].mean(dim=0)
+        emb = torch.nn.functional.normalize(emb, dim=-1)
+        opts = text_emb[[text_slot[template.format(c)] for c in r.choices]]
+        logits = scale * (opts @ emb) + bias
+        rows.append([float(x) for x in logits.reshape(-1).tolist()])
+    return rows
+
+
 def unsupported(request: Request, reason: str) -> Prediction:
     return Prediction(unsupported=f"{reason} (mode {request.mode!r})")
 
@@ -236,39 +286,18 @@ class ContrastiveModel:
         return [p if p is not None else Prediction(error="internal: no answer") for p in out]
 
     def _score(self, requests: Sequence[Request]) -> list[list[float]]:
-        """All images of the batch in one forward, all distinct option texts in another."""
-        import torch
-
-        image_slot: dict[int, int] = {}
-        images: list[Any] = []
-        for r in requests:
-            for img in r.images:
-                if id(img) not in image_slot:
-                    image_slot[id(img)] = len(images)
-                    images.append(img.convert("RGB") if img.mode != "RGB" else img)
-        texts = list(dict.fromkeys(self.template.format(c) for r in requests for c in r.choices))
-        text_slot = {t: j for j, t in enumerate(texts)}
-
-        image_emb = self._embed_images(images)
-        text_emb = self._embed_texts(texts)
         model = self.ckpt.model
         scale = model.logit_scale.exp().float() if hasattr(model, "logit_scale") else 1.0
         bias = model.logit_bias.float() if hasattr(model, "logit_bias") else 0.0
-
-        rows = []
-        for r in requests:
-            # several images: their mean direction stands for the item (rare for these models)
-            emb = image_emb[[image_slot[id(img)] for img in r.images]].mean(dim=0)
-            emb = torch.nn.functional.normalize(emb, dim=-1)
-            opts = text_emb[[text_slot[self.template.format(c)] for c in r.choices]]
-            logits = scale * (opts @ emb) + bias
-            rows.append([float(x) for x in logits.reshape(-1).tolist()])
-        return rows
+        return match_scores(
+            requests, self.template, self._embed_images, self._embed_texts, scale, bias
+        )
 
     def _embed_images(self, images: list[Any]) -> torch.Tensor:
         import torch
 
         ckpt = self.ckpt
+        images = [img.convert("RGB") if img.mode != "RGB" else img for img in images]
         inputs = ckpt.processor(images=images, return_tensors="pt")
         inputs = to_device(inputs, ckpt.device, ckpt.dtype)
         emb = _call(ckpt.model.get_image_features, inputs).float()

@@ -23,20 +23,31 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import hashlib
 import json
 import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalharness.models._hf_load import ModelLoadError, is_local, resolve_device, resolve_dtype
+from evalharness.models._hf_load import (
+    ModelLoadError,
+    files_hash,
+    is_local,
+    resolve_device,
+    resolve_dtype,
+)
 from evalharness.models.base import ModelSpec
 from evalharness.models.hf import _cut_at_stop
-from evalharness.models.hf_contrastive import check_args, run_split, tiny_spec, unsupported
+from evalharness.models.hf_contrastive import (
+    check_args,
+    match_scores,
+    run_per_budget,
+    run_split,
+    tiny_spec,
+    unsupported,
+)
 from evalharness.types import Capability, Prediction, Request
 
 if TYPE_CHECKING:
@@ -82,8 +93,8 @@ def _import_open_clip(name: str) -> Any:
 
 
 @contextlib.contextmanager
-def _root_log_level(level: int) -> Iterator[None]:
-    """open_clip logs every loading step on the root logger at INFO; a run needs none of it."""
+def quiet_root_logger(level: int) -> Iterator[None]:
+    """Below `level`, nothing on the root logger, where open_clip logs every loading step."""
     root = logging.getLogger()
     old = root.level
     root.setLevel(max(old, level))
@@ -91,27 +102,6 @@ def _root_log_level(level: int) -> Iterator[None]:
         yield
     finally:
         root.setLevel(old)
-
-
-def _file_hash(path: Path) -> str:
-    """Name, size and content of a weights file; files over 8 MiB by 16 sampled 64 KiB blocks."""
-    h = hashlib.sha256()
-    size = path.stat().st_size
-    h.update(f"{path.name}\0{size}\0".encode())
-    block, samples = 1 << 16, 16
-    with path.open("rb") as fh:
-        if size <= 8 << 20:
-            h.update(fh.read())
-        else:
-            for i in range(samples):
-                fh.seek((size - block) * i // (samples - 1))
-                h.update(fh.read(block))
-    return h.hexdigest()
-
-
-def _weights_id(files: Sequence[Path]) -> str:
-    combined = hashlib.sha256("".join(_file_hash(f) for f in files).encode())
-    return "local:" + combined.hexdigest()[:16]
 
 
 def _hub_commit(repo: str) -> str | None:
@@ -148,7 +138,7 @@ class OpenCLIPModel:
         self.dtype = resolve_dtype(spec.dtype, self.device)
         precision = _PRECISION[str(self.dtype).removeprefix("torch.")]
         try:
-            with _root_log_level(logging.WARNING):
+            with quiet_root_logger(logging.WARNING):
                 model, _, self.preprocess = open_clip.create_model_and_transforms(
                     source, pretrained=pretrained, precision=precision, device=self.device
                 )
@@ -197,7 +187,7 @@ class OpenCLIPModel:
         if named:
             return self._named(open_clip, path, pretrained)
         folder = Path(path.removeprefix("local-dir:")).expanduser()
-        return f"local-dir:{folder}", None, _weights_id(_check_folder(name, folder))
+        return f"local-dir:{folder}", None, "local:" + files_hash(_check_folder(name, folder))
 
     def _named(
         self, open_clip: Any, arch: str, pretrained: str | None
@@ -224,7 +214,7 @@ class OpenCLIPModel:
             return arch, pretrained, None
         file = Path(pretrained).expanduser()
         if file.is_file():
-            return arch, str(file), _weights_id([file])
+            return arch, str(file), "local:" + files_hash([file])
         if is_local(pretrained) or file.suffix in (*WEIGHT_SUFFIXES, ".pt", ".npz"):
             raise ModelLoadError(
                 f"model {name!r}: weights file {pretrained} does not exist; set "
@@ -297,13 +287,8 @@ class OpenCLIPModel:
         preds = run_split([requests[i] for i in match], self.spec.batch_size, self._match)
         for i, p in zip(match, preds, strict=True):
             out[i] = p
-        # one decoding loop per token budget, so a short budget never truncates a long one
-        caption.sort(key=lambda i: requests[i].generation.max_new_tokens)
-        for _, group in groupby(caption, key=lambda i: requests[i].generation.max_new_tokens):
-            idx = list(group)
-            preds = run_split([requests[i] for i in idx], self.spec.batch_size, self._caption)
-            for i, p in zip(idx, preds, strict=True):
-                out[i] = p
+        for i, p in run_per_budget(requests, caption, self.spec.batch_size, self._caption).items():
+            out[i] = p
         return [p if p is not None else Prediction(error="internal: no answer") for p in out]
 
     def _pixels(self, images: Sequence[Any]) -> torch.Tensor:
@@ -313,33 +298,25 @@ class OpenCLIPModel:
         return batch.to(self.device, self.dtype)
 
     def _match(self, requests: Sequence[Request]) -> list[Prediction]:
-        """All images of the batch in one forward, all distinct option texts in another."""
         import torch
 
         start = time.perf_counter()
-        slot: dict[int, int] = {}
-        images: list[Any] = []
-        for r in requests:
-            for img in r.images:
-                if id(img) not in slot:
-                    slot[id(img)] = len(images)
-                    images.append(img)
-        texts = list(dict.fromkeys(self.template.format(c) for r in requests for c in r.choices))
-        row = {t: j for j, t in enumerate(texts)}
         model = self.model
+
+        def images(batch: list[Any]) -> torch.Tensor:
+            emb: torch.Tensor = model.encode_image(self._pixels(batch), normalize=True)
+            return emb.float()
+
+        def texts(batch: list[str]) -> torch.Tensor:
+            emb: torch.Tensor = model.encode_text(
+                self.tokenizer(batch).to(self.device), normalize=True
+            )
+            return emb.float()
+
         with torch.inference_mode():
-            image_emb = model.encode_image(self._pixels(images), normalize=True).float()
-            tokens = self.tokenizer(texts).to(self.device)
-            text_emb = model.encode_text(tokens, normalize=True).float()
             scale = model.logit_scale.exp().float()
             bias = model.logit_bias.float() if model.logit_bias is not None else 0.0
-            scores = []
-            for r in requests:
-                # several images: their mean direction stands for the item (rare here)
-                emb = image_emb[[slot[id(img)] for img in r.images]].mean(dim=0)
-                emb = torch.nn.functional.normalize(emb, dim=-1)
-                opts = text_emb[[row[self.template.format(c)] for c in r.choices]]
-                scores.append((scale * (opts @ emb) + bias).reshape(-1).tolist())
+            scores = match_scores(requests, self.template, images, texts, scale, bias)
         each = (time.perf_counter() - start) / len(requests)
         return [Prediction(choice_scores=s, latency_s=each) for s in scores]
 

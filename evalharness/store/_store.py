@@ -12,6 +12,8 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -173,46 +175,59 @@ def _scalar_str(v: Any) -> str:
 def _read_parts(paths: Sequence[Path], columns: Sequence[str] | None = None) -> pd.DataFrame:
     """The rows of these parquet files, the newest row per (run_id, sample_id) kept.
 
-    `paths` are in write order (newest last). Files are read in parallel with pyarrow; a file
-    compacted away while we listed is skipped. Column types that differ between files (a
-    column all empty in one part) are unified.
+    `paths` are in write order (newest last); a file compacted away while we listed is skipped.
     """
-    import pyarrow as pa
-
-    tables = [t for t in _read_tables(paths, columns) if t is not None]
-    if not tables:
-        return pd.DataFrame()
-    table = pa.concat_tables(tables, promote_options="permissive")
-    frame = table.to_pandas()
+    frame = _scan(paths, columns)
     if {"run_id", "sample_id"} <= set(frame.columns):
         frame = frame.drop_duplicates(subset=["run_id", "sample_id"], keep="last")
     return frame.reset_index(drop=True)
 
 
-def _read_tables(paths: Sequence[Path], columns: Sequence[str] | None) -> list[Any]:
-    from concurrent.futures import ThreadPoolExecutor
+def _scan(files: Sequence[Path], columns: Sequence[str] | None) -> pd.DataFrame:
+    """All files as one frame, in file order; a column missing from a file is null there.
 
+    Files are read with pyarrow on a thread pool (the reads wait on the disk and release the
+    GIL) and concatenated once: at board scale (1,500 runs) one pandas read per file would
+    dominate. Column types that differ between files (a column all empty in one part) are
+    unified.
+    """
+    import pyarrow as pa
+
+    if not files:
+        return pd.DataFrame()
+    with ThreadPoolExecutor(max_workers=min(4, len(files))) as pool:
+        tables = [t for t in pool.map(partial(_read_one, columns=columns), files) if t is not None]
+    if not tables:
+        return pd.DataFrame()
+    try:
+        table = pa.concat_tables(tables, promote_options="permissive")
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        # a column with clashing types across files: let pandas find a common type
+        return pd.concat([t.to_pandas() for t in tables], ignore_index=True)
+    # one chunk per file makes every later take slow; over 2 GiB of text a column stays chunked
+    with contextlib.suppress(pa.ArrowInvalid, pa.ArrowCapacityError):
+        table = table.combine_chunks()
+    return table.to_pandas()
+
+
+def _read_one(path: Path, columns: Sequence[str] | None) -> Any:
     import pyarrow.parquet as pq
 
-    def read(path: Path) -> Any:
-        try:
-            if columns is None:
-                return pq.read_table(path)
-            present = set(pq.read_schema(path).names)
-            return pq.read_table(path, columns=[c for c in columns if c in present])
-        except FileNotFoundError:
-            return None
-
-    if len(paths) < 4:
-        return [read(p) for p in paths]
-    with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:
-        return list(pool.map(read, paths))
+    try:
+        file = pq.ParquetFile(path)
+    except FileNotFoundError:
+        return None
+    names = file.schema_arrow.names
+    return file.read(
+        columns=[c for c in columns if c in names] if columns is not None else None,
+        use_threads=False,
+    )
 
 
 def load_runs(path: Path | str) -> pd.DataFrame:
     """The runs table of a results folder: one row per run (see docs/results-schema.md)."""
     store = ResultsStore(path, create=False)
-    return _read_parts(sorted((store.root / "runs").glob("*.parquet")))
+    return _scan(sorted((store.root / "runs").glob("*.parquet")), None)
 
 
 def load_samples(
@@ -233,5 +248,8 @@ def load_samples(
         else sorted(p.name for p in base.glob("*") if p.is_dir())
     )
     wanted = None if columns is None else list(dict.fromkeys(["run_id", "sample_id", *columns]))
-    paths = [p for rid in ids for _, p in store._parts(rid)]
-    return _read_parts(paths, wanted)
+    parts = [[p for _, p in store._parts(rid)] for rid in ids]
+    frame = _scan([p for run in parts for p in run], wanted)
+    if any(len(run) > 1 for run in parts):  # a run in progress or interrupted: newest row wins
+        frame = frame.drop_duplicates(subset=["run_id", "sample_id"], keep="last")
+    return frame.reset_index(drop=True)
