@@ -67,34 +67,37 @@ class _Handler(BaseHTTPRequestHandler):
             action = srv.script[text].pop(0) if srv.script.get(text) else "answer"
             srv.in_flight += 1
             srv.max_in_flight = max(srv.max_in_flight, srv.in_flight)
-        try:
-            if action == "stall":
-                time.sleep(1.0)
-            elif action != "answer":
-                extra = {"Retry-After": "0"} if action == "429" else {}
-                self._send(
-                    int(action), {"error": {"message": f"scripted {action} for {text}"}}, extra
-                )
-                return
-            time.sleep(srv.delay.get(text, 0.0))
-            images = sum(1 for p in body["messages"][-1]["content"] if p["type"] == "image_url")
-            answer = {
-                "id": "cmpl-1",
-                "object": "chat.completion",
-                "model": body["model"],
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": f"echo {text} ({images})"},
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 7 + len(text), "completion_tokens": 3},
-            }
-            self._send(200, answer, {})
-        finally:
-            with srv.lock:
-                srv.in_flight -= 1
+        status, payload, extra = self._answer(srv, text, action, body)
+        # Counted as done before the reply goes out: the client may send its next request as
+        # soon as it has read this one, before a handler's later bookkeeping would run.
+        with srv.lock:
+            srv.in_flight -= 1
+        self._send(status, payload, extra)
+
+    def _answer(
+        self, srv: FakeServer, text: str, action: str, body: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if action == "stall":
+            time.sleep(1.0)
+        elif action != "answer":
+            extra = {"Retry-After": "0"} if action == "429" else {}
+            return int(action), {"error": {"message": f"scripted {action} for {text}"}}, extra
+        time.sleep(srv.delay.get(text, 0.0))
+        images = sum(1 for p in body["messages"][-1]["content"] if p["type"] == "image_url")
+        answer = {
+            "id": "cmpl-1",
+            "object": "chat.completion",
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": f"echo {text} ({images})"},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": 7 + len(text), "completion_tokens": 3},
+        }
+        return 200, answer, {}
 
     def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:
         data = json.dumps(payload).encode()
