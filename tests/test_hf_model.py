@@ -199,6 +199,8 @@ def test_choice_sum_and_mean(cache: Path) -> None:
     assert all(s < 0 for s in by_sum.choice_scores)
     with pytest.raises(ModelLoadError, match="choice_score"):
         tiny_model("llava", args={"choice_score": "max"})
+    with pytest.raises(ModelLoadError, match="process_ahead must be auto, true or false"):
+        tiny_model("llava", args={"process_ahead": "yes"})
 
 
 def test_out_of_memory_halves_the_batch(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -221,6 +223,77 @@ def test_out_of_memory_halves_the_batch(cache: Path, monkeypatch: pytest.MonkeyP
     sizes.clear()
     model.predict(reqs)  # later calls start at the lowered size
     assert sizes[0] == 2
+
+
+def test_a_batch_prepared_before_out_of_memory_is_split_again(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reqs = [ask(i, q) for i, q in enumerate(QUESTIONS)]
+    expected = [p.text for p in tiny_model("qwen2_vl", batch_size=4).predict(reqs)]
+    model = tiny_model("qwen2_vl", batch_size=4, args={"process_ahead": True})
+    real, sizes = model._call_generate, []
+
+    def flaky(inputs: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+        sizes.append(inputs["input_ids"].shape[0])
+        if sizes[-1] > 2:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(inputs, kwargs)
+
+    monkeypatch.setattr(model, "_call_generate", flaky)
+    run = model.prepare(reqs)  # two batches of 4, processed before any generates
+    preds = run()
+    # the second prepared batch runs at the lowered size at once, not at 4 again
+    assert sizes == [4, 2, 2, 2, 2]
+    assert [p.text for p in preds] == expected and all(p.error is None for p in preds)
+
+
+def test_prepare_does_the_processing_and_the_call_only_generates(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reqs = [ask(i, q) for i, q in enumerate(QUESTIONS[:6])] + [choose(6, ("red", "blue"))]
+    model = tiny_model("qwen2_vl", batch_size=2, args={"process_ahead": True})
+    expected = model.predict(reqs)
+    calls: list[int] = []
+    real = hf.process
+
+    def spy(loaded: Any, texts: list[str], images: list[Any]) -> dict[str, Any]:
+        calls.append(len(texts))
+        return real(loaded, texts, images)
+
+    monkeypatch.setattr(hf, "process", spy)
+    run = model.prepare(reqs)
+    assert calls == [2, 2, 2]  # the six generate requests, in batches of 2
+    preds = run()
+    assert calls == [2, 2, 2]  # nothing processed again (choice items go per item, in the call)
+    assert [p.text for p in preds] == [p.text for p in expected]
+    assert preds[-1].choice_scores == pytest.approx(expected[-1].choice_scores)
+    # by default (auto) a model on the CPU processes in the call: a processor running beside
+    # generation would only take cores from it
+    calls.clear()
+    run = tiny_model("qwen2_vl", batch_size=2).prepare(reqs)
+    assert calls == []
+    assert [p.text for p in run()] == [p.text for p in expected] and calls == [2, 2, 2]
+
+
+def test_preparing_beside_a_running_call_changes_no_answer(cache: Path) -> None:
+    """The runner's pattern: batch k + 1 is prepared on a worker thread while batch k runs."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    reqs = [ask(i, q) for i, q in enumerate(QUESTIONS)] + [choose(8, ("red", "blue", "green"))]
+    chunks = [reqs[i : i + 3] for i in range(0, len(reqs), 3)]
+    model = tiny_model("qwen2_vl", batch_size=3, args={"process_ahead": True})
+    expected = [model.predict(c) for c in chunks]
+    got = []
+    with ThreadPoolExecutor(1) as pool:
+        ahead = pool.submit(model.prepare, chunks[0])
+        for i in range(len(chunks)):
+            run = ahead.result()
+            if i + 1 < len(chunks):
+                ahead = pool.submit(model.prepare, chunks[i + 1])
+            got.append(run())
+    for want, have in zip(expected, got, strict=True):
+        assert [p.text for p in have] == [p.text for p in want]
+        assert [p.error for p in have] == [None] * len(want)
 
 
 def test_out_of_memory_at_batch_one_is_a_per_sample_error(

@@ -67,10 +67,19 @@ def limit_images(images: Sequence[PILImage.Image], max_side: int | None) -> list
 
 
 def encode(loaded: Loaded, texts: list[str], images: list[list[PILImage.Image]]) -> dict[str, Any]:
-    """Process a batch (left-padded) and move it to the model's device and dtype.
+    """Process a batch (left-padded) and move it to the model's device and dtype."""
+    return to_model(loaded, process(loaded, texts, images))
 
-    All requests of a batch have the same number of images (the caller groups them so).
+
+def process(loaded: Loaded, texts: list[str], images: list[list[PILImage.Image]]) -> dict[str, Any]:
+    """The processor's output for a batch (left-padded), on the CPU, floats in the model's dtype.
+
+    All requests of a batch have the same number of images (the caller groups them so). Casting
+    here keeps the work off the device's thread and halves a bf16 model's host-to-device copy;
+    float32 to bf16 rounds the same on either side.
     """
+    import torch
+
     counts = {len(x) for x in images}
     kwargs: dict[str, Any] = {"text": texts, "return_tensors": "pt", "padding": True}
     if counts != {0}:
@@ -88,7 +97,14 @@ def encode(loaded: Loaded, texts: list[str], images: list[list[PILImage.Image]])
             f"the processor of model {loaded.name!r} rejected the input: {why}"
         ) from exc
     batch.pop("labels", None)  # PaliGemma's processor adds training labels
-    return {k: to_device(v, loaded) for k, v in batch.items()}
+    return {
+        k: v.to(loaded.dtype) if isinstance(v, torch.Tensor) and v.is_floating_point() else v
+        for k, v in batch.items()
+    }
+
+
+def to_model(loaded: Loaded, inputs: dict[str, Any]) -> dict[str, Any]:
+    return {k: to_device(v, loaded) for k, v in inputs.items()}
 
 
 def to_device(value: Any, loaded: Loaded) -> Any:

@@ -27,6 +27,8 @@ KNOWN_ARGS = {
     "chat_template": "a Jinja chat template to use instead of the checkpoint's",
     "cache_implementation": "generate's KV cache: dynamic (default) or static (fixed-size; on "
     "CUDA transformers then compiles the decoding step)",
+    "process_ahead": "run the processor for the runner's next batch while this one generates: "
+    "auto (default: on a GPU, not on a CPU, where both would share the cores), true, false",
     "allow_missing_weights": "load even if the checkpoint lacks some weights of the model class "
     "(they stay randomly initialised; default false: an error)",
 }
@@ -67,6 +69,11 @@ def check_args(name: str, args: Mapping[str, Any]) -> None:
     if unknown:
         known = "\n".join(f"  {k}: {v}" for k, v in KNOWN_ARGS.items())
         raise ModelLoadError(f"model {name!r}: unknown args {unknown}. Known args:\n{known}")
+    ahead = args.get("process_ahead", "auto")
+    if ahead not in ("auto", True, False):
+        raise ModelLoadError(
+            f"model {name!r}: args.process_ahead must be auto, true or false, not {ahead!r}"
+        )
     score = args.get("choice_score", "mean")
     if score not in ("mean", "sum"):
         raise ModelLoadError(

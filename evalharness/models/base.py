@@ -6,7 +6,7 @@ hands it whole batches and gets predictions back in request order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -57,3 +57,17 @@ class Fittable(Protocol):
     """Optional: a model that looks at a benchmark's samples before answering (the prior baseline)."""
 
     def fit(self, samples: Sequence[Sample]) -> None: ...
+
+
+@runtime_checkable
+class Preparing(Protocol):
+    """Optional: a model whose input work can run ahead of its device work.
+
+    `prepare` does what needs no accelerator (chat templates, image processing, tokenizing) and
+    returns a call that runs the model on the prepared inputs; the call returns exactly what
+    `predict(requests)` would. The runner prepares the next batch on a worker thread while the
+    model answers the current one, so `prepare` must be safe to run beside the returned calls of
+    earlier batches.
+    """
+
+    def prepare(self, requests: Sequence[Request]) -> Callable[[], list[Prediction]]: ...

@@ -12,6 +12,10 @@ inputs), and answers in two modes:
 A temperature above 0 samples instead (seeded with `spec.seed`); sampled answers do depend on
 the batch.
 
+`prepare` does the input work of a call (templates and, with `process_ahead`, image processing
+and tokenizing) and returns the call that generates; the runner prepares the next batch on a
+worker thread while this one runs on the device. `predict` is the two in a row.
+
 On CUDA out-of-memory a batch is halved and retried (and later batches stay at the smaller size);
 at batch size 1 the request gets an error. Any other failure of a batch (an image the processor
 rejects, say) is retried request by request, so only the bad request gets an error.
@@ -24,6 +28,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -35,7 +40,9 @@ from evalharness.models._hf_inputs import (
     limit_images,
     option_ids,
     option_logprobs,
+    process,
     render,
+    to_model,
 )
 from evalharness.models._hf_load import ModelLoadError, load
 from evalharness.models.base import ModelSpec
@@ -76,11 +83,21 @@ class HFModel:
         eos = model.generation_config.eos_token_id
         eos_ids = eos if isinstance(eos, list) else [eos]
         self._eos = {i for i in [*eos_ids, self._loaded.tokenizer.eos_token_id] if i is not None}
+        # `prepare` (worker thread) and the generating call (runner's thread) share the
+        # tokenizer, whose Rust core refuses a settings change while another call uses it.
+        self._tokenizer_lock = threading.Lock()
+        ahead = self.args.get("process_ahead", "auto")
+        self._process_ahead = self._loaded.device.type != "cpu" if ahead == "auto" else ahead
 
     @property
     def batch_size(self) -> int:
         """The current batch size: `spec.batch_size`, lowered after an out-of-memory error."""
         return self._batch_size
+
+    @property
+    def process_ahead(self) -> bool:
+        """Whether `prepare` runs the processor (`args.process_ahead`; auto: not on a CPU)."""
+        return bool(self._process_ahead)
 
     def identity(self) -> dict[str, Any]:
         loaded = self._loaded
@@ -108,6 +125,11 @@ class HFModel:
         }
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
+        return self.prepare(requests)()
+
+    def prepare(self, requests: Sequence[Request]) -> Callable[[], list[Prediction]]:
+        """Render and batch `requests` now, and with `process_ahead` run the processor; the
+        returned call generates and scores."""
         out: list[Prediction | None] = [None] * len(requests)
         ready: dict[str, list[_Item]] = {"generate": [], "choice": []}
         for i, r in enumerate(requests):
@@ -120,12 +142,21 @@ class HFModel:
                 ready[r.mode].append(self._prepare(i, r))
             except Exception as exc:  # a broken template or image hits one request only
                 out[i] = Prediction.from_exception(exc)
-        for item, pred in self._run_batched(ready["generate"], self._generate):
-            out[item.index] = pred
-        for item in ready["choice"]:
-            out[item.index] = self._choose(item)
-        assert all(p is not None for p in out)
-        return [p for p in out if p is not None]
+        batches = [
+            (batch, self._process(batch) if self._process_ahead else None)
+            for batch in self._batches(ready["generate"])
+        ]
+
+        def run() -> list[Prediction | None]:
+            for batch, inputs in batches:
+                for item, pred in self._run_batch(batch, inputs):
+                    out[item.index] = pred
+            for item in ready["choice"]:
+                out[item.index] = self._choose(item)
+            assert all(p is not None for p in out)
+            return out
+
+        return lambda: [p for p in run() if p is not None]
 
     # -- batching --------------------------------------------------------------------------------
 
@@ -138,24 +169,49 @@ class HFModel:
         pixels = sum(img.width * img.height for img in images if hasattr(img, "width"))
         return _Item(index, request, prompt, images, len(prompt) + pixels // 784)
 
-    def _run_batched(
-        self, items: list[_Item], run: Callable[[list[_Item]], list[Prediction]]
-    ) -> list[tuple[_Item, Prediction]]:
-        """Run items in length-sorted batches of the current batch size.
+    def _batches(self, items: list[_Item]) -> list[list[_Item]]:
+        """Length-sorted batches of the current batch size.
 
         A batch never mixes image counts (processors want the same number of images per row) or
         temperatures (one generate call, one setting).
         """
         order = sorted(items, key=lambda it: (_group(it), -it.length, it.index))
-        results: list[tuple[_Item, Prediction]] = []
+        batches = []
         while order:
             group = _group(order[0])
             size = 1
             while size < min(self._batch_size, len(order)) and _group(order[size]) == group:
                 size += 1
-            batch, order = order[:size], order[size:]
-            results += zip(batch, self._with_backoff(batch, run), strict=True)
-        return results
+            batches.append(order[:size])
+            order = order[size:]
+        return batches
+
+    def _process(self, batch: list[_Item]) -> dict[str, Any] | None:
+        """The batch's processed inputs (CPU); None if the processor fails: the batch then
+        goes through `_generate`'s own processing, which isolates the bad request."""
+        try:
+            with self._tokenizer_lock:
+                return process(
+                    self._loaded, [it.prompt for it in batch], [it.images for it in batch]
+                )
+        except Exception:
+            return None
+
+    def _run_batch(
+        self, batch: list[_Item], inputs: dict[str, Any] | None
+    ) -> list[tuple[_Item, Prediction]]:
+        """Generate for one prepared batch, with out-of-memory back-off.
+
+        A batch prepared before an out-of-memory error lowered the batch size is split again
+        (and processed anew) rather than run at the size that failed.
+        """
+        if len(batch) > self._batch_size:
+            return [pair for part in self._batches(batch) for pair in self._run_batch(part, None)]
+
+        def run(part: list[_Item]) -> list[Prediction]:
+            return self._generate(part, inputs if part is batch else None)
+
+        return list(zip(batch, self._with_backoff(batch, run), strict=True))
 
     def _with_backoff(
         self, batch: list[Any], run: Callable[[list[Any]], list[Any]], isolate: bool = True
@@ -190,12 +246,20 @@ class HFModel:
 
     # -- generation ------------------------------------------------------------------------------
 
-    def _generate(self, batch: list[_Item]) -> list[Prediction]:
+    def _generate(
+        self, batch: list[_Item], processed: dict[str, Any] | None = None
+    ) -> list[Prediction]:
+        """Greedy (or sampled) answers for one batch; `processed`: its inputs from `_process`."""
         import torch
 
         start = time.perf_counter()
         loaded = self._loaded
-        inputs = encode(loaded, [it.prompt for it in batch], [it.images for it in batch])
+        if processed is None:
+            with self._tokenizer_lock:
+                processed = process(
+                    loaded, [it.prompt for it in batch], [it.images for it in batch]
+                )
+        inputs = to_model(loaded, processed)
         limits = [self._max_new_tokens(it.request) for it in batch]
         settings = batch[0].request.generation
         sample = settings.temperature > 0
@@ -217,11 +281,14 @@ class HFModel:
             generated = self._call_generate(inputs, kwargs)
         new = generated[:, inputs["input_ids"].shape[1] :].tolist()
         prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist()
+        answers = [
+            self._until_eos(tokens[:limit]) for tokens, limit in zip(new, limits, strict=True)
+        ]
+        with self._tokenizer_lock:
+            texts = loaded.tokenizer.batch_decode(answers, skip_special_tokens=True)
         per_item = (time.perf_counter() - start) / len(batch)
         out = []
-        for it, tokens, limit, n_in in zip(batch, new, limits, prompt_tokens, strict=True):
-            tokens = self._until_eos(tokens[:limit])
-            text = loaded.tokenizer.decode(tokens, skip_special_tokens=True)
+        for it, tokens, text, n_in in zip(batch, answers, texts, prompt_tokens, strict=True):
             out.append(
                 Prediction(
                     text=_cut_at_stop(text, it.request.generation.stop).strip(),
@@ -252,7 +319,8 @@ class HFModel:
         """Score every option of one request; its options are batched together."""
         start = time.perf_counter()
         try:
-            options = option_ids(self._loaded, item.prompt, item.request.choices)
+            with self._tokenizer_lock:
+                options = option_ids(self._loaded, item.prompt, item.request.choices)
             run = functools.partial(self._score_rows, item, options)
             scored: list[Any] = []
             rows = list(range(len(options)))
@@ -282,7 +350,8 @@ class HFModel:
         import torch
 
         loaded = self._loaded
-        inputs = encode(loaded, [item.prompt] * len(rows), [item.images] * len(rows))
+        with self._tokenizer_lock:
+            inputs = encode(loaded, [item.prompt] * len(rows), [item.images] * len(rows))
         prompt_tokens = int(inputs["attention_mask"][0].sum())
         inputs, opt = extend(inputs, [options[r] for r in rows], loaded)
         with torch.inference_mode():

@@ -7,9 +7,11 @@ skips every sample whose stored row has the same resume key and no error.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +21,7 @@ import pandas as pd
 
 from evalharness._version import __version__
 from evalharness.benchmarks.base import Benchmark
-from evalharness.models.base import Fittable, Model
+from evalharness.models.base import Fittable, Model, Preparing
 from evalharness.runner import provenance
 from evalharness.runner.progress import Progress
 from evalharness.runner.scoring import aggregate, score_rows
@@ -27,6 +29,7 @@ from evalharness.runner.spec import BenchmarkSpec, RunSpec, stable_hash
 from evalharness.stats import Estimate
 from evalharness.store import FORMAT_VERSION, ResultsStore, to_frame
 from evalharness.types import (
+    Capability,
     Form,
     GenerationSettings,
     ImageError,
@@ -125,25 +128,36 @@ def run_benchmark(
         writer = _Writer(store, run_id, spec.flush_s)
         batches = [todo[i : i + spec.batch_size] for i in range(0, len(todo), spec.batch_size)]
 
-        def prepare(batch: Sequence[Sample]) -> tuple[list[dict[str, Any]], list[_Pending]]:
-            return _prepare_batch(spec, model, benchmark, batch, keys, run_id, store)
+        threads = image_threads()
+        images = ThreadPoolExecutor(threads, "images") if threads > 1 else None
+        load = functools.partial(_load_images, store, spec.blind, model.capabilities)
 
-        # The next batch's images are decoded (and thumbnailed) on a worker thread while the
-        # model answers this one: on a GPU the model waits for nothing but itself.
+        def prepare(batch: Sequence[Sample]) -> _Prepared:
+            loaded = list(images.map(load, batch) if images is not None else map(load, batch))
+            prepared = _prepare_batch(spec, model, benchmark, batch, loaded, keys, run_id)
+            prepared.ask(model, generation)
+            return prepared
+
+        # The next batch's images are decoded (and thumbnailed), and its inputs processed by a
+        # `Preparing` model, on a worker thread while the model answers this one: on a GPU the
+        # model waits for nothing but itself.
         with ThreadPoolExecutor(1, thread_name_prefix="prepare") as pool:
             ahead = pool.submit(prepare, batches[0]) if batches else None
             try:
                 for i, batch in enumerate(batches):
                     assert ahead is not None
-                    rows, pending = ahead.result()
+                    prepared = ahead.result()
                     ahead = pool.submit(prepare, batches[i + 1]) if i + 1 < len(batches) else None
-                    _answer(model, generation, rows, pending)
+                    rows = prepared.rows
+                    _answer(model, generation, prepared)
                     writer.add(rows)
                     new_rows += rows
                     progress.advance(len(batch))
             finally:
                 if ahead is not None:
                     ahead.cancel()
+                if images is not None:
+                    images.shutdown(cancel_futures=True)
                 writer.flush()  # on an exception too: what was computed is kept
         progress.end_run()
 
@@ -254,54 +268,96 @@ def _run_row(
     }
 
 
+@dataclass
+class _Prepared:
+    """A batch ready for the model: a row per sample, the samples it can be asked about with
+    their images, and (after `ask`) the call that answers them by their first route."""
+
+    rows: list[dict[str, Any]]
+    pending: list[_Pending]
+    first: Callable[[], list[Prediction]] | None = None
+
+    def ask(self, model: Model, generation: GenerationSettings) -> None:
+        requests = [p.request(self.rows[p.slot], generation) for p in self.pending]
+        if not isinstance(model, Preparing):
+            self.first = functools.partial(model.predict, requests)
+            return
+        try:
+            self.first = model.prepare(requests)
+        except Exception as exc:  # like a crash in predict: this batch's samples fail
+
+            def fail(exc: Exception = exc) -> list[Prediction]:
+                raise exc
+
+            self.first = fail
+
+
+def image_threads() -> int:
+    """Threads that decode and thumbnail images for the next batch: a quarter of the cores, at
+    most 8 (PIL works outside the GIL). The rest stay with the model; on a small machine that
+    runs the model on its CPU the one worker thread does it all."""
+    return max(1, min(8, (os.cpu_count() or 1) // 4))
+
+
+def _load_images(
+    store: ResultsStore, blind: bool, capabilities: frozenset[Capability], sample: Sample
+) -> tuple[Any, ...] | ImageError:
+    """A sample's images decoded (and thumbnailed), gray ones if blind; an unreadable image is
+    returned as its error. None are loaded for a sample the model cannot be asked about."""
+    if not routes(sample, capabilities):
+        return ()
+    try:
+        images = tuple(img.load() for img in sample.images)
+    except ImageError as exc:
+        return exc
+    for img, src in zip(images, sample.images, strict=True):
+        store.save_thumbnail(src.fingerprint(), img)
+    return tuple(_gray_like(img) for img in images) if blind else images
+
+
 def _prepare_batch(
     spec: RunSpec,
     model: Model,
     benchmark: Benchmark,
     batch: Sequence[Sample],
+    loaded: Sequence[tuple[Any, ...] | ImageError],
     keys: dict[str, str],
     run_id: str,
-    store: ResultsStore,
-) -> tuple[list[dict[str, Any]], list[_Pending]]:
+) -> _Prepared:
     """A row per sample, and the samples the model can be asked about with their images."""
     rows: list[dict[str, Any]] = []
     pending: list[_Pending] = []
-    for sample in batch:
+    for sample, images in zip(batch, loaded, strict=True):
         row = _sample_row(spec, benchmark, sample, keys[sample.id], run_id)
         rows.append(row)
         options = routes(sample, model.capabilities)
         if not options:
             row["unsupported"] = True
             continue
-        try:
-            images = tuple(img.load() for img in sample.images)
-        except ImageError as exc:
+        if isinstance(images, ImageError):
             row["mode"], row["form"] = options[0]
             row["prompt"] = request_text(sample, options[0][1])
-            _record(row, Prediction.from_exception(exc))
+            _record(row, Prediction.from_exception(images))
             continue
-        for img, src in zip(images, sample.images, strict=True):
-            store.save_thumbnail(src.fingerprint(), img)
-        if spec.blind:
-            images = tuple(_gray_like(img) for img in images)
         pending.append(_Pending(len(rows) - 1, sample, images, options))
-    return rows, pending
+    return _Prepared(rows, pending)
 
 
-def _answer(
-    model: Model,
-    generation: GenerationSettings,
-    rows: list[dict[str, Any]],
-    pending: list[_Pending],
-) -> None:
+def _answer(model: Model, generation: GenerationSettings, prepared: _Prepared) -> None:
     """Ask the model; record each answer in its row.
 
-    A model may decline a request it cannot answer (a captioner asked to count, say): the
-    sample then goes the next way the model could take, if there is one.
+    The first route's answers come from the prepared call. A model may decline a request it
+    cannot answer (a captioner asked to count, say): the sample then goes the next way the model
+    could take, if there is one.
     """
+    rows, pending, first = prepared.rows, prepared.pending, prepared.first
     while pending:
         requests = [p.request(rows[p.slot], generation) for p in pending]
-        predictions = _predict(model, requests)
+        if first is not None:
+            predictions = _predict(first, len(requests))
+            first = None
+        else:
+            predictions = _predict(functools.partial(model.predict, requests), len(requests))
         retry = []
         for p, pred in zip(pending, predictions, strict=True):
             if pred.unsupported is not None and len(p.options) > 1:
@@ -332,17 +388,16 @@ class _Pending:
         )
 
 
-def _predict(model: Model, requests: list[Request]) -> list[Prediction]:
+def _predict(call: Callable[[], list[Prediction]], n: int) -> list[Prediction]:
+    """Run a model call for `n` requests: `n` predictions, errors for all if it crashes."""
     t0 = time.perf_counter()
     try:
-        predictions = model.predict(requests)
-        if len(predictions) != len(requests):
-            raise RuntimeError(
-                f"model returned {len(predictions)} predictions for {len(requests)} requests"
-            )
+        predictions = call()
+        if len(predictions) != n:
+            raise RuntimeError(f"model returned {len(predictions)} predictions for {n} requests")
     except Exception as exc:  # a model crash fails this batch's samples, not the run
-        predictions = [Prediction.from_exception(exc) for _ in requests]
-    share = (time.perf_counter() - t0) / len(requests)
+        predictions = [Prediction.from_exception(exc) for _ in range(n)]
+    share = (time.perf_counter() - t0) / max(n, 1)
     for pred in predictions:
         if not pred.latency_s:
             pred.latency_s = share

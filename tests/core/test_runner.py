@@ -385,10 +385,127 @@ def test_the_next_batch_is_prepared_while_the_model_answers(
     monkeypatch.setattr(ResultsStore, "save_thumbnail", thumbnail)
     monkeypatch.setattr(parrot, "predict", answer)
     run_job(spec(tmp_path, "example_parrot", batch_size=3, model_args={"delay": 0.3}))
-    assert {t for kind, t in events if kind == "image"} == {"prepare_0"}
+    # on the worker thread (or, on a machine with more cores, on the image threads it uses)
+    image_threads = {t for kind, t in events if kind == "image"}
+    assert image_threads <= {"prepare_0"} | {f"images_{i}" for i in range(8)}, image_threads
     assert {t for kind, t in events if kind == "model"} == {threading.main_thread().name}
     kinds = [kind for kind, _ in events]
     assert kinds.count("model") == 4 and kinds.count("image") == 12
     # the second batch's images were loaded while the model answered the first
     sixth_image = [i for i, k in enumerate(kinds) if k == "image"][5]
     assert kinds.index("model") < sixth_image < kinds.index("done"), kinds
+
+
+def test_a_preparing_model_prepares_the_next_batch_while_it_answers(tmp_path: Path) -> None:
+    """A `Preparing` model's input work for batch k + 1 runs on the worker thread while the
+    call of batch k runs; a failing `prepare` fails its batch's samples only."""
+    import threading
+
+    from evalharness import registry
+    from evalharness.types import Prediction, Request
+
+    class Ahead:
+        capabilities = frozenset({"generate", "choice"})
+        reference = False
+        batches = 4  # example_parity's 12 samples at batch size 3
+
+        def __init__(self, spec: ModelSpec) -> None:
+            self.prepared: list[str] = []  # the thread of each prepare call
+            self.overlapped: list[bool] = []
+            self.cond = threading.Condition()
+            Ahead.last = self  # type: ignore[attr-defined]
+
+        def identity(self) -> dict[str, object]:
+            return {"name": "ahead"}
+
+        def predict(self, requests: list[Request]) -> list[Prediction]:
+            raise AssertionError("the runner asks a Preparing model through prepare")
+
+        def prepare(self, requests: list[Request]) -> object:
+            with self.cond:
+                self.prepared.append(threading.current_thread().name)
+                k = len(self.prepared)
+                self.cond.notify_all()
+            if any(r.sample.id == "parity-007" for r in requests):
+                raise RuntimeError("processor fell over")
+
+            def run() -> list[Prediction]:
+                if k < self.batches:  # wait until the next batch is being prepared
+                    with self.cond:
+                        ok = self.cond.wait_for(lambda: len(self.prepared) > k, timeout=10)
+                    self.overlapped.append(ok)
+                return [Prediction(text="yes") for _ in requests]
+
+            return run
+
+    registry.models.register("ahead", Ahead)
+    [result] = run_job(spec(tmp_path, "ahead", batch_size=3, max_error_rate=0.5))
+    model = Ahead.last  # type: ignore[attr-defined]
+    assert model.prepared == ["prepare_0"] * 4
+    # batches 1 and 2 ran while the next was prepared; the third's prepare raised
+    assert model.overlapped == [True, True]
+    samples = load_samples(tmp_path / "results").set_index("sample_id")
+    failed = samples.index[samples["error"].notna()].tolist()
+    assert sorted(failed) == ["parity-006", "parity-007", "parity-008"]
+    assert samples.loc["parity-006", "error"] == "RuntimeError: processor fell over"
+    assert result.n_errors == 3 and samples.loc["parity-000", "score"] == 1.0
+
+
+@pytest.mark.parametrize("blind", [False, True])
+def test_images_load_on_image_threads_on_a_machine_with_cores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blind: bool
+) -> None:
+    import threading
+
+    from evalharness import registry
+    from evalharness.runner import execute
+    from evalharness.store import ResultsStore
+    from evalharness.types import Prediction, Request
+
+    class Looker:
+        """Answers with a digest of the image it was shown, and its colour range."""
+
+        capabilities = frozenset({"generate"})
+        reference = False
+
+        def __init__(self, spec: ModelSpec) -> None:
+            pass
+
+        def identity(self) -> dict[str, object]:
+            return {"name": "looker"}
+
+        def predict(self, requests: list[Request]) -> list[Prediction]:
+            import hashlib
+
+            return [
+                Prediction(
+                    text=f"{r.images[0].getextrema()} "
+                    + hashlib.sha256(r.images[0].tobytes()).hexdigest()[:12]
+                )
+                for r in requests
+            ]
+
+    registry.models.register("looker", Looker)
+    names: list[str] = []
+    save = ResultsStore.save_thumbnail
+
+    def thumbnail(self: ResultsStore, *args: object) -> None:
+        names.append(threading.current_thread().name)
+        save(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ResultsStore, "save_thumbnail", thumbnail)
+    answers = {}
+    for threads in (1, 3):
+        names.clear()
+        monkeypatch.setattr(execute, "image_threads", lambda n=threads: n)
+        run_job(spec(tmp_path / str(threads), "looker", batch_size=5, blind=blind))
+        samples = load_samples(tmp_path / str(threads) / "results").sort_values("sample_id")
+        answers[threads] = list(samples["prediction"])
+        assert samples["error"].isna().all()
+    assert len(names) == 12 and set(names) <= {"images_0", "images_1", "images_2"}
+    assert answers[3] == answers[1]
+    gray = {a.startswith("((128, 128), (128, 128), (128, 128))") for a in answers[3]}
+    if blind:  # the model saw gray images, but the thumbnails are the real ones
+        assert gray == {True}
+    else:
+        assert gray == {False} and len(set(answers[3])) == 12
