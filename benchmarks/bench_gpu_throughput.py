@@ -1,8 +1,8 @@
 """Generation throughput of `HFModel`'s batched path on a Qwen2-VL-2B-sized random-weight model.
 
-    python benchmarks/bench_gpu_throughput.py                 # GPU: 512 requests, batch 16…128
-    python benchmarks/bench_gpu_throughput.py --tiny          # CPU: tiny shapes, in seconds
-    python benchmarks/bench_gpu_throughput.py --batch-sizes 64 --attn eager --samples 256
+    python benchmarks/bench_gpu_throughput.py              # GPU: 1024 requests, 7 settings
+    python benchmarks/bench_gpu_throughput.py --tiny       # CPU: tiny shapes, in seconds
+    python benchmarks/bench_gpu_throughput.py --settings 64,64+static --attn eager --samples 256
 
 1. Builds a checkpoint folder with Qwen2-VL-2B's shapes (2.2 B parameters) and random weights,
    directly on the device, saved with safetensors. Tokenizer, chat template and processor come
@@ -12,10 +12,13 @@
    256 image tokens). `--tiny` builds the same folder with tiny shapes.
 2. Asks N requests (one 448×448 noise image each, a short VQA-style question, 16 new tokens,
    greedy), made as the runner makes them.
-3. Times `HFModel.predict` (loaded from the folder exactly as a real checkpoint) over all
-   requests in chunks of the batch size, as the runner calls it, after a warm-up batch; then a
-   plain loop of `model.generate` one request at a time on the first requests; and compares the
-   answers (the fraction of identical answers, and of identical first words).
+3. Times the harness's own path for each batch size: `run_benchmark`, the runner's function
+   for one run, with `HFModel` loaded from the folder exactly as a real checkpoint, after a
+   warm-up batch. That is everything `evalharness run` does per sample: images decoded and
+   thumbnailed and inputs processed for the next batch on a worker thread while the model
+   generates, rows written to a results folder, answers scored. Then a plain loop of
+   `model.generate` one request at a time on the first requests; and compares the answers (the
+   fraction of identical answers, and of identical first words).
 4. Prints a table and writes it as JSON (`--out`), after every step, so an interrupted run
    still leaves what it measured.
 
@@ -39,6 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,12 +50,14 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from evalharness.benchmarks.base import BaseBenchmark  # noqa: E402
 from evalharness.models.base import ModelSpec  # noqa: E402
 from evalharness.types import (  # noqa: E402
     GenerationSettings,
     PILImageSource,
     Request,
     Sample,
+    Scored,
     request_text,
 )
 
@@ -62,6 +68,12 @@ REFERENCE = {
     "floor": 250.0,
 }
 TARGET = 150.0
+
+# The GPU run's settings, most telling first: a time budget cuts the tail. Large batches with
+# the processor ahead (the default on a GPU), then the static cache (transformers compiles the
+# decoding step: slow to start, fast to run), smaller batches, and the processor in line to
+# show what running it ahead is worth.
+DEFAULT_SETTINGS = ("128", "256", "128+static", "256+static", "64", "128+inline", "32")
 
 # Qwen2-VL-2B's config, written out (no hub access). The token ids are the tiny tokenizer's.
 QWEN2_VL_2B: dict[str, Any] = {
@@ -164,6 +176,57 @@ class Phases:
         return time.perf_counter() - self.start
 
 
+MODIFIERS: dict[str, dict[str, Any]] = {
+    "static": {"static": True},
+    "inline": {"ahead": False},
+    "ahead": {"ahead": True},
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One harness configuration to time: a batch size and the model args it changes.
+
+    Written `128`, `128+static` (static KV cache: on CUDA transformers compiles the decoding
+    step), `128+inline` (the processor runs in the generating call rather than ahead, on the
+    runner's worker thread), `128+ahead` (processor ahead even on a CPU).
+    """
+
+    batch: int
+    static: bool = False
+    ahead: bool | None = None  # None: the model's default (auto: ahead on a GPU)
+
+    @classmethod
+    def parse(cls, text: str) -> Setting:
+        size, *mods = text.strip().split("+")
+        fields: dict[str, Any] = {}
+        for mod in mods:
+            if mod not in MODIFIERS:
+                known = ", ".join(f"+{m}" for m in MODIFIERS)
+                raise SystemExit(f"setting {text!r}: unknown modifier +{mod} (known: {known})")
+            fields.update(MODIFIERS[mod])
+        if not size.isdigit() or int(size) < 1:
+            raise SystemExit(f"setting {text!r}: start with a batch size, like 128 or 128+static")
+        return cls(int(size), **fields)
+
+    @property
+    def label(self) -> str:
+        parts = [f"harness, batch {self.batch}"]
+        if self.static:
+            parts.append("static cache")
+        if self.ahead is not None:
+            parts.append("processor ahead" if self.ahead else "processor inline")
+        return ", ".join(parts)
+
+    def model_args(self, attn: str) -> dict[str, Any]:
+        args: dict[str, Any] = {"attn_implementation": attn}
+        if self.static:
+            args["cache_implementation"] = "static"
+        if self.ahead is not None:
+            args["process_ahead"] = self.ahead
+        return args
+
+
 # -- the checkpoint ---------------------------------------------------------------------------------
 
 
@@ -262,26 +325,52 @@ def build_checkpoint(
 # -- the workload -----------------------------------------------------------------------------------
 
 
-def make_requests(n: int, image_size: int, max_new_tokens: int) -> list[Request]:
-    """n requests, as the runner makes them from samples: a noise image and a question each."""
+def make_samples(n: int, image_size: int) -> list[Sample]:
+    """n samples: a noise image and a short VQA-style question each."""
     import numpy as np
     from PIL import Image
 
-    settings = GenerationSettings(max_new_tokens=max_new_tokens)
     out = []
     for i in range(n):
         pixels = np.random.default_rng(i).integers(0, 256, (image_size, image_size, 3), np.uint8)
-        img = Image.fromarray(pixels)
-        sample = Sample(
-            id=f"q{i}",
-            images=(PILImageSource(img),),
-            prompt=QUESTIONS[i % len(QUESTIONS)] + SUFFIX,
-            targets=("yes",),
-        )
         out.append(
-            Request(sample, (img,), request_text(sample, "open"), "generate", settings, "open")
+            Sample(
+                id=f"q{i:05d}",
+                images=(PILImageSource(Image.fromarray(pixels)),),
+                prompt=QUESTIONS[i % len(QUESTIONS)] + SUFFIX,
+                targets=("yes",),
+            )
         )
     return out
+
+
+def make_requests(samples: Sequence[Sample], max_new_tokens: int) -> list[Request]:
+    """The runner's requests for `samples` (open form), for the plain loop and warm-ups."""
+    settings = GenerationSettings(max_new_tokens=max_new_tokens)
+    out = []
+    for s in samples:
+        images = tuple(src.load() for src in s.images)
+        out.append(Request(s, images, request_text(s, "open"), "generate", settings, "open"))
+    return out
+
+
+class Questions(BaseBenchmark):
+    """The samples as a benchmark for the runner (scored by exact match with "yes")."""
+
+    name = "bench_questions"
+    capability = "vqa"
+    description = "noise images with VQA-style questions (throughput only)"
+    version = "1"
+
+    def __init__(self, samples: Sequence[Sample], max_new_tokens: int) -> None:
+        self._samples = list(samples)
+        self.generation = GenerationSettings(max_new_tokens=max_new_tokens)
+
+    def samples(self) -> Sequence[Sample]:
+        return self._samples
+
+    def score_open(self, sample: Sample, text: str) -> Scored:
+        return Scored(extracted=text, score=float(text.strip().lower() == "yes"))
 
 
 # -- measuring --------------------------------------------------------------------------------------
@@ -318,52 +407,75 @@ def peak_gib(device: str) -> float | None:
 
 
 def run_harness(
-    folder: Path, requests: list[Request], batch: int, args: argparse.Namespace, phases: Phases
+    folder: Path,
+    samples: list[Sample],
+    requests: list[Request],
+    setting: Setting,
+    args: argparse.Namespace,
+    phases: Phases,
+    results: Path,
 ) -> tuple[dict[str, Any], list[str]]:
-    """`HFModel.predict` over all requests in chunks of `batch`, as the runner calls it."""
+    """The runner's `run_benchmark` over all samples in one setting."""
     from evalharness.models.hf import HFModel
+    from evalharness.runner.execute import run_benchmark
+    from evalharness.runner.progress import Progress
+    from evalharness.runner.spec import RunSpec
+    from evalharness.store import ResultsStore
 
     reset_peak(args.device)
+    batch, name = setting.batch, setting.label
     spec = ModelSpec(
         name="hf",
         path=str(folder),
         dtype=args.dtype,
         device=args.device,
         batch_size=batch,
-        args={"attn_implementation": args.attn}
-        | ({"cache_implementation": args.cache} if args.cache else {}),
+        args=setting.model_args(args.attn),
     )
-    with phases(f"batch {batch}: load (HFModel)"):
+    with phases(f"{name}: load (HFModel)"):
         model = HFModel(spec)
-    with phases(f"batch {batch}: warm-up batch"):
+    with phases(f"{name}: warm-up batch"):
         model.predict(requests[:batch])
         sync(args.device)
-    preds = []
-    with phases(f"batch {batch}: {len(requests)} requests"):
+    shutil.rmtree(results, ignore_errors=True)
+    store = ResultsStore(results)
+    run = RunSpec(
+        model=spec,
+        benchmarks=(),
+        results_dir=str(results),
+        batch_size=batch,
+        progress=False,
+        max_error_rate=1.0,
+    )
+    with phases(f"{name}: {len(samples)} samples through the runner"):
         t0 = time.perf_counter()
-        for start in range(0, len(requests), batch):
-            preds += model.predict(requests[start : start + batch])
+        result = run_benchmark(
+            run, model, Questions(samples, args.max_new_tokens), store, Progress(1, False)
+        )
         sync(args.device)
         seconds = time.perf_counter() - t0
-    errors = [p.error for p in preds if p.error]
+    rows = store.read_samples(result.run_id).sort_values("sample_id")
+    errors = [e for e in rows["error"] if isinstance(e, str)]
     row = {
-        "setting": f"harness, batch {batch}",
+        "setting": name,
         "batch_size": batch,
+        "cache_implementation": "static" if setting.static else "dynamic",
         "batch_size_after": model.batch_size,  # lower if out-of-memory halved it
         "attn_implementation": model.identity()["attn_implementation"],
+        "process_ahead": model.process_ahead,
         "params": model.identity()["params"],
-        "samples": len(requests),
+        "samples": len(samples),
         "seconds": round(seconds, 3),
-        "samples_per_s": round(len(requests) / seconds, 2),
-        "mean_input_tokens": round(sum(p.input_tokens or 0 for p in preds) / len(preds), 1),
-        "mean_output_tokens": round(sum(p.output_tokens or 0 for p in preds) / len(preds), 2),
+        "samples_per_s": round(len(samples) / seconds, 2),
+        "mean_input_tokens": round(float(rows["input_tokens"].mean()), 1),
+        "mean_output_tokens": round(float(rows["output_tokens"].mean()), 2),
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
         "peak_gib": peak_gib(args.device),
     }
     del model
     free_memory()
-    return row, [p.text or "" for p in preds]
+    return row, [t if isinstance(t, str) else "" for t in rows["prediction"]]
 
 
 def run_plain(
@@ -433,7 +545,7 @@ def run_plain(
         "samples_per_s": round(len(subset) / seconds, 2),
         "peak_gib": peak_gib(args.device),
     }
-    size = min(max(args.batch_sizes), len(requests))
+    size = min(max(s.batch for s in args.settings), len(requests))
     with phases(f"processor only: {size} requests in one call"):
         processor_row = time_processor(inputs, requests[:size], args.device)
     del model
@@ -490,7 +602,7 @@ def table(report: dict[str, Any]) -> str:
         f"{report['max_new_tokens']} new tokens (greedy)\n"
     )
     cols = ("samples/s", "agree", "1st word", "in tok", "out tok", "peak GiB")
-    lines = [f"{'setting':<28}" + "".join(f"{c:>10}" for c in cols)]
+    lines = [f"{'setting':<44}" + "".join(f"{c:>10}" for c in cols)]
     for row in report["settings"]:
         cells = [
             f"{row['samples_per_s']:.2f}",
@@ -498,9 +610,9 @@ def table(report: dict[str, Any]) -> str:
             *(_fmt(row.get(k), ".1f") for k in ("mean_input_tokens", "mean_output_tokens")),
             _fmt(row.get("peak_gib"), ".2f"),
         ]
-        lines.append(f"{row['setting']:<28}" + "".join(f"{c:>10}" for c in cells))
+        lines.append(f"{row['setting']:<44}" + "".join(f"{c:>10}" for c in cells))
     for name in report["skipped"]:
-        lines.append(f"{name:<28}{'skipped (time budget)':>30}")
+        lines.append(f"{name:<44}{'skipped (time budget)':>30}")
     proc = report.get("processor") or {}
     if isinstance(proc.get("ms_per_sample"), float):
         lines.append(
@@ -537,29 +649,34 @@ def write(report: dict[str, Any], out: Path) -> None:
 def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--tiny", action="store_true", help="tiny shapes (CPU, seconds)")
-    p.add_argument("--samples", type=int, help="requests (default 512; 16 with --tiny)")
-    p.add_argument("--batch-sizes", help="harness batch sizes (default 16,32,64,128; 1,4 --tiny)")
+    p.add_argument("--samples", type=int, help="requests (default 1024; 16 with --tiny)")
+    p.add_argument(
+        "--settings",
+        help="harness settings, in the order run (default "
+        + ",".join(DEFAULT_SETTINGS)
+        + "; 1,4 with --tiny):\n"
+        + "a batch size, optionally with +static (static KV cache), +inline (processor in the\n"
+        + "generating call), +ahead (processor ahead on the worker thread, even on a CPU)",
+    )
     p.add_argument("--plain-samples", type=int, default=32, help="requests for the plain loop")
     p.add_argument("--image-size", type=int, default=448)
     p.add_argument("--max-new-tokens", type=int, default=16)
     p.add_argument("--device", help="auto (default; cpu with --tiny), cuda, cuda:1, cpu")
     p.add_argument("--dtype", default="auto", help="auto: bfloat16 on GPU, float32 on CPU")
     p.add_argument("--attn", default="sdpa", help="model.args.attn_implementation")
-    p.add_argument(
-        "--cache",
-        default=None,
-        help="model.args.cache_implementation (static: fixed-size KV cache, compiled on CUDA)",
-    )
     p.add_argument("--workdir", type=Path, help="checkpoint folder (kept; default: temporary)")
     p.add_argument("--out", type=Path, help="JSON (default benchmarks/results/gpu_throughput.json)")
     p.add_argument(
-        "--budget-s", type=float, default=330, help="skip harness settings after this many s"
+        "--budget-s",
+        type=float,
+        default=400,
+        help="start no harness setting after this many seconds (default 400)",
     )
     args = p.parse_args(argv)
-    args.samples = args.samples or (16 if args.tiny else 512)
+    args.samples = args.samples or (16 if args.tiny else 1024)
     args.device = args.device or ("cpu" if args.tiny else "auto")
-    sizes = args.batch_sizes or ("1,4" if args.tiny else "16,32,64,128")
-    args.batch_sizes = [int(x) for x in sizes.split(",") if x.strip()]
+    text = args.settings or ("1,4" if args.tiny else ",".join(DEFAULT_SETTINGS))
+    args.settings = [Setting.parse(x) for x in text.split(",") if x.strip()]
     name = "gpu_throughput_tiny.json" if args.tiny else "gpu_throughput.json"
     args.out = args.out or REPO / "benchmarks" / "results" / name
     return args
@@ -600,7 +717,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "transformers": transformers.__version__,
         "dtype": str(args.torch_dtype).removeprefix("torch."),
         "attn_implementation": args.attn,
-        "cache_implementation": args.cache or "dynamic",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "samples": args.samples,
         "image_size": args.image_size,
@@ -619,18 +735,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.torch_dtype,
             phases,
         )
-        with phases(f"make {args.samples} requests"):
-            requests = make_requests(args.samples, args.image_size, args.max_new_tokens)
+        with phases(f"make {args.samples} samples"):
+            samples = make_samples(args.samples, args.image_size)
+            requests = make_requests(samples, args.max_new_tokens)
         plain_row, plain_answers, report["processor"] = run_plain(folder, requests, args, phases)
         report["settings"].append(plain_row)
         write(report, args.out)
         failed = False
-        # Largest first: if the time budget runs out, the small batches are the ones skipped.
-        for batch in sorted(args.batch_sizes, reverse=True):
+        # In the order given: when the time budget runs out, the last settings are skipped.
+        for setting in args.settings:
             if phases.elapsed() > args.budget_s:
-                report["skipped"].append(f"harness, batch {batch}")
+                report["skipped"].append(setting.label)
                 continue
-            row, answers = run_harness(folder, requests, batch, args, phases)
+            row, answers = run_harness(
+                folder, samples, requests, setting, args, phases, workdir / "results"
+            )
             row.update(agreement(plain_answers, answers))
             report["settings"].append(row)
             write(report, args.out)
@@ -638,7 +757,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log(f"  {row['errors']} requests failed; first: {row['first_error']}")
                 failed = True
             if args.tiny and report["dtype"] == "float32" and row["agreement"] < 1:
-                log(f"  batch {batch}: answers differ from plain batch-1 generate in float32")
+                log(f"  {setting.label}: answers differ from plain batch-1 generate in float32")
                 failed = True
         report["total_s"] = round(phases.elapsed(), 1)
         write(report, args.out)

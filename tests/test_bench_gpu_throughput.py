@@ -15,15 +15,33 @@ import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_gpu_throughput.py"
 
+# The device's Python has torch, transformers, pandas and pyarrow but not these: the script runs
+# with them unimportable, as it will there.
+ABSENT_ON_DEVICE = ("hydra", "omegaconf", "datasets", "plotly", "open_clip", "lmms_eval")
+RUN_WITHOUT = f"""
+import importlib.abc, runpy, sys
+
+class Absent(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in {ABSENT_ON_DEVICE!r}:
+            raise ModuleNotFoundError(f"No module named {{name!r}} (absent on the device)")
+
+sys.meta_path.insert(0, Absent())
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """One tiny run of the script: its work folder and the JSON it wrote."""
     tmp = tmp_path_factory.mktemp("bench_gpu")
     out = tmp / "out.json"
-    args = ["--tiny", "--samples", "8", "--batch-sizes", "1,4", "--workdir", str(tmp / "work")]
+    # +ahead as on a GPU: the processor runs for the next batch while this one generates
+    settings = "1+ahead,4+ahead,4+static"
+    args = ["--tiny", "--samples", "8", "--settings", settings, "--workdir", str(tmp / "work")]
     proc = subprocess.run(
-        [sys.executable, str(SCRIPT), *args, "--out", str(out)],
+        [sys.executable, "-c", RUN_WITHOUT, str(SCRIPT), *args, "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -41,19 +59,44 @@ def test_tiny_run_measures_every_setting_and_batched_answers_match(
     _, report = run
     assert report["device"] == "cpu" and report["dtype"] == "float32"
     settings = {row["setting"]: row for row in report["settings"]}
-    assert set(settings) == {"plain generate, batch 1", "harness, batch 1", "harness, batch 4"}
+    harness = [
+        "harness, batch 1, processor ahead",
+        "harness, batch 4, processor ahead",
+        "harness, batch 4, static cache",
+    ]
+    assert list(settings) == ["plain generate, batch 1", *harness]  # in the order given
     assert settings["plain generate, batch 1"]["samples"] == 8
     assert report["skipped"] == []
     for row in settings.values():
         assert row["samples_per_s"] > 0
-    for batch in (1, 4):
-        row = settings[f"harness, batch {batch}"]
+    for name in harness:
+        row = settings[name]
         assert row["samples"] == 8 and row["errors"] == 0
+        assert row["process_ahead"] is ("ahead" in name)  # auto: not on a CPU
+        assert row["cache_implementation"] == ("static" if "static" in name else "dynamic")
         assert row["agreement"] == 1.0 and row["agreement_first_word"] == 1.0
         # the answers compared are not empty, and each 448² image became 256 image tokens
         assert row["mean_output_tokens"] > 0
         assert row["mean_input_tokens"] > 256
     assert report["processor"]["ms_per_sample"] > 0
+
+
+def test_settings_parse_and_refuse_unknown_modifiers() -> None:
+    bench = _load_script()
+    parse = bench.Setting.parse
+    assert parse("128") == bench.Setting(128)
+    assert parse("256+static+inline") == bench.Setting(256, static=True, ahead=False)
+    assert parse(" 8+ahead").label == "harness, batch 8, processor ahead"
+    assert parse("64+static").model_args("sdpa") == {
+        "attn_implementation": "sdpa",
+        "cache_implementation": "static",
+    }
+    with pytest.raises(SystemExit, match=r"unknown modifier \+fast \(known: \+static"):
+        parse("64+fast")
+    with pytest.raises(SystemExit, match="start with a batch size"):
+        parse("static")
+    args = bench.parse([])  # the GPU run's defaults
+    assert [s.batch for s in args.settings][:2] == [128, 256] and args.samples == 1024
 
 
 def test_checkpoint_decodes_every_id_and_the_2b_config_has_qwen2_vl_2b_size(
@@ -80,5 +123,6 @@ def _load_script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("bench_gpu_throughput", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being made
     spec.loader.exec_module(module)
     return module
