@@ -326,12 +326,14 @@ def test_choice_rows_back_off_too(cache: Path, monkeypatch: pytest.MonkeyPatch) 
     assert model.predict([req])[0].choice_scores == pytest.approx(expected, abs=1e-5)
 
 
-def test_rejected_image_fails_only_its_request(cache: Path) -> None:
+@pytest.mark.parametrize("ahead", [False, True])
+def test_rejected_image_fails_only_its_request(cache: Path, ahead: bool) -> None:
     thin = Image.new("RGB", (1, 300))  # Qwen2-VL refuses aspect ratios over 200
     reqs = [ask(0, QUESTIONS[0]), ask(1, QUESTIONS[1], (thin,)), ask(2, QUESTIONS[2])]
     reqs.append(choose(3, ("a", "b"), thin))
     reqs.append(choose(4, ("a", "")))  # nothing to score in the empty option
-    preds = tiny_model("qwen2_vl", batch_size=4).predict(reqs)
+    model = tiny_model("qwen2_vl", batch_size=4, args={"process_ahead": ahead})
+    preds = model.predict(reqs)
     good = tiny_model("qwen2_vl", batch_size=1).predict([reqs[0], reqs[2]])
     assert [preds[0].text, preds[2].text] == [p.text for p in good]
     for bad in (preds[1], preds[3]):

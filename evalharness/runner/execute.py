@@ -350,14 +350,13 @@ def _answer(model: Model, generation: GenerationSettings, prepared: _Prepared) -
     cannot answer (a captioner asked to count, say): the sample then goes the next way the model
     could take, if there is one.
     """
-    rows, pending, first = prepared.rows, prepared.pending, prepared.first
+    rows, pending, call = prepared.rows, prepared.pending, prepared.first
     while pending:
-        requests = [p.request(rows[p.slot], generation) for p in pending]
-        if first is not None:
-            predictions = _predict(first, len(requests))
-            first = None
-        else:
-            predictions = _predict(functools.partial(model.predict, requests), len(requests))
+        if call is None:
+            requests = [p.request(rows[p.slot], generation) for p in pending]
+            call = functools.partial(model.predict, requests)
+        predictions = _predict(call, len(pending))
+        call = None
         retry = []
         for p, pred in zip(pending, predictions, strict=True):
             if pred.unsupported is not None and len(p.options) > 1:
