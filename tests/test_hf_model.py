@@ -203,19 +203,26 @@ def test_choice_sum_and_mean(cache: Path) -> None:
         tiny_model("llava", args={"process_ahead": "yes"})
 
 
-def test_out_of_memory_halves_the_batch(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    reqs = [ask(i, q) for i, q in enumerate(QUESTIONS[:7])]
-    expected = [p.text for p in tiny_model("llava", batch_size=7).predict(reqs)]
-    model = tiny_model("llava", batch_size=7)
+def out_of_memory_above(limit: int, model: HFModel, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make generate raise CUDA out-of-memory on batches over `limit` rows; returns the list of
+    batch sizes it is called with."""
     real, sizes = model._call_generate, []
 
     def flaky(inputs: dict[str, Any], kwargs: dict[str, Any]) -> Any:
         sizes.append(inputs["input_ids"].shape[0])
-        if sizes[-1] > 2:
+        if sizes[-1] > limit:
             raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
         return real(inputs, kwargs)
 
     monkeypatch.setattr(model, "_call_generate", flaky)
+    return sizes
+
+
+def test_out_of_memory_halves_the_batch(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reqs = [ask(i, q) for i, q in enumerate(QUESTIONS[:7])]
+    expected = [p.text for p in tiny_model("llava", batch_size=7).predict(reqs)]
+    model = tiny_model("llava", batch_size=7)
+    sizes = out_of_memory_above(2, model, monkeypatch)
     preds = model.predict(reqs)
     assert [p.text for p in preds] == expected and all(p.error is None for p in preds)
     assert sizes[:3] == [7, 4, 2] and max(sizes[3:]) <= 2
@@ -231,15 +238,7 @@ def test_a_batch_prepared_before_out_of_memory_is_split_again(
     reqs = [ask(i, q) for i, q in enumerate(QUESTIONS)]
     expected = [p.text for p in tiny_model("qwen2_vl", batch_size=4).predict(reqs)]
     model = tiny_model("qwen2_vl", batch_size=4, args={"process_ahead": True})
-    real, sizes = model._call_generate, []
-
-    def flaky(inputs: dict[str, Any], kwargs: dict[str, Any]) -> Any:
-        sizes.append(inputs["input_ids"].shape[0])
-        if sizes[-1] > 2:
-            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
-        return real(inputs, kwargs)
-
-    monkeypatch.setattr(model, "_call_generate", flaky)
+    sizes = out_of_memory_above(2, model, monkeypatch)
     run = model.prepare(reqs)  # two batches of 4, processed before any generates
     preds = run()
     # the second prepared batch runs at the lowered size at once, not at 4 again
