@@ -132,6 +132,87 @@ def test_unanswerable_requests_get_errors_others_answers(model: ContrastiveModel
     )
 
 
+def ahead_twin(model: ContrastiveModel, **spec: Any) -> ContrastiveModel:
+    """The same checkpoint with the processor run in `prepare` (as on a GPU)."""
+    args = {"process_ahead": True}
+    return ContrastiveModel(cpu_spec(name=model.spec.name, path=model.spec.path, args=args, **spec))
+
+
+def test_prepare_processes_ahead_and_scores_as_predict(
+    model: ContrastiveModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reqs = [*batch(), choice(image((1, 2, 3)), ("x", "y"), mode="generate")]
+    expected = model.predict(reqs)
+    assert not model.process_ahead  # auto, on a CPU
+    twin = ahead_twin(model, batch_size=3)
+    calls: list[str] = []
+    processor = twin.ckpt.processor
+
+    def spy(**kwargs: Any) -> Any:
+        calls.append("images" if "images" in kwargs else "text")
+        return processor(**kwargs)
+
+    monkeypatch.setattr(twin.ckpt, "processor", spy)
+    run = twin.prepare(reqs)
+    assert calls == ["images", "text"] * 2  # two batches (3 + 2 requests), processed now
+    preds = run()
+    assert len(calls) == 4  # the call only embeds
+    assert preds[-1].unsupported is not None
+    for a, b in zip(preds, expected, strict=True):
+        assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+
+
+def test_preparing_beside_a_running_call_changes_no_score(model: ContrastiveModel) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    chunks = [batch()[:2], batch()[2:], batch()[1:3]]
+    expected = [model.predict(c) for c in chunks]
+    twin = ahead_twin(model)
+    got = []
+    with ThreadPoolExecutor(1) as pool:
+        ahead = pool.submit(twin.prepare, chunks[0])
+        for i in range(len(chunks)):
+            run = ahead.result()
+            if i + 1 < len(chunks):
+                ahead = pool.submit(twin.prepare, chunks[i + 1])
+            got.append(run())
+    for want, have in zip(expected, got, strict=True):
+        for a, b in zip(have, want, strict=True):
+            assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+
+
+def test_a_prepared_batch_that_fails_is_halved(
+    model: ContrastiveModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Out of memory on a prepared batch: its halves are processed anew and answered. A request
+    the processor rejects leaves its batch unprepared, and fails alone."""
+    import torch
+
+    reqs = batch()
+    expected = model.predict(reqs)
+    twin = ahead_twin(model)
+    embed, images = twin._embed, []
+
+    def small_only(tower: str, inputs: Any) -> Any:
+        if tower == "image":
+            images.append(next(iter(inputs.values())).shape[0])
+            if images[-1] > 2:
+                raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return embed(tower, inputs)
+
+    monkeypatch.setattr(twin, "_embed", small_only)
+    preds = twin.predict(reqs)
+    assert images == [4, 2, 2]  # the prepared four, then each half
+    for a, b in zip(preds, expected, strict=True):
+        assert a.error is None
+        assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+    monkeypatch.undo()
+    preds = twin.predict([*reqs, choice(object(), ("red", "blue"))])
+    assert preds[4].error is not None and preds[4].choice_scores is None
+    for a, b in zip(preds[:4], expected, strict=True):
+        assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+
+
 def test_identity(model: ContrastiveModel, root: Path) -> None:
     ident = model.identity()
     family = Path(str(model.spec.path)).name.split("-")[0]
@@ -201,6 +282,8 @@ def test_load_errors_name_the_fix(root: Path, tmp_path: Path) -> None:
         ContrastiveModel(cpu_spec(name="c", path=str(tmp_path / "nowhere")))
     with pytest.raises(ModelLoadError, match="needs a checkpoint"):
         ContrastiveModel(cpu_spec(name="c"))
+    with pytest.raises(ModelLoadError, match="process_ahead must be auto, true or false"):
+        ContrastiveModel(cpu_spec(name="c", path=path, args={"process_ahead": "on"}))
 
 
 def _argmax(xs: list[float]) -> int:

@@ -16,6 +16,12 @@ from typing import Any
 
 from evalharness.errors import EvalharnessError
 
+PROCESS_AHEAD = (
+    "run the processor for the runner's next batch while this one runs on the device: auto "
+    "(default: on a GPU, not on a CPU, where both would share the cores), true, false"
+)
+
+
 KNOWN_ARGS = {
     "attn_implementation": "attention kernel: sdpa (default), eager, flash_attention_2, …",
     "max_image_size": "longest image side in pixels; larger images are downscaled first",
@@ -27,8 +33,7 @@ KNOWN_ARGS = {
     "chat_template": "a Jinja chat template to use instead of the checkpoint's",
     "cache_implementation": "generate's KV cache: dynamic (default) or static (fixed-size; on "
     "CUDA transformers then compiles the decoding step)",
-    "process_ahead": "run the processor for the runner's next batch while this one generates: "
-    "auto (default: on a GPU, not on a CPU, where both would share the cores), true, false",
+    "process_ahead": PROCESS_AHEAD,
     "allow_missing_weights": "load even if the checkpoint lacks some weights of the model class "
     "(they stay randomly initialised; default false: an error)",
 }
@@ -69,16 +74,24 @@ def check_args(name: str, args: Mapping[str, Any]) -> None:
     if unknown:
         known = "\n".join(f"  {k}: {v}" for k, v in KNOWN_ARGS.items())
         raise ModelLoadError(f"model {name!r}: unknown args {unknown}. Known args:\n{known}")
-    ahead = args.get("process_ahead", "auto")
-    if ahead not in ("auto", True, False):
-        raise ModelLoadError(
-            f"model {name!r}: args.process_ahead must be auto, true or false, not {ahead!r}"
-        )
+    process_ahead(name, args, "cpu")  # checks the value
     score = args.get("choice_score", "mean")
     if score not in ("mean", "sum"):
         raise ModelLoadError(
             f"model {name!r}: args.choice_score must be 'mean' or 'sum', not {score!r}"
         )
+
+
+def process_ahead(name: str, args: Mapping[str, Any], device: str) -> bool:
+    """`args.process_ahead` for a model on `device`: auto means not on a CPU."""
+    ahead = args.get("process_ahead", "auto")
+    if ahead == "auto":
+        return not str(device).startswith("cpu")
+    if isinstance(ahead, bool):
+        return ahead
+    raise ModelLoadError(
+        f"model {name!r}: args.process_ahead must be auto, true or false, not {ahead!r}"
+    )
 
 
 def resolve_device(device: str) -> str:

@@ -44,7 +44,7 @@ from evalharness.models._hf_inputs import (
     render,
     to_model,
 )
-from evalharness.models._hf_load import ModelLoadError, load
+from evalharness.models._hf_load import ModelLoadError, load, process_ahead
 from evalharness.models.base import ModelSpec
 from evalharness.types import Capability, Prediction, Request
 
@@ -86,8 +86,7 @@ class HFModel:
         # `prepare` (worker thread) and the generating call (runner's thread) share the
         # tokenizer, whose Rust core refuses a settings change while another call uses it.
         self._tokenizer_lock = threading.Lock()
-        ahead = self.args.get("process_ahead", "auto")
-        self._process_ahead = self._loaded.device.type != "cpu" if ahead == "auto" else ahead
+        self._process_ahead = process_ahead(spec.name, self.args, self._loaded.device.type)
 
     @property
     def batch_size(self) -> int:
@@ -97,7 +96,7 @@ class HFModel:
     @property
     def process_ahead(self) -> bool:
         """Whether `prepare` runs the processor (`args.process_ahead`; auto: not on a CPU)."""
-        return bool(self._process_ahead)
+        return self._process_ahead
 
     def identity(self) -> dict[str, Any]:
         loaded = self._loaded

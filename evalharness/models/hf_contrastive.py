@@ -6,13 +6,17 @@ scores are its sigmoid logits and CLIP's its softmax logits); the highest wins.
 
 Checkpoints load through `AutoModel` + `AutoProcessor`, so any model with `get_image_features` and
 `get_text_features` works. The loading helpers here (`load_checkpoint`, `checkpoint_identity`,
-`run_split`) are shared with the captioners. Settings (`model.args`): `template` only.
+`run_split`) are shared with the captioners. Settings (`model.args`): `template`, and
+`process_ahead` (auto: on a GPU, `prepare` runs the processor for the runner's next batch while
+the model embeds this one).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,9 +25,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalharness.models._hf_load import (
+    PROCESS_AHEAD,
     ModelLoadError,
     check_folder,
     is_local,
+    process_ahead,
     resolve_device,
     resolve_dtype,
     weights_hash,
@@ -34,7 +40,10 @@ from evalharness.types import Capability, Prediction, Request
 if TYPE_CHECKING:
     import torch
 
-KNOWN_ARGS = {"template": 'wraps each option text before matching, e.g. "a photo of {}"'}
+KNOWN_ARGS = {
+    "template": 'wraps each option text before matching, e.g. "a photo of {}"',
+    "process_ahead": PROCESS_AHEAD,
+}
 
 
 @dataclass
@@ -131,10 +140,13 @@ def run_split(
 
 
 def _run_or_halve(
-    batch: Sequence[Request], fn: Callable[[Sequence[Request]], list[Prediction]]
+    batch: Sequence[Request],
+    fn: Callable[[Sequence[Request]], list[Prediction]],
+    first: Callable[[], list[Prediction]] | None = None,
 ) -> list[Prediction]:
+    """`fn(batch)`, or `first()` for the first try (the batch's prepared inputs, say)."""
     try:
-        return fn(batch)
+        return first() if first is not None else fn(batch)
     except Exception as exc:  # any failure: retry smaller, report at size one
         _free_gpu_memory()
         if len(batch) == 1:
@@ -166,6 +178,16 @@ def run_per_budget(
     return out
 
 
+def distinct(requests: Sequence[Request], template: str) -> tuple[list[Any], list[str]]:
+    """The batch's distinct images (by identity) and option texts, in first-seen order."""
+    seen: dict[int, Any] = {}
+    for r in requests:
+        for img in r.images:
+            seen.setdefault(id(img), img)
+    texts = list(dict.fromkeys(template.format(c) for r in requests for c in r.choices))
+    return list(seen.values()), texts
+
+
 def match_scores(
     requests: Sequence[Request],
     template: str,
@@ -179,14 +201,8 @@ def match_scores(
     another. An item with several images stands for their mean direction (rare here)."""
     import torch
 
-    image_slot: dict[int, int] = {}
-    images: list[Any] = []
-    for r in requests:
-        for img in r.images:
-            if id(img) not in image_slot:
-                image_slot[id(img)] = len(images)
-                images.append(img)
-    texts = list(dict.fromkeys(template.format(c) for r in requests for c in r.choices))
+    images, texts = distinct(requests, template)
+    image_slot = {id(img): i for i, img in enumerate(images)}
     text_slot = {t: j for j, t in enumerate(texts)}
     image_emb, text_emb = embed_images(images), embed_texts(texts)
     rows = []
@@ -250,6 +266,10 @@ class ContrastiveModel:
         self.max_text = int(getattr(text_config, "max_position_embeddings", 64))
         self.pad_full = model_type.startswith("siglip")
         self._identity: dict[str, Any] | None = None
+        self._process_ahead = process_ahead(spec.name, spec.args, self.ckpt.device)
+        # `prepare` (worker thread) and the scoring call (runner's thread) share the tokenizer,
+        # whose Rust core refuses a settings change while another call uses it.
+        self._processor_lock = threading.Lock()
 
     def identity(self) -> dict[str, Any]:
         if self._identity is None:
@@ -259,13 +279,32 @@ class ContrastiveModel:
                 self._identity["template"] = self.template
         return dict(self._identity)
 
+    @property
+    def process_ahead(self) -> bool:
+        """Whether `prepare` runs the processor (`args.process_ahead`; auto: not on a CPU)."""
+        return self._process_ahead
+
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
-        return run_split(requests, self.spec.batch_size, self._predict_batch)
+        return self.prepare(requests)()
 
-    def _predict_batch(self, requests: Sequence[Request]) -> list[Prediction]:
-        import torch
+    def prepare(self, requests: Sequence[Request]) -> Callable[[], list[Prediction]]:
+        """Split `requests` into batches and, with `process_ahead`, process their images and
+        option texts now; the returned call embeds and scores (see `run_split` for failures)."""
+        size = max(1, self.spec.batch_size)
+        batches = [requests[i : i + size] for i in range(0, len(requests), size)]
+        ready = [(b, self._process(b) if self._process_ahead else None) for b in batches]
 
-        start = time.perf_counter()
+        def run() -> list[Prediction]:
+            out: list[Prediction] = []
+            for batch, inputs in ready:
+                first = None if inputs is None else functools.partial(self._answer, batch, inputs)
+                out += _run_or_halve(batch, self._answer, first)
+            return out
+
+        return run
+
+    def _todo(self, requests: Sequence[Request]) -> tuple[list[Prediction | None], list[int]]:
+        """Answers for the requests this model cannot take, and the indices of the others."""
         out: list[Prediction | None] = [None] * len(requests)
         todo: list[int] = []
         for i, r in enumerate(requests):
@@ -277,47 +316,79 @@ class ContrastiveModel:
                 out[i] = Prediction(error="ValueError: matching models need an image")
             else:
                 todo.append(i)
+        return out, todo
+
+    def _process(self, requests: Sequence[Request]) -> _Processed | None:
+        """The processor's output for the batch's distinct images and option texts (CPU); None
+        if it fails: the batch then goes the unprepared way, which finds the bad request."""
+        _, todo = self._todo(requests)
+        images, texts = distinct([requests[i] for i in todo], self.template)
+        try:
+            return _Processed(self._process_images(images), self._process_texts(texts))
+        except Exception:
+            return None
+
+    def _answer(
+        self, requests: Sequence[Request], inputs: _Processed | None = None
+    ) -> list[Prediction]:
+        import torch
+
+        start = time.perf_counter()
+        out, todo = self._todo(requests)
         if todo:
             with torch.inference_mode():
-                scores = self._score([requests[i] for i in todo])
+                scores = self._score([requests[i] for i in todo], inputs)
             each = (time.perf_counter() - start) / len(todo)
             for i, s in zip(todo, scores, strict=True):
                 out[i] = Prediction(choice_scores=s, latency_s=each)
         return [p if p is not None else Prediction(error="internal: no answer") for p in out]
 
-    def _score(self, requests: Sequence[Request]) -> list[list[float]]:
+    def _score(self, requests: Sequence[Request], inputs: _Processed | None) -> list[list[float]]:
         model = self.ckpt.model
         scale = model.logit_scale.exp().float() if hasattr(model, "logit_scale") else 1.0
         bias = model.logit_bias.float() if hasattr(model, "logit_bias") else 0.0
-        return match_scores(
-            requests, self.template, self._embed_images, self._embed_texts, scale, bias
-        )
 
-    def _embed_images(self, images: list[Any]) -> torch.Tensor:
-        import torch
+        # Processed ahead, `inputs` come from the same distinct images and texts, in the same
+        # order, that match_scores finds again.
+        def images(found: list[Any]) -> torch.Tensor:
+            return self._embed("image", inputs.images if inputs else self._process_images(found))
 
-        ckpt = self.ckpt
+        def texts(found: list[str]) -> torch.Tensor:
+            return self._embed("text", inputs.texts if inputs else self._process_texts(found))
+
+        return match_scores(requests, self.template, images, texts, scale, bias)
+
+    def _process_images(self, images: list[Any]) -> Any:
         images = [img.convert("RGB") if img.mode != "RGB" else img for img in images]
-        inputs = ckpt.processor(images=images, return_tensors="pt")
-        inputs = to_device(inputs, ckpt.device, ckpt.dtype)
-        emb = _call(ckpt.model.get_image_features, inputs).float()
-        return torch.nn.functional.normalize(emb, dim=-1)
+        with self._processor_lock:
+            return self.ckpt.processor(images=images, return_tensors="pt")
 
-    def _embed_texts(self, texts: list[str]) -> torch.Tensor:
+    def _process_texts(self, texts: list[str]) -> Any:
+        with self._processor_lock:
+            return self.ckpt.processor(
+                text=texts,
+                padding="max_length" if self.pad_full else True,
+                truncation=True,
+                max_length=self.max_text,
+                return_tensors="pt",
+            )
+
+    def _embed(self, tower: str, inputs: Mapping[str, Any]) -> torch.Tensor:
+        """Normalised embeddings from the image or text tower."""
         import torch
 
         ckpt = self.ckpt
-        padding = "max_length" if self.pad_full else True
-        inputs = ckpt.processor(
-            text=texts,
-            padding=padding,
-            truncation=True,
-            max_length=self.max_text,
-            return_tensors="pt",
-        )
-        inputs = to_device(inputs, ckpt.device, ckpt.dtype)
-        emb = _call(ckpt.model.get_text_features, inputs).float()
+        method = ckpt.model.get_image_features if tower == "image" else ckpt.model.get_text_features
+        emb = _call(method, to_device(inputs, ckpt.device, ckpt.dtype)).float()
         return torch.nn.functional.normalize(emb, dim=-1)
+
+
+@dataclass
+class _Processed:
+    """A batch's processor outputs: its distinct images, its distinct option texts."""
+
+    images: Any
+    texts: Any
 
 
 def tiny_spec(family: str, spec: ModelSpec) -> ModelSpec:
