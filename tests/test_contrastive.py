@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from prepare_ahead import answer_ahead
 
 from evalharness.models import tiny
 from evalharness.models._hf_load import ModelLoadError
@@ -163,20 +164,9 @@ def test_prepare_processes_ahead_and_scores_as_predict(
 
 
 def test_preparing_beside_a_running_call_changes_no_score(model: ContrastiveModel) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     chunks = [batch()[:2], batch()[2:], batch()[1:3]]
     expected = [model.predict(c) for c in chunks]
-    twin = ahead_twin(model)
-    got = []
-    with ThreadPoolExecutor(1) as pool:
-        ahead = pool.submit(twin.prepare, chunks[0])
-        for i in range(len(chunks)):
-            run = ahead.result()
-            if i + 1 < len(chunks):
-                ahead = pool.submit(twin.prepare, chunks[i + 1])
-            got.append(run())
-    for want, have in zip(expected, got, strict=True):
+    for want, have in zip(expected, answer_ahead(ahead_twin(model), chunks), strict=True):
         for a, b in zip(have, want, strict=True):
             assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
 

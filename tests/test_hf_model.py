@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import torch
 from PIL import Image, ImageDraw
+from prepare_ahead import answer_ahead
 
 from evalharness.models import _tiny_vlm, hf, tiny
 from evalharness.models._hf_inputs import encode, extend, limit_images, option_logprobs
@@ -276,21 +277,11 @@ def test_prepare_does_the_processing_and_the_call_only_generates(
 
 def test_preparing_beside_a_running_call_changes_no_answer(cache: Path) -> None:
     """The runner's pattern: batch k + 1 is prepared on a worker thread while batch k runs."""
-    from concurrent.futures import ThreadPoolExecutor
-
     reqs = [ask(i, q) for i, q in enumerate(QUESTIONS)] + [choose(8, ("red", "blue", "green"))]
     chunks = [reqs[i : i + 3] for i in range(0, len(reqs), 3)]
     model = tiny_model("qwen2_vl", batch_size=3, args={"process_ahead": True})
     expected = [model.predict(c) for c in chunks]
-    got = []
-    with ThreadPoolExecutor(1) as pool:
-        ahead = pool.submit(model.prepare, chunks[0])
-        for i in range(len(chunks)):
-            run = ahead.result()
-            if i + 1 < len(chunks):
-                ahead = pool.submit(model.prepare, chunks[i + 1])
-            got.append(run())
-    for want, have in zip(expected, got, strict=True):
+    for want, have in zip(expected, answer_ahead(model, chunks), strict=True):
         assert [p.text for p in have] == [p.text for p in want]
         assert [p.error for p in have] == [None] * len(want)
 
