@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from prepare_ahead import answer_ahead
 
 from evalharness.models import _tiny_vlm, hf, tiny
-from evalharness.models._hf_inputs import encode, extend, limit_images, option_logprobs
+from evalharness.models._hf_inputs import extend, limit_images, option_logprobs, process, to_model
 from evalharness.models.base import ModelSpec
 from evalharness.models.hf import HFModel, ModelLoadError
 from evalharness.types import GenerationSettings, PILImageSource, Request, Sample
@@ -164,7 +164,7 @@ def test_choice_scores_match_generation(family: str, cache: Path) -> None:
     model = tiny_model(family)
     loaded = model._loaded
     item = model._prepare(0, ask(0, QUESTIONS[0]))
-    inputs = encode(loaded, [item.prompt], [item.images])
+    inputs = to_model(loaded, process(loaded, [item.prompt], [item.images]))
     with torch.no_grad():
         out = loaded.model.generate(
             **inputs,
@@ -178,7 +178,8 @@ def test_choice_scores_match_generation(family: str, cache: Path) -> None:
     steps = [torch.log_softmax(step[0].float(), -1) for step in out.logits]
     expected = [sum(steps[i][t].item() for i, t in enumerate(ids[:n])) for n in (4, 2)]
     # two rows of different lengths: the shorter one is right-padded
-    rows, opt = extend(encode(loaded, [item.prompt] * 2, [item.images] * 2), [ids, ids[:2]], loaded)
+    pair = to_model(loaded, process(loaded, [item.prompt] * 2, [item.images] * 2))
+    rows, opt = extend(pair, [ids, ids[:2]], loaded)
     with torch.no_grad():
         got = option_logprobs(loaded.model, rows, opt, model._keep_arg).tolist()
     assert [g[0] for g in got] == pytest.approx(expected, abs=1e-4)
@@ -262,9 +263,10 @@ def test_prepare_does_the_processing_and_the_call_only_generates(
 
     monkeypatch.setattr(hf, "process", spy)
     run = model.prepare(reqs)
-    assert calls == [2, 2, 2]  # the six generate requests, in batches of 2
+    # the six generate requests in batches of 2, and the choice item's two option rows
+    assert calls == [2, 2, 2, 2]
     preds = run()
-    assert calls == [2, 2, 2]  # nothing processed again (choice items go per item, in the call)
+    assert calls == [2, 2, 2, 2]  # nothing processed again
     assert [p.text for p in preds] == [p.text for p in expected]
     assert preds[-1].choice_scores == pytest.approx(expected[-1].choice_scores)
     # by default (auto) a model on the CPU processes in the call: a processor running beside
@@ -272,7 +274,7 @@ def test_prepare_does_the_processing_and_the_call_only_generates(
     calls.clear()
     run = tiny_model("qwen2_vl", batch_size=2).prepare(reqs)
     assert calls == []
-    assert [p.text for p in run()] == [p.text for p in expected] and calls == [2, 2, 2]
+    assert [p.text for p in run()] == [p.text for p in expected] and calls == [2, 2, 2, 2]
 
 
 def test_preparing_beside_a_running_call_changes_no_answer(cache: Path) -> None:
@@ -284,6 +286,27 @@ def test_preparing_beside_a_running_call_changes_no_answer(cache: Path) -> None:
     for want, have in zip(expected, answer_ahead(model, chunks), strict=True):
         assert [p.text for p in have] == [p.text for p in want]
         assert [p.error for p in have] == [None] * len(want)
+
+
+def test_a_prepared_choice_item_survives_out_of_memory(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    req = choose(0, ("red", "dark blue", "green"))
+    expected = tiny_model("qwen2_vl").predict([req])[0].choice_scores
+    model = tiny_model("qwen2_vl", batch_size=4, args={"process_ahead": True})
+    real, rows = model._call_scores, []
+
+    def flaky(inputs: dict[str, Any], opt: Any) -> Any:
+        rows.append(opt.shape[0])
+        if rows[-1] > 1:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real(inputs, opt)
+
+    monkeypatch.setattr(model, "_call_scores", flaky)
+    run = model.prepare([req])  # the three option rows processed here
+    (pred,) = run()
+    assert rows == [3, 2, 1, 1, 1] and pred.error is None
+    assert pred.choice_scores == pytest.approx(expected, abs=1e-5)
 
 
 def test_out_of_memory_at_batch_one_is_a_per_sample_error(

@@ -66,11 +66,6 @@ def limit_images(images: Sequence[PILImage.Image], max_side: int | None) -> list
     return out
 
 
-def encode(loaded: Loaded, texts: list[str], images: list[list[PILImage.Image]]) -> dict[str, Any]:
-    """Process a batch (left-padded) and move it to the model's device and dtype."""
-    return to_model(loaded, process(loaded, texts, images))
-
-
 def process(loaded: Loaded, texts: list[str], images: list[list[PILImage.Image]]) -> dict[str, Any]:
     """The processor's output for a batch (left-padded), on the CPU, floats in the model's dtype.
 
@@ -104,6 +99,7 @@ def process(loaded: Loaded, texts: list[str], images: list[list[PILImage.Image]]
 
 
 def to_model(loaded: Loaded, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Processed inputs moved to the model's device and dtype."""
     return {k: to_device(v, loaded) for k, v in inputs.items()}
 
 

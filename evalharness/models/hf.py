@@ -25,7 +25,6 @@ Settings (`model.args`): see `KNOWN_ARGS` in `_hf_load`.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import inspect
 import threading
@@ -35,7 +34,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from evalharness.models._hf_inputs import (
-    encode,
     extend,
     limit_images,
     option_ids,
@@ -145,13 +143,17 @@ class HFModel:
             (batch, self._process(batch) if self._process_ahead else None)
             for batch in self._batches(ready["generate"])
         ]
+        choices = [
+            (item, self._process_choice(item) if self._process_ahead else None)
+            for item in ready["choice"]
+        ]
 
         def run() -> list[Prediction | None]:
             for batch, inputs in batches:
                 for item, pred in self._run_batch(batch, inputs):
                     out[item.index] = pred
-            for item in ready["choice"]:
-                out[item.index] = self._choose(item)
+            for item, ahead in choices:
+                out[item.index] = self._choose(item, ahead)
             assert all(p is not None for p in out)
             return out
 
@@ -314,17 +316,38 @@ class HFModel:
 
     # -- choice scoring --------------------------------------------------------------------------
 
-    def _choose(self, item: _Item) -> Prediction:
-        """Score every option of one request; its options are batched together."""
-        start = time.perf_counter()
+    def _process_choice(self, item: _Item) -> _ChoiceInputs | None:
+        """A choice item's option ids and its first rows' processed inputs (CPU); None if
+        either fails: `_choose` then does the work itself and reports the error."""
         try:
             with self._tokenizer_lock:
                 options = option_ids(self._loaded, item.prompt, item.request.choices)
-            run = functools.partial(self._score_rows, item, options)
+                n = min(len(options), self._batch_size)
+                inputs = process(self._loaded, [item.prompt] * n, [item.images] * n)
+        except Exception:
+            return None
+        return _ChoiceInputs(options, n, inputs)
+
+    def _choose(self, item: _Item, ahead: _ChoiceInputs | None = None) -> Prediction:
+        """Score every option of one request; its options are batched together."""
+        start = time.perf_counter()
+        try:
+            if ahead is None:
+                with self._tokenizer_lock:
+                    options = option_ids(self._loaded, item.prompt, item.request.choices)
+            else:
+                options = ahead.options
             scored: list[Any] = []
             rows = list(range(len(options)))
             while rows:
                 chunk, rows = rows[: self._batch_size], rows[self._batch_size :]
+                # the processed-ahead rows, unless out-of-memory has lowered the batch size since
+                pre = ahead.inputs if ahead is not None and len(chunk) == ahead.rows else None
+                ahead = None
+
+                def run(part: list[int], chunk: list[int] = chunk, pre: Any = pre) -> Any:
+                    return self._score_rows(item, options, part, pre if part is chunk else None)
+
                 # The rows share prompt and image: an error other than out-of-memory would hit
                 # every row alike, so it fails the request at once.
                 scored += self._with_backoff(chunk, run, isolate=False)
@@ -343,14 +366,21 @@ class HFModel:
         )
 
     def _score_rows(
-        self, item: _Item, options: list[list[int]], rows: list[int]
+        self,
+        item: _Item,
+        options: list[list[int]],
+        rows: list[int],
+        processed: dict[str, Any] | None = None,
     ) -> list[tuple[float, int, int]]:
-        """(summed log-prob, token count, prompt tokens) for the given option rows."""
+        """(summed log-prob, token count, prompt tokens) for the given option rows;
+        `processed`: their prompt rows from `_process_choice`."""
         import torch
 
         loaded = self._loaded
-        with self._tokenizer_lock:
-            inputs = encode(loaded, [item.prompt] * len(rows), [item.images] * len(rows))
+        if processed is None:
+            with self._tokenizer_lock:
+                processed = process(loaded, [item.prompt] * len(rows), [item.images] * len(rows))
+        inputs = to_model(loaded, processed)
         prompt_tokens = int(inputs["attention_mask"][0].sum())
         inputs, opt = extend(inputs, [options[r] for r in rows], loaded)
         with torch.inference_mode():
@@ -359,6 +389,16 @@ class HFModel:
 
     def _call_scores(self, inputs: dict[str, Any], opt: Any) -> Any:
         return option_logprobs(self._loaded.model, inputs, opt, self._keep_arg)
+
+
+@dataclass
+class _ChoiceInputs:
+    """A choice item prepared ahead: its option ids, and the processor's output for its first
+    `rows` prompt rows."""
+
+    options: list[list[int]]
+    rows: int
+    inputs: dict[str, Any]
 
 
 def _group(item: _Item) -> tuple[int, float]:
