@@ -296,7 +296,9 @@ def image_threads() -> int:
     """Threads that decode and thumbnail images for the next batch: a quarter of the cores, at
     most 8 (PIL works outside the GIL). The rest stay with the model; on a small machine that
     runs the model on its CPU the one worker thread does it all."""
-    return max(1, min(8, (os.cpu_count() or 1) // 4))
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    cores = len(usable) if usable else (os.cpu_count() or 1)
+    return max(1, min(8, cores // 4))
 
 
 def _load_images(

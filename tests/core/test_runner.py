@@ -509,3 +509,17 @@ def test_images_load_on_image_threads_on_a_machine_with_cores(
         assert gray == {True}
     else:
         assert gray == {False} and len(set(answers[3])) == 12
+
+
+@pytest.mark.parametrize(("cores", "threads"), [(1, 1), (2, 1), (8, 2), (16, 4), (96, 8)])
+def test_image_threads_take_a_quarter_of_the_usable_cores(
+    monkeypatch: pytest.MonkeyPatch, cores: int, threads: int
+) -> None:
+    import os
+
+    from evalharness.runner.execute import image_threads
+
+    # the cores this process may use (a container's share), not all the machine has
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 128)
+    assert image_threads() == threads
