@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from prepare_ahead import answer_ahead
 
 from evalharness.models import _tiny_open_clip, tiny
 from evalharness.models._hf_load import ModelLoadError
@@ -269,6 +270,38 @@ def test_unanswerable_requests(model: OpenCLIPModel) -> None:
     assert preds[2].choice_scores == pytest.approx(
         model.predict([good])[0].choice_scores, rel=1e-4, abs=1e-5
     )
+
+
+def test_prepare_transforms_images_ahead_and_answers_as_predict(
+    model: OpenCLIPModel, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = choice(object(), ("red", "blue"))  # not an image: fails in the call, on its own
+    reqs = [*options_batch(), *caption_batch(), bad]
+    expected = model.predict(reqs)
+    assert not model.process_ahead  # auto, on a CPU
+    twin = OpenCLIPModel(cpu_spec(name="tiny_coca", path=str(folder), args={"process_ahead": True}))
+    seen: list[int] = []
+    transform = twin._transform
+
+    def spy(img: Any) -> Any:
+        seen.append(id(img))
+        return transform(img)
+
+    monkeypatch.setattr(twin, "_transform", spy)
+    run = twin.prepare(reqs)
+    assert len(seen) == 10  # every image once (the last is no image: it fails)
+    preds = run()
+    assert set(seen[10:]) == {id(bad.images[0])}  # the call transforms only the bad one
+    assert preds[-1].error is not None and preds[-1].choice_scores is None
+    for a, b in zip(preds[:-1], expected[:-1], strict=True):
+        assert a.text == b.text and a.error is None
+        if b.choice_scores is not None:
+            assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+    chunks = [reqs[:3], reqs[3:7], reqs[7:]]
+    for want, have in zip(
+        [model.predict(c) for c in chunks], answer_ahead(twin, chunks), strict=True
+    ):
+        assert [p.text for p in have] == [p.text for p in want]
 
 
 def test_captions_off_makes_a_matcher(model: OpenCLIPModel, folder: Path) -> None:

@@ -23,18 +23,21 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import json
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalharness.models._hf_load import (
+    PROCESS_AHEAD,
     ModelLoadError,
     files_hash,
     is_local,
+    process_ahead,
     resolve_device,
     resolve_dtype,
 )
@@ -57,6 +60,7 @@ KNOWN_ARGS = {
     "pretrained": "weights for a named architecture: an open_clip tag or a weights file",
     "template": 'wraps each option text before matching, e.g. "a photo of {}"',
     "captions": "CoCa writes captions for caption requests (default true); false: match only",
+    "process_ahead": PROCESS_AHEAD,
 }
 
 CONFIG_FILE = "open_clip_config.json"
@@ -136,6 +140,8 @@ class OpenCLIPModel:
         self.pretrained: str | None = spec.args.get("pretrained") or None
         self.device = resolve_device(spec.device)
         self.dtype = resolve_dtype(spec.dtype, self.device)
+        self.process_ahead = process_ahead(spec.name, spec.args, self.device)
+        """Whether `prepare` runs the image transforms (`args.process_ahead`; auto: not on a CPU)."""
         precision = _PRECISION[str(self.dtype).removeprefix("torch.")]
         try:
             with quiet_root_logger(logging.WARNING):
@@ -267,6 +273,22 @@ class OpenCLIPModel:
     # --- answering -------------------------------------------------------------------------
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
+        return self.prepare(requests)()
+
+    def prepare(self, requests: Sequence[Request]) -> Callable[[], list[Prediction]]:
+        """With `process_ahead`, run the image transforms (resize, crop, normalise) now, for
+        every image of the requests; the returned call embeds, scores and captions."""
+        ready: dict[int, torch.Tensor] = {}
+        if self.process_ahead:
+            for r in requests:
+                for img in r.images:
+                    with contextlib.suppress(Exception):  # the call fails it, on its own request
+                        ready.setdefault(id(img), self._transform(img))
+        return functools.partial(self._answer, requests, ready)
+
+    def _answer(
+        self, requests: Sequence[Request], ready: dict[int, torch.Tensor]
+    ) -> list[Prediction]:
         out: list[Prediction | None] = [None] * len(requests)
         match: list[int] = []
         caption: list[int] = []
@@ -284,27 +306,43 @@ class OpenCLIPModel:
                 out[i] = unsupported(r, "CoCa answers no questions; it captions or scores options")
             else:
                 out[i] = unsupported(r, "matching models only score options")
-        preds = run_split([requests[i] for i in match], self.spec.batch_size, self._match)
+        size = self.spec.batch_size
+        match_fn = functools.partial(self._match, ready=ready)
+        preds = run_split([requests[i] for i in match], size, match_fn)
         for i, p in zip(match, preds, strict=True):
             out[i] = p
-        for i, p in run_per_budget(requests, caption, self.spec.batch_size, self._caption).items():
+        caption_fn = functools.partial(self._caption, ready=ready)
+        for i, p in run_per_budget(requests, caption, size, caption_fn).items():
             out[i] = p
         return [p if p is not None else Prediction(error="internal: no answer") for p in out]
 
-    def _pixels(self, images: Sequence[Any]) -> torch.Tensor:
+    def _transform(self, image: Any) -> torch.Tensor:
+        pixels: torch.Tensor = self.preprocess(image.convert("RGB"))
+        return pixels
+
+    def _pixels(self, images: Sequence[Any], ready: dict[int, torch.Tensor]) -> torch.Tensor:
+        """The images as one batch on the device; `ready`: those transformed ahead, by id."""
         import torch
 
-        batch = torch.stack([self.preprocess(img.convert("RGB")) for img in images])
+        done = [ready.get(id(img)) for img in images]
+        batch = torch.stack(
+            [
+                t if t is not None else self._transform(img)
+                for t, img in zip(done, images, strict=True)
+            ]
+        )
         return batch.to(self.device, self.dtype)
 
-    def _match(self, requests: Sequence[Request]) -> list[Prediction]:
+    def _match(
+        self, requests: Sequence[Request], ready: dict[int, torch.Tensor]
+    ) -> list[Prediction]:
         import torch
 
         start = time.perf_counter()
         model = self.model
 
         def images(batch: list[Any]) -> torch.Tensor:
-            emb: torch.Tensor = model.encode_image(self._pixels(batch), normalize=True)
+            emb: torch.Tensor = model.encode_image(self._pixels(batch, ready), normalize=True)
             return emb.float()
 
         def texts(batch: list[str]) -> torch.Tensor:
@@ -320,7 +358,9 @@ class OpenCLIPModel:
         each = (time.perf_counter() - start) / len(requests)
         return [Prediction(choice_scores=s, latency_s=each) for s in scores]
 
-    def _caption(self, requests: Sequence[Request]) -> list[Prediction]:
+    def _caption(
+        self, requests: Sequence[Request], ready: dict[int, torch.Tensor]
+    ) -> list[Prediction]:
         """Greedy captions from CoCa's next-token logits, one token for every unfinished row."""
         import torch
 
@@ -330,7 +370,7 @@ class OpenCLIPModel:
         pad = int(getattr(model, "pad_id", 0))
         with torch.inference_mode():
             # a caption describes one image; extra images of an item are not shown to CoCa
-            encoded = model(self._pixels([r.images[0] for r in requests]))
+            encoded = model(self._pixels([r.images[0] for r in requests], ready))
             latent, embs = encoded["image_features"], encoded["image_embs"]
             tokens = torch.full((n, 1), self._start, dtype=torch.long, device=self.device)
             done = torch.zeros(n, dtype=torch.bool, device=self.device)
