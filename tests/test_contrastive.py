@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from model_helpers import answer_ahead, choice, option_items
 from PIL import Image
-from prepare_ahead import answer_ahead
 
 from evalharness.models import tiny
 from evalharness.models._hf_load import ModelLoadError
 from evalharness.models.base import ModelSpec
 from evalharness.models.hf_contrastive import ContrastiveModel, tiny_clip
-from evalharness.types import GenerationSettings, PILImageSource, Request, Sample
+from evalharness.types import Request
 
 FAMILIES = ("clip", "siglip", "siglip2", "flava")
 
@@ -41,34 +41,8 @@ def image(colour: tuple[int, int, int], size: tuple[int, int] = (40, 30)) -> Ima
     return img
 
 
-def choice(img: Any, options: tuple[str, ...], mode: str = "choice") -> Request:
-    images = (img,) if img is not None else ()
-    sample = Sample(
-        id=str(options),
-        images=tuple(PILImageSource(i) for i in images),
-        prompt="Which matches?",
-        choices=options,
-        target_index=0,
-    )
-    return Request(
-        sample=sample,
-        images=images,
-        text="Which matches?",
-        mode=mode,  # type: ignore[arg-type]
-        generation=GenerationSettings(),
-        form="choice",
-        choices=options,
-    )
-
-
 def batch() -> list[Request]:
-    red, green, blue = image((200, 10, 10)), image((10, 200, 10)), image((10, 10, 200), (31, 57))
-    return [
-        choice(red, ("a red circle", "a blue square")),
-        choice(green, ("green", "a red circle", "a yellow star on the left")),
-        choice(blue, ("one", "two", "three", "four")),
-        choice(red.convert("L"), ("a black and white picture", "a photo of a cat")),
-    ]
+    return option_items(image)
 
 
 def test_answers_choice_items_with_finite_scores(model: ContrastiveModel) -> None:

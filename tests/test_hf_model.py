@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import torch
+from model_helpers import answer_ahead
 from PIL import Image, ImageDraw
-from prepare_ahead import answer_ahead
 
 from evalharness.models import _tiny_vlm, hf, tiny
 from evalharness.models._hf_inputs import extend, limit_images, option_logprobs, process, to_model

@@ -6,14 +6,13 @@ import io
 import json
 import math
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from model_helpers import answer_ahead, choice, heavy_after_import, option_items
 from PIL import Image
-from prepare_ahead import answer_ahead
 
 from evalharness.models import _tiny_open_clip, tiny
 from evalharness.models._hf_load import ModelLoadError
@@ -77,26 +76,6 @@ def image(colour: tuple[int, int, int], size: tuple[int, int] = (40, 30)) -> Ima
     return img
 
 
-def choice(img: Any, options: tuple[str, ...], mode: str = "choice") -> Request:
-    images = (img,) if img is not None else ()
-    sample = Sample(
-        id=str(options),
-        images=tuple(PILImageSource(i) for i in images),
-        prompt="Which matches?",
-        choices=options,
-        target_index=0,
-    )
-    return Request(
-        sample=sample,
-        images=images,
-        text="Which matches?",
-        mode=mode,  # type: ignore[arg-type]
-        generation=GenerationSettings(),
-        form="choice",
-        choices=options,
-    )
-
-
 def ask(
     img: Image.Image | None,
     text: str = "Describe the image in one sentence.",
@@ -116,13 +95,7 @@ def ask(
 
 
 def options_batch() -> list[Request]:
-    red, green, blue = image((200, 10, 10)), image((10, 200, 10)), image((10, 10, 200), (31, 57))
-    return [
-        choice(red, ("a red circle", "a blue square")),
-        choice(green, ("green", "a red circle", "a yellow star on the left")),
-        choice(blue, ("one", "two", "three", "four")),
-        choice(red.convert("L"), ("a black and white picture", "a photo of a cat")),
-    ]
+    return option_items(image)
 
 
 def caption_batch() -> list[Request]:
@@ -467,9 +440,5 @@ def test_runner_end_to_end(root: Path, tmp_path: Path, monkeypatch: pytest.Monke
 
 
 def test_import_stays_light() -> None:
-    code = (
-        "import sys, evalharness.models.open_clip, evalharness.models._tiny_open_clip; "
-        "print(sorted(m for m in ('torch', 'transformers', 'open_clip') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    modules = "evalharness.models.open_clip, evalharness.models._tiny_open_clip"
+    assert heavy_after_import(modules, ("torch", "transformers", "open_clip")) == []

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from model_helpers import heavy_after_import
 from transformers import AutoTokenizer
 
 from evalharness.models import _tiny_vlm, tiny
@@ -103,9 +102,5 @@ def test_tokenizer_keeps_special_tokens_whole() -> None:
 
 
 def test_import_stays_light() -> None:
-    code = (
-        "import sys, evalharness.models.tiny, evalharness.models.hf; "
-        "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    modules = "evalharness.models.tiny, evalharness.models.hf"
+    assert heavy_after_import(modules, ("torch", "transformers")) == []

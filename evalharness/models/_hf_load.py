@@ -118,6 +118,19 @@ def is_local(path: str) -> bool:
     return Path(path).expanduser().exists() or path.startswith(("/", ".", "~")) or "\\" in path
 
 
+def read_config(name: str, folder: Path, filename: str, if_missing: str) -> dict[str, Any]:
+    """A checkpoint folder's JSON config; a missing one is an error that goes on `if_missing`
+    (why the folder is then not what the model wants, and what to do)."""
+    path = folder / filename
+    try:
+        config: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ModelLoadError(f"model {name!r}: {folder} has no {filename}, {if_missing}") from None
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"model {name!r}: cannot read {path}: {exc}") from exc
+    return config
+
+
 def check_folder(name: str, folder: Path, trust_remote_code: bool) -> dict[str, Any]:
     """Read and check a local checkpoint's config before handing it to transformers."""
     if not folder.is_dir():
@@ -125,16 +138,13 @@ def check_folder(name: str, folder: Path, trust_remote_code: bool) -> dict[str, 
             f"model {name!r}: folder {folder} does not exist. Set model.path to a checkpoint "
             "folder (with config.json and weights) or to a hub id like org/name."
         )
-    config_file = folder / "config.json"
-    try:
-        config: dict[str, Any] = json.loads(config_file.read_text())
-    except FileNotFoundError:
-        raise ModelLoadError(
-            f"model {name!r}: {folder} has no config.json, so it is not a checkpoint folder. "
-            "Point model.path at the folder that save_pretrained wrote."
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"model {name!r}: cannot read {config_file}: {exc}") from exc
+    config = read_config(
+        name,
+        folder,
+        "config.json",
+        "so it is not a checkpoint folder. Point model.path at the folder that save_pretrained "
+        "wrote.",
+    )
     check_remote_code(name, str(folder), config, trust_remote_code)
     return config
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import functools
-import json
 import logging
 import re
 import time
@@ -38,6 +37,7 @@ from evalharness.models._hf_load import (
     files_hash,
     is_local,
     process_ahead,
+    read_config,
     resolve_device,
     resolve_dtype,
 )
@@ -276,19 +276,9 @@ class OpenCLIPModel:
         return self.prepare(requests)()
 
     def prepare(self, requests: Sequence[Request]) -> Callable[[], list[Prediction]]:
-        """With `process_ahead`, run the image transforms (resize, crop, normalise) now, for
-        every image of the requests; the returned call embeds, scores and captions."""
-        ready: dict[int, torch.Tensor] = {}
-        if self.process_ahead:
-            for r in requests:
-                for img in r.images:
-                    with contextlib.suppress(Exception):  # the call fails it, on its own request
-                        ready.setdefault(id(img), self._transform(img))
-        return functools.partial(self._answer, requests, ready)
-
-    def _answer(
-        self, requests: Sequence[Request], ready: dict[int, torch.Tensor]
-    ) -> list[Prediction]:
+        """Sort the requests into matching and captioning and, with `process_ahead`, run the
+        image transforms (resize, crop, normalise) now for the images they will use; the
+        returned call embeds, scores and captions."""
         out: list[Prediction | None] = [None] * len(requests)
         match: list[int] = []
         caption: list[int] = []
@@ -306,15 +296,27 @@ class OpenCLIPModel:
                 out[i] = unsupported(r, "CoCa answers no questions; it captions or scores options")
             else:
                 out[i] = unsupported(r, "matching models only score options")
-        size = self.spec.batch_size
-        match_fn = functools.partial(self._match, ready=ready)
-        preds = run_split([requests[i] for i in match], size, match_fn)
-        for i, p in zip(match, preds, strict=True):
-            out[i] = p
-        caption_fn = functools.partial(self._caption, ready=ready)
-        for i, p in run_per_budget(requests, caption, size, caption_fn).items():
-            out[i] = p
-        return [p if p is not None else Prediction(error="internal: no answer") for p in out]
+        ready: dict[int, torch.Tensor] = {}
+        if self.process_ahead:
+            # a caption describes one image (see `_caption`); matching uses all of an item's
+            used = [img for i in match for img in requests[i].images]
+            used += [requests[i].images[0] for i in caption]
+            for img in used:
+                with contextlib.suppress(Exception):  # the call fails it, on its own request
+                    ready.setdefault(id(img), self._transform(img))
+
+        def run() -> list[Prediction]:
+            size = self.spec.batch_size
+            match_fn = functools.partial(self._match, ready=ready)
+            preds = run_split([requests[i] for i in match], size, match_fn)
+            for i, p in zip(match, preds, strict=True):
+                out[i] = p
+            caption_fn = functools.partial(self._caption, ready=ready)
+            for i, p in run_per_budget(requests, caption, size, caption_fn).items():
+                out[i] = p
+            return [p if p is not None else Prediction(error="internal: no answer") for p in out]
+
+        return run
 
     def _transform(self, image: Any) -> torch.Tensor:
         pixels: torch.Tensor = self.preprocess(image.convert("RGB"))
@@ -430,16 +432,13 @@ def _check_folder(name: str, folder: Path) -> list[Path]:
             f"model {name!r}: folder {folder} does not exist. Set model.path to an open_clip "
             f"checkpoint folder ({CONFIG_FILE} and weights), an hf-hub:org/name id or a model name."
         )
-    config = folder / CONFIG_FILE
-    try:
-        json.loads(config.read_text())
-    except FileNotFoundError:
-        raise ModelLoadError(
-            f"model {name!r}: {folder} has no {CONFIG_FILE}, so it is not an open_clip "
-            "checkpoint (transformers checkpoints go to model=hf_contrastive or captioner)."
-        ) from None
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"model {name!r}: cannot read {config}: {exc}") from exc
+    read_config(
+        name,
+        folder,
+        CONFIG_FILE,
+        "so it is not an open_clip checkpoint (transformers checkpoints go to "
+        "model=hf_contrastive or captioner).",
+    )
     files = sorted(p for p in folder.iterdir() if p.suffix in WEIGHT_SUFFIXES and p.is_file())
     if not files:
         raise ModelLoadError(

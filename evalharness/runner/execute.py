@@ -29,7 +29,6 @@ from evalharness.runner.spec import BenchmarkSpec, RunSpec, stable_hash
 from evalharness.stats import Estimate
 from evalharness.store import FORMAT_VERSION, ResultsStore, to_frame
 from evalharness.types import (
-    Capability,
     Form,
     GenerationSettings,
     ImageError,
@@ -130,11 +129,13 @@ def run_benchmark(
 
         threads = image_threads()
         images = ThreadPoolExecutor(threads, "images") if threads > 1 else None
-        load = functools.partial(_load_images, store, spec.blind, model.capabilities)
+        load = functools.partial(_load_images, store, spec.blind)
 
         def prepare(batch: Sequence[Sample]) -> _Prepared:
-            loaded = list(images.map(load, batch) if images is not None else map(load, batch))
-            prepared = _prepare_batch(spec, model, benchmark, batch, loaded, keys, run_id)
+            ways = [routes(s, model.capabilities) for s in batch]
+            mapper = images.map if images is not None else map
+            loaded = list(mapper(load, batch, ways))
+            prepared = _prepare_batch(spec, benchmark, batch, ways, loaded, keys, run_id)
             prepared.ask(model, generation)
             return prepared
 
@@ -302,11 +303,11 @@ def image_threads() -> int:
 
 
 def _load_images(
-    store: ResultsStore, blind: bool, capabilities: frozenset[Capability], sample: Sample
+    store: ResultsStore, blind: bool, sample: Sample, ways: list[tuple[Mode, Form]]
 ) -> tuple[Any, ...] | ImageError:
     """A sample's images decoded (and thumbnailed), gray ones if blind; an unreadable image is
-    returned as its error. None are loaded for a sample the model cannot be asked about."""
-    if not routes(sample, capabilities):
+    returned as its error. None are loaded for a sample the model cannot be asked (no `ways`)."""
+    if not ways:
         return ()
     try:
         images = tuple(img.load() for img in sample.images)
@@ -319,20 +320,20 @@ def _load_images(
 
 def _prepare_batch(
     spec: RunSpec,
-    model: Model,
     benchmark: Benchmark,
     batch: Sequence[Sample],
+    ways: Sequence[list[tuple[Mode, Form]]],
     loaded: Sequence[tuple[Any, ...] | ImageError],
     keys: dict[str, str],
     run_id: str,
 ) -> _Prepared:
-    """A row per sample, and the samples the model can be asked about with their images."""
+    """A row per sample, and the samples the model can be asked about (their `ways`, from
+    `routes`) with their images."""
     rows: list[dict[str, Any]] = []
     pending: list[_Pending] = []
-    for sample, images in zip(batch, loaded, strict=True):
+    for sample, options, images in zip(batch, ways, loaded, strict=True):
         row = _sample_row(spec, benchmark, sample, keys[sample.id], run_id)
         rows.append(row)
-        options = routes(sample, model.capabilities)
         if not options:
             row["unsupported"] = True
             continue

@@ -1,0 +1,70 @@
+"""Helpers the model tests share: option requests, the runner's prepare-ahead pattern, and what
+an import loads."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from evalharness.models.base import Preparing
+from evalharness.types import GenerationSettings, PILImageSource, Prediction, Request, Sample
+
+
+def choice(img: Any, options: tuple[str, ...], mode: str = "choice") -> Request:
+    """An option item about `img` (None: no image), as the runner asks matching models."""
+    images = (img,) if img is not None else ()
+    sample = Sample(
+        id=str(options),
+        images=tuple(PILImageSource(i) for i in images),
+        prompt="Which matches?",
+        choices=options,
+        target_index=0,
+    )
+    return Request(
+        sample=sample,
+        images=images,
+        text="Which matches?",
+        mode=mode,  # type: ignore[arg-type]
+        generation=GenerationSettings(),
+        form="choice",
+        choices=options,
+    )
+
+
+def option_items(image: Callable[..., Any]) -> list[Request]:
+    """Four option items on pictures from `image(colour[, size])`: red, green, a blue one of
+    another size, and the red one in grayscale."""
+    red, green, blue = image((200, 10, 10)), image((10, 200, 10)), image((10, 10, 200), (31, 57))
+    return [
+        choice(red, ("a red circle", "a blue square")),
+        choice(green, ("green", "a red circle", "a yellow star on the left")),
+        choice(blue, ("one", "two", "three", "four")),
+        choice(red.convert("L"), ("a black and white picture", "a photo of a cat")),
+    ]
+
+
+def answer_ahead(model: Preparing, chunks: Sequence[Sequence[Request]]) -> list[list[Prediction]]:
+    """Each chunk's predictions, chunk k + 1 prepared on a worker thread while chunk k's call
+    runs (the runner's pattern)."""
+    got = []
+    with ThreadPoolExecutor(1) as pool:
+        ahead = pool.submit(model.prepare, chunks[0])
+        for i in range(len(chunks)):
+            run = ahead.result()
+            if i + 1 < len(chunks):
+                ahead = pool.submit(model.prepare, chunks[i + 1])
+            got.append(run())
+    return got
+
+
+def heavy_after_import(modules: str, heavy: Sequence[str]) -> list[str]:
+    """Which of the `heavy` packages a fresh interpreter has loaded after `import modules`."""
+    code = (
+        f"import sys, {modules}; "
+        f"print(','.join(sorted(m for m in {tuple(heavy)!r} if m in sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return [m for m in out.stdout.strip().split(",") if m]
