@@ -40,6 +40,7 @@ import platform
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -175,6 +176,59 @@ class Phases:
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
+
+class Split:
+    """Where one harness setting's time went, summed over its batches.
+
+    - `prepare_s`: `HFModel.prepare` on the runner's worker thread (templates and, ahead, the
+      processor), overlapping the model's call for the previous batch;
+    - `model_call_s`: the prepared call on the main thread (inputs to the device, generate,
+      decoding), of which `generate_s` is `generate` itself, synchronised with the device;
+    - `runner_rest_s`: the rest of the main thread's wall time, the run's `seconds` minus the
+      model's call: waiting for the next batch, rows written, answers scored.
+
+    A large `runner_rest_s` means the device waits for the host.
+    """
+
+    def __init__(self, model: Any, device: str) -> None:
+        self.seconds = {"prepare_s": 0.0, "model_call_s": 0.0, "generate_s": 0.0}
+        self._lock = threading.Lock()
+        prepare, generate = model.prepare, model._call_generate
+
+        def timed_prepare(requests: Sequence[Request]) -> Any:
+            with self.timer("prepare_s"):
+                call = prepare(requests)
+
+            def timed_call() -> Any:
+                with self.timer("model_call_s"):
+                    return call()
+
+            return timed_call
+
+        def timed_generate(inputs: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+            with self.timer("generate_s"):
+                out = generate(inputs, kwargs)
+                sync(device)
+                return out
+
+        model.prepare, model._call_generate = timed_prepare, timed_generate
+
+    @contextlib.contextmanager
+    def timer(self, key: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.seconds[key] += time.perf_counter() - t0
+
+    def row(self, wall_s: float) -> dict[str, float]:
+        out = {k: round(v, 3) for k, v in self.seconds.items()}
+        out["runner_rest_s"] = round(wall_s - self.seconds["model_call_s"], 3)
+        return out
+
+
+SPLIT_KEYS = ("generate_s", "model_call_s", "runner_rest_s", "prepare_s")
 
 MODIFIERS: dict[str, dict[str, Any]] = {
     "static": {"static": True},
@@ -438,6 +492,7 @@ def run_harness(
         model.predict(requests[:batch])
         sync(args.device)
     shutil.rmtree(results, ignore_errors=True)
+    split = Split(model, args.device)  # after the warm-up: only the timed run counts
     store = ResultsStore(results)
     run = RunSpec(
         model=spec,
@@ -472,6 +527,7 @@ def run_harness(
         "errors": len(errors),
         "first_error": errors[0] if errors else None,
         "peak_gib": peak_gib(args.device),
+        **split.row(seconds),
     }
     del model
     free_memory()
@@ -602,13 +658,15 @@ def table(report: dict[str, Any]) -> str:
         f"{report['max_new_tokens']} new tokens (greedy)\n"
     )
     cols = ("samples/s", "agree", "1st word", "in tok", "out tok", "peak GiB")
-    lines = [f"{'setting':<44}" + "".join(f"{c:>10}" for c in cols)]
+    split = ("gen s", "call s", "rest s", "prep s")
+    lines = [f"{'setting':<44}" + "".join(f"{c:>10}" for c in cols + split)]
     for row in report["settings"]:
         cells = [
             f"{row['samples_per_s']:.2f}",
             *(_fmt(row.get(k), ".3f") for k in ("agreement", "agreement_first_word")),
             *(_fmt(row.get(k), ".1f") for k in ("mean_input_tokens", "mean_output_tokens")),
             _fmt(row.get("peak_gib"), ".2f"),
+            *(_fmt(row.get(k), ".2f") for k in SPLIT_KEYS),
         ]
         lines.append(f"{row['setting']:<44}" + "".join(f"{c:>10}" for c in cells))
     for name in report["skipped"]:
@@ -623,6 +681,11 @@ def table(report: dict[str, Any]) -> str:
         lines.append(
             f"  with device= (image work on the GPU): {proc['ms_per_sample_image_work_on_gpu']}"
         )
+    lines.append(
+        "gen s: generate; call s: the model's whole call (main thread); rest s: the main "
+        "thread's other time (waiting for the next batch, rows, scores); prep s: input work "
+        "for the next batch (worker thread, overlapped)"
+    )
     if report["dtype"] != "float32":
         lines.append(
             "agree: identical answers to plain batch-1 generate; random weights give flat "

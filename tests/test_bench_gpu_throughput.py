@@ -78,6 +78,11 @@ def test_tiny_run_measures_every_setting_and_batched_answers_match(
         # the answers compared are not empty, and each 448² image became 256 image tokens
         assert row["mean_output_tokens"] > 0
         assert row["mean_input_tokens"] > 256
+        # the time split: generate inside the model's call, the rest of the wall time beside it
+        assert 0 < row["generate_s"] <= row["model_call_s"] <= row["seconds"]
+        assert row["runner_rest_s"] == pytest.approx(row["seconds"] - row["model_call_s"], abs=2e-3)
+        # ahead, the processor's work lands on the worker thread's side
+        assert row["prepare_s"] > (0.01 if "ahead" in name else 0)
     assert report["processor"]["ms_per_sample"] > 0
 
 
