@@ -6,6 +6,7 @@ answers with `Prediction`s, and the benchmark turns those into `Scored` rows.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -57,6 +58,10 @@ class EncodedImage:
         return img.convert("RGB") if img.mode != "RGB" else img
 
     def fingerprint(self) -> str:
+        return self._fingerprint
+
+    @functools.cached_property
+    def _fingerprint(self) -> str:
         return hashlib.sha256(self.data).hexdigest()[:32]
 
 
@@ -74,6 +79,12 @@ class FileImage:
         return EncodedImage(data).load()
 
     def fingerprint(self) -> str:
+        return self._fingerprint
+
+    @functools.cached_property
+    def _fingerprint(self) -> str:
+        # Read once per object: a run names each image several times (resume keys, rows,
+        # thumbnails).
         try:
             return hashlib.sha256(Path(self.path).read_bytes()).hexdigest()[:32]
         except OSError:
@@ -104,6 +115,10 @@ class PILImageSource:
         return self.image
 
     def fingerprint(self) -> str:
+        return self._fingerprint
+
+    @functools.cached_property
+    def _fingerprint(self) -> str:
         h = hashlib.sha256(f"{self.image.mode}{self.image.size}".encode())
         h.update(self.image.tobytes())
         return h.hexdigest()[:32]
@@ -147,7 +162,14 @@ class Sample:
         return ""
 
     def content_hash(self) -> str:
-        """A hash of everything that defines the item: images, prompt, targets, options, metadata."""
+        """A hash of everything that defines the item: images, prompt, targets, options, metadata.
+
+        Worked out once per object (a frozen dataclass): the runner asks for it more than once.
+        """
+        return self._content_hash
+
+    @functools.cached_property
+    def _content_hash(self) -> str:
         h = hashlib.sha256()
         for img in self.images:
             h.update(img.fingerprint().encode())

@@ -274,6 +274,10 @@ class HubImage:
         return EncodedImage(self.data()).load()
 
     def fingerprint(self) -> str:
+        return self._fingerprint
+
+    @functools.cached_property
+    def _fingerprint(self) -> str:  # read once: a run names each image several times
         return hashlib.sha256(self.data()).hexdigest()[:32]
 
 

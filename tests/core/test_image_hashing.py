@@ -1,0 +1,110 @@
+"""Image fingerprints and sample hashes are worked out once per object: a run names every image
+several times (resume keys, the run's data hash, rows, thumbnails), and hashing pixels or reading
+files again each time was a good share of the runner's own cost per sample."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from evalharness.benchmarks.base import BaseBenchmark
+from evalharness.models.base import ModelSpec
+from evalharness.runner.execute import run_benchmark
+from evalharness.runner.progress import Progress
+from evalharness.runner.spec import RunSpec
+from evalharness.store import ResultsStore, load_samples
+from evalharness.types import (
+    Capability,
+    EncodedImage,
+    FileImage,
+    PILImageSource,
+    Prediction,
+    Request,
+    Sample,
+    Scored,
+)
+
+
+def image(i: int) -> Image.Image:
+    return Image.new("RGB", (32, 24), (i * 40 % 256, 80, 160))
+
+
+class Pictures(BaseBenchmark):
+    name = "pictures"
+    capability = "vqa"
+    description = "one colour image per question"
+    version = "1"
+
+    def __init__(self, samples: Sequence[Sample]) -> None:
+        self._samples = list(samples)
+
+    def samples(self) -> Sequence[Sample]:
+        return self._samples
+
+    def score_open(self, sample: Sample, text: str) -> Scored:
+        return Scored(extracted=text, score=float(text == sample.target))
+
+
+class Yes:
+    capabilities: frozenset[Capability] = frozenset({"generate"})
+    reference = False
+
+    def identity(self) -> dict[str, Any]:
+        return {"family": "yes"}
+
+    def predict(self, requests: Sequence[Request]) -> list[Prediction]:
+        return [Prediction(text="yes") for _ in requests]
+
+
+def test_a_run_hashes_each_image_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    samples = [
+        Sample(id=f"s{i}", images=(PILImageSource(image(i)),), prompt="?", targets=("yes",))
+        for i in range(6)
+    ]
+    calls = []
+    tobytes = Image.Image.tobytes
+
+    def counted(self: Image.Image, *args: Any, **kwargs: Any) -> bytes:
+        calls.append(id(self))
+        return tobytes(self, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "tobytes", counted)
+    store = ResultsStore(tmp_path / "results")
+    spec = RunSpec(model=ModelSpec(name="yes"), benchmarks=(), batch_size=4, progress=False)
+    result = run_benchmark(spec, Yes(), Pictures(samples), store, Progress(1, False))
+    assert result.metrics["score"].value == 1.0
+    # once for each of the six images: for the resume keys, the data hash, the rows' image ids
+    # and the thumbnails alike
+    assert sorted(calls) == sorted(id(s.images[0].image) for s in samples)  # type: ignore[attr-defined]
+    rows = load_samples(tmp_path / "results")
+    assert list(rows["image_ids"]) == [f'["{s.images[0].fingerprint()}"]' for s in samples]
+    assert len(list((tmp_path / "results" / "images").rglob("*.png"))) == 6
+
+
+def test_a_file_is_read_once_per_image_object(tmp_path: Path) -> None:
+    path = tmp_path / "a.png"
+    image(1).save(path)
+    source = FileImage(str(path))
+    sample = Sample(id="a", images=(source,), prompt="?")
+    first, content = source.fingerprint(), sample.content_hash()
+    image(2).save(path)  # changed on disk: the object keeps the identity it was first given
+    assert source.fingerprint() == first and sample.content_hash() == content
+    fresh = FileImage(str(path))  # a new object (a new run) reads the file again
+    assert fresh.fingerprint() != first
+    assert Sample(id="a", images=(fresh,), prompt="?").content_hash() != content
+
+
+def test_cached_hashes_keep_equality_and_name_content() -> None:
+    buf = io.BytesIO()
+    image(3).save(buf, format="PNG")
+    a, b = EncodedImage(buf.getvalue()), EncodedImage(buf.getvalue())
+    a.fingerprint()
+    assert a == b and hash(a) == hash(b)  # the cached value is not a field
+    assert a.fingerprint() == b.fingerprint()
+    assert PILImageSource(image(3)).fingerprint() == PILImageSource(image(3)).fingerprint()
+    assert PILImageSource(image(3)).fingerprint() != PILImageSource(image(4)).fingerprint()
