@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 
 from evalharness.models import _tiny_vlm, hf, tiny
 from evalharness.models._hf_inputs import extend, limit_images, option_logprobs, process, to_model
+from evalharness.models._hf_load import check_process_on
 from evalharness.models.base import ModelSpec
 from evalharness.models.hf import HFModel, ModelLoadError
 from evalharness.types import GenerationSettings, PILImageSource, Request, Sample
@@ -337,6 +338,51 @@ def test_choice_rows_back_off_too(cache: Path, monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(model, "_call_scores", flaky)
     assert model.predict([req])[0].choice_scores == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize("ahead", [False, True])
+def test_image_work_on_the_models_device_gives_the_same_answers(
+    cache: Path, monkeypatch: pytest.MonkeyPatch, ahead: bool
+) -> None:
+    reqs = [ask(i, q) for i, q in enumerate(QUESTIONS[:5])] + [choose(5, ("red", "blue"))]
+    default = tiny_model("qwen2_vl", batch_size=2)
+    model = tiny_model(
+        "qwen2_vl", batch_size=2, args={"process_on": "device", "process_ahead": ahead}
+    )
+    assert default._loaded.image_device is None
+    assert model._loaded.image_device == model._loaded.device  # the CPU here, a GPU there
+    devices: list[Any] = []
+    for m in (default, model):
+        images = m._loaded.processor.image_processor
+        real = images.preprocess
+
+        def spy(*args: Any, real: Any = real, **kwargs: Any) -> Any:
+            devices.append(kwargs.get("device"))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(images, "preprocess", spy)
+    expected = default.predict(reqs)
+    assert devices and set(devices) == {None}  # by default the image work stays on the CPU
+    devices.clear()
+    preds = model.predict(reqs)
+    assert devices and set(devices) == {model._loaded.device}
+    assert [p.text for p in preds] == [p.text for p in expected]
+    assert preds[-1].choice_scores == pytest.approx(expected[-1].choice_scores)
+
+
+def test_image_work_on_the_device_needs_a_torchvision_image_processor() -> None:
+    from types import SimpleNamespace
+
+    import transformers
+
+    check_process_on("m", {}, SimpleNamespace())  # the default asks nothing of the processor
+    pil: Any = transformers.Qwen2VLImageProcessorPil()
+    with pytest.raises(ModelLoadError, match=r"'m': args.process_on=device needs a torchvision"):
+        check_process_on("m", {"process_on": "device"}, SimpleNamespace(image_processor=pil))
+    fast: Any = transformers.Qwen2VLImageProcessor()
+    check_process_on("m", {"process_on": "device"}, SimpleNamespace(image_processor=fast))
+    with pytest.raises(ModelLoadError, match="process_on must be cpu or device, not 'gpu'"):
+        tiny_model("llava", args={"process_on": "gpu"})
 
 
 @pytest.mark.parametrize("ahead", [False, True])

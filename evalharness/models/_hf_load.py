@@ -21,6 +21,12 @@ PROCESS_AHEAD = (
     "(default: on a GPU, not on a CPU, where both would share the cores), true, false"
 )
 
+PROCESS_ON = (
+    "where the processor's image work (resizing, normalising, patching) runs: cpu (default) or "
+    "device (the model's: uint8 pixels are copied rather than float patches; needs a torchvision "
+    "image processor)"
+)
+
 
 KNOWN_ARGS = {
     "attn_implementation": "attention kernel: sdpa (default), eager, flash_attention_2, …",
@@ -34,6 +40,7 @@ KNOWN_ARGS = {
     "cache_implementation": "generate's KV cache: dynamic (default) or static (fixed-size; on "
     "CUDA transformers then compiles the decoding step)",
     "process_ahead": PROCESS_AHEAD,
+    "process_on": PROCESS_ON,
     "allow_missing_weights": "load even if the checkpoint lacks some weights of the model class "
     "(they stay randomly initialised; default false: an error)",
 }
@@ -67,6 +74,9 @@ class Loaded:
     model_type: str
     revision: str | None
     """The hub revision asked for or resolved (commit hash); for local folders a weights hash."""
+    image_device: Any = None
+    """Where the processor's image work runs: None for the CPU, else the model's device
+    (`args.process_on=device`)."""
 
 
 def check_args(name: str, args: Mapping[str, Any]) -> None:
@@ -75,6 +85,10 @@ def check_args(name: str, args: Mapping[str, Any]) -> None:
         known = "\n".join(f"  {k}: {v}" for k, v in KNOWN_ARGS.items())
         raise ModelLoadError(f"model {name!r}: unknown args {unknown}. Known args:\n{known}")
     process_ahead(name, args, "cpu")  # checks the value
+    if args.get("process_on", "cpu") not in ("cpu", "device"):
+        raise ModelLoadError(
+            f"model {name!r}: args.process_on must be cpu or device, not {args['process_on']!r}"
+        )
     score = args.get("choice_score", "mean")
     if score not in ("mean", "sum"):
         raise ModelLoadError(
@@ -92,6 +106,22 @@ def process_ahead(name: str, args: Mapping[str, Any], device: str) -> bool:
     raise ModelLoadError(
         f"model {name!r}: args.process_ahead must be auto, true or false, not {ahead!r}"
     )
+
+
+def check_process_on(name: str, args: Mapping[str, Any], processor: Any) -> None:
+    """Refuse `args.process_on=device` for an image processor that cannot run there (a
+    PIL/NumPy one), before any weights are read."""
+    if args.get("process_on", "cpu") != "device":
+        return
+    images = getattr(processor, "image_processor", None)
+    # transformers 5 names the backend; in 4.x the torchvision processors are the *Fast classes
+    backend = getattr(images, "backend", None)
+    if images is None or not (backend == "torchvision" or type(images).__name__.endswith("Fast")):
+        kind = type(images).__name__ if images is not None else "none"
+        raise ModelLoadError(
+            f"model {name!r}: args.process_on=device needs a torchvision image processor; this "
+            f"checkpoint's is {kind} ({backend or 'PIL/NumPy'}). Leave process_on at cpu."
+        )
 
 
 def resolve_device(device: str) -> str:
@@ -277,6 +307,7 @@ def load(
     if tokenizer is None:
         raise ModelLoadError(f"model {name!r}: the processor of {path} has no tokenizer.")
     template = _template(name, processor, tokenizer, args.get("chat_template"))
+    check_process_on(name, args, processor)
     # Decoder-only generation in batches needs padding on the left; pad with EOS if no pad token.
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
@@ -314,14 +345,16 @@ def load(
     resolved = revision or getattr(config, "_commit_hash", None)
     if local:
         resolved = "local:" + weights_hash(Path(path))
+    first = next(model.parameters()).device
     return Loaded(
         name=name,
         model=model,
         processor=processor,
         tokenizer=tokenizer,
         template=template,
-        device=next(model.parameters()).device,
+        device=first,
         dtype=torch_dtype,
         model_type=model_type,
         revision=resolved,
+        image_device=first if args.get("process_on", "cpu") == "device" else None,
     )
