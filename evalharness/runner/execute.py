@@ -102,7 +102,12 @@ def run_benchmark(
         length=32,
     )
     run_id = run_key[:16]
-    keys = {s.id: stable_hash([run_key, s.content_hash()], 24) for s in samples}
+
+    def key(sample: Sample) -> str:
+        # Worked out when needed: for a stored row now, for the rest as its batch is prepared
+        # (on the worker thread), so that a run does not first hash every image it will ask about.
+        return stable_hash([run_key, sample.content_hash()], 24)
+
     started = _now()
     base_row = _run_row(spec, model, benchmark, run_id, identity, generation, samples, started)
     base_row["benchmark_spec"] = json.dumps(
@@ -115,9 +120,13 @@ def run_benchmark(
         stored = store.read_samples(run_id)
         done: dict[str, dict[str, Any]] = {}
         if not stored.empty:
+            sample_by_id = {s.id: s for s in samples}
             for rec in stored.to_dict("records"):
-                if keys.get(rec["sample_id"]) == rec.get("cache_key") and not isinstance(
-                    rec.get("error"), str
+                sample = sample_by_id.get(rec["sample_id"])
+                if (
+                    sample is not None
+                    and key(sample) == rec.get("cache_key")
+                    and not isinstance(rec.get("error"), str)
                 ):
                     done[rec["sample_id"]] = rec
         store.write_run({**base_row, "status": "running"})
@@ -135,7 +144,7 @@ def run_benchmark(
             ways = [routes(s, model.capabilities) for s in batch]
             mapper = images.map if images is not None else map
             loaded = list(mapper(load, batch, ways))
-            prepared = _prepare_batch(spec, benchmark, batch, ways, loaded, keys, run_id)
+            prepared = _prepare_batch(spec, benchmark, batch, ways, loaded, key, run_id)
             prepared.ask(model, generation)
             return prepared
 
@@ -176,6 +185,7 @@ def run_benchmark(
                 **base_row,
                 "status": "complete",
                 "finished_at": _now(),
+                "data_hash": stable_hash([s.content_hash() for s in samples], 32),
                 "n_samples": len(samples),
                 "n_errors": n_err,
                 "n_unsupported": n_uns,
@@ -246,7 +256,7 @@ def _run_row(
         "benchmark": benchmark.name,
         "benchmark_version": benchmark.version,
         "capability": benchmark.capability,
-        "data_hash": stable_hash([s.content_hash() for s in samples], 32),
+        "data_hash": "",  # set when the run completes, once every sample has been hashed
         "config": json.dumps(dict(spec.config), sort_keys=True, default=str),
         "generation": json.dumps(generation.as_dict()),
         "harness_version": __version__,
@@ -324,7 +334,7 @@ def _prepare_batch(
     batch: Sequence[Sample],
     ways: Sequence[list[tuple[Mode, Form]]],
     loaded: Sequence[tuple[Any, ...] | ImageError],
-    keys: dict[str, str],
+    key: Callable[[Sample], str],
     run_id: str,
 ) -> _Prepared:
     """A row per sample, and the samples the model can be asked about (their `ways`, from
@@ -332,7 +342,7 @@ def _prepare_batch(
     rows: list[dict[str, Any]] = []
     pending: list[_Pending] = []
     for sample, options, images in zip(batch, ways, loaded, strict=True):
-        row = _sample_row(spec, benchmark, sample, keys[sample.id], run_id)
+        row = _sample_row(spec, benchmark, sample, key(sample), run_id)
         rows.append(row)
         if not options:
             row["unsupported"] = True

@@ -1,6 +1,7 @@
 """Image fingerprints and sample hashes are worked out once per object: a run names every image
 several times (resume keys, the run's data hash, rows, thumbnails), and hashing pixels or reading
-files again each time was a good share of the runner's own cost per sample."""
+files again each time was a good share of the runner's own cost per sample. A fresh run hashes
+each batch as it is prepared, not every sample before the first batch."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from evalharness.benchmarks.base import BaseBenchmark
 from evalharness.models.base import ModelSpec
 from evalharness.runner.execute import run_benchmark
 from evalharness.runner.progress import Progress
-from evalharness.runner.spec import RunSpec
-from evalharness.store import ResultsStore, load_samples
+from evalharness.runner.spec import RunSpec, stable_hash
+from evalharness.store import ResultsStore, load_runs, load_samples
 from evalharness.types import (
     Capability,
     EncodedImage,
@@ -84,6 +85,9 @@ def test_a_run_hashes_each_image_once(tmp_path: Path, monkeypatch: pytest.Monkey
     rows = load_samples(tmp_path / "results")
     assert list(rows["image_ids"]) == [f'["{s.images[0].fingerprint()}"]' for s in samples]
     assert len(list((tmp_path / "results" / "images").rglob("*.png"))) == 6
+    # the run's data hash, set as it completes, names exactly this sample set
+    [data_hash] = load_runs(tmp_path / "results")["data_hash"]
+    assert data_hash == stable_hash([s.content_hash() for s in samples], 32)
 
 
 def test_a_file_is_read_once_per_image_object(tmp_path: Path) -> None:
