@@ -1,5 +1,5 @@
-"""Helpers the model tests share: option requests, the runner's prepare-ahead pattern, and what
-an import loads."""
+"""Helpers the model tests share: a base for stand-in models, option requests, the runner's
+prepare-ahead pattern, and what an import loads."""
 
 from __future__ import annotations
 
@@ -9,8 +9,31 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from evalharness.models.base import Preparing
-from evalharness.types import GenerationSettings, PILImageSource, Prediction, Request, Sample
+from evalharness.models.base import ModelSpec, Preparing
+from evalharness.types import (
+    Capability,
+    GenerationSettings,
+    PILImageSource,
+    Prediction,
+    Request,
+    Sample,
+)
+
+
+class FakeModel:
+    """What every stand-in model of the tests has: built from the spec the registry passes,
+    not a reference, generating, and named by `name` in its identity. Subclasses add `predict`
+    (and `prepare`) and whatever they record."""
+
+    name = "fake"
+    capabilities: frozenset[Capability] = frozenset({"generate"})
+    reference = False
+
+    def __init__(self, spec: ModelSpec | None = None) -> None:
+        self.spec = spec
+
+    def identity(self) -> dict[str, object]:
+        return {"name": self.name}
 
 
 def choice(img: Any, options: tuple[str, ...], mode: str = "choice") -> Request:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from model_helpers import FakeModel
 from PIL import Image
 
 from evalharness.benchmarks.base import BaseBenchmark
@@ -20,7 +21,6 @@ from evalharness.runner.progress import Progress
 from evalharness.runner.spec import RunSpec, stable_hash
 from evalharness.store import ResultsStore, load_runs, load_samples
 from evalharness.types import (
-    Capability,
     EncodedImage,
     FileImage,
     PILImageSource,
@@ -51,12 +51,8 @@ class Pictures(BaseBenchmark):
         return Scored(extracted=text, score=float(text == sample.target))
 
 
-class Yes:
-    capabilities: frozenset[Capability] = frozenset({"generate"})
-    reference = False
-
-    def identity(self) -> dict[str, Any]:
-        return {"family": "yes"}
+class Yes(FakeModel):
+    name = "yes"
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
         return [Prediction(text="yes") for _ in requests]

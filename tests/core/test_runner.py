@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from model_helpers import FakeModel
 
 from evalharness.models.base import ModelSpec
 from evalharness.runner import BenchmarkSpec, JobError, RunSpec, run_job
@@ -121,15 +122,8 @@ def test_sample_errors_become_rows_and_the_threshold_fails_the_job(tmp_path: Pat
     from evalharness import registry
     from evalharness.types import Prediction
 
-    class Flaky:
-        capabilities = frozenset({"generate"})
-        reference = False
-
-        def __init__(self, spec: ModelSpec) -> None:
-            pass
-
-        def identity(self) -> dict[str, object]:
-            return {"name": "flaky"}
+    class Flaky(FakeModel):
+        name = "flaky"
 
         def predict(self, requests):  # type: ignore[no-untyped-def]
             if any(r.sample.id.endswith("3") for r in requests):
@@ -322,15 +316,9 @@ def test_a_declined_request_takes_the_models_next_route(
         def score_open(self, sample: Sample, text: str) -> Scored:
             return Scored(text, float(text == sample.target))
 
-    class CaptionOnly:
+    class CaptionOnly(FakeModel):
+        name = "caption_only"
         capabilities = frozenset({"generate", "choice"})
-        reference = False
-
-        def __init__(self, spec: ModelSpec) -> None:
-            self.seen: list[str] = []
-
-        def identity(self) -> dict[str, str]:
-            return {"name": "caption_only"}
 
         def predict(self, requests: list[Request]) -> list[Prediction]:
             out = []
@@ -404,19 +392,17 @@ def test_a_preparing_model_prepares_the_next_batch_while_it_answers(tmp_path: Pa
     from evalharness import registry
     from evalharness.types import Prediction, Request
 
-    class Ahead:
+    class Ahead(FakeModel):
+        name = "ahead"
         capabilities = frozenset({"generate", "choice"})
-        reference = False
         batches = 4  # example_parity's 12 samples at batch size 3
 
         def __init__(self, spec: ModelSpec) -> None:
+            super().__init__(spec)
             self.prepared: list[str] = []  # the thread of each prepare call
             self.overlapped: list[bool] = []
             self.cond = threading.Condition()
             Ahead.last = self  # type: ignore[attr-defined]
-
-        def identity(self) -> dict[str, object]:
-            return {"name": "ahead"}
 
         def predict(self, requests: list[Request]) -> list[Prediction]:
             raise AssertionError("the runner asks a Preparing model through prepare")
@@ -462,17 +448,10 @@ def test_images_load_on_image_threads_on_a_machine_with_cores(
     from evalharness.store import ResultsStore
     from evalharness.types import Prediction, Request
 
-    class Looker:
+    class Looker(FakeModel):
         """Answers with a digest of the image it was shown, and its colour range."""
 
-        capabilities = frozenset({"generate"})
-        reference = False
-
-        def __init__(self, spec: ModelSpec) -> None:
-            pass
-
-        def identity(self) -> dict[str, object]:
-            return {"name": "looker"}
+        name = "looker"
 
         def predict(self, requests: list[Request]) -> list[Prediction]:
             import hashlib
