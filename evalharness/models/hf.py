@@ -187,14 +187,17 @@ class HFModel:
             order = order[size:]
         return batches
 
+    def _run_processor(self, prompts: list[str], images: list[list[Any]]) -> dict[str, Any]:
+        """`process` under the tokenizer lock: the worker thread and the generating call may
+        both use the processor."""
+        with self._tokenizer_lock:
+            return process(self._loaded, prompts, images)
+
     def _process(self, batch: list[_Item]) -> dict[str, Any] | None:
-        """The batch's processed inputs (CPU); None if the processor fails: the batch then
-        goes through `_generate`'s own processing, which isolates the bad request."""
+        """The batch's processed inputs; None if the processor fails: the batch then goes
+        through `_generate`'s own processing, which isolates the bad request."""
         try:
-            with self._tokenizer_lock:
-                return process(
-                    self._loaded, [it.prompt for it in batch], [it.images for it in batch]
-                )
+            return self._run_processor([it.prompt for it in batch], [it.images for it in batch])
         except Exception:
             return None
 
@@ -256,10 +259,9 @@ class HFModel:
         start = time.perf_counter()
         loaded = self._loaded
         if processed is None:
-            with self._tokenizer_lock:
-                processed = process(
-                    loaded, [it.prompt for it in batch], [it.images for it in batch]
-                )
+            processed = self._run_processor(
+                [it.prompt for it in batch], [it.images for it in batch]
+            )
         inputs = to_model(loaded, processed)
         limits = [self._max_new_tokens(it.request) for it in batch]
         settings = batch[0].request.generation
@@ -316,14 +318,17 @@ class HFModel:
 
     # -- choice scoring --------------------------------------------------------------------------
 
+    def _option_ids(self, item: _Item) -> list[list[int]]:
+        with self._tokenizer_lock:
+            return option_ids(self._loaded, item.prompt, item.request.choices)
+
     def _process_choice(self, item: _Item) -> _ChoiceInputs | None:
-        """A choice item's option ids and its first rows' processed inputs (CPU); None if
-        either fails: `_choose` then does the work itself and reports the error."""
+        """A choice item's option ids and its first rows' processed inputs; None if either
+        fails: `_choose` then does the work itself and reports the error."""
         try:
-            with self._tokenizer_lock:
-                options = option_ids(self._loaded, item.prompt, item.request.choices)
-                n = min(len(options), self._batch_size)
-                inputs = process(self._loaded, [item.prompt] * n, [item.images] * n)
+            options = self._option_ids(item)
+            n = min(len(options), self._batch_size)
+            inputs = self._run_processor([item.prompt] * n, [item.images] * n)
         except Exception:
             return None
         return _ChoiceInputs(options, n, inputs)
@@ -332,11 +337,7 @@ class HFModel:
         """Score every option of one request; its options are batched together."""
         start = time.perf_counter()
         try:
-            if ahead is None:
-                with self._tokenizer_lock:
-                    options = option_ids(self._loaded, item.prompt, item.request.choices)
-            else:
-                options = ahead.options
+            options = self._option_ids(item) if ahead is None else ahead.options
             scored: list[Any] = []
             rows = list(range(len(options)))
             while rows:
@@ -378,8 +379,7 @@ class HFModel:
 
         loaded = self._loaded
         if processed is None:
-            with self._tokenizer_lock:
-                processed = process(loaded, [item.prompt] * len(rows), [item.images] * len(rows))
+            processed = self._run_processor([item.prompt] * len(rows), [item.images] * len(rows))
         inputs = to_model(loaded, processed)
         prompt_tokens = int(inputs["attention_mask"][0].sum())
         inputs, opt = extend(inputs, [options[r] for r in rows], loaded)
