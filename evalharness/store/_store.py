@@ -249,7 +249,7 @@ def load_samples(
     )
     wanted = None if columns is None else list(dict.fromkeys(["run_id", "sample_id", *columns]))
     parts = [[p for _, p in store._parts(rid)] for rid in ids]
-    frame = _scan([p for run in parts for p in run], wanted)
+    files = [p for run in parts for p in run]
     if any(len(run) > 1 for run in parts):  # a run in progress or interrupted: newest row wins
-        frame = frame.drop_duplicates(subset=["run_id", "sample_id"], keep="last")
-    return frame.reset_index(drop=True)
+        return _read_parts(files, wanted)
+    return _scan(files, wanted)  # one part per run: no row to replace
