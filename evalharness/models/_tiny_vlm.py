@@ -360,11 +360,10 @@ def build_idefics(out: Path) -> None:
     """IDEFICS (v1), the open reproduction of Flamingo: gated cross-attention to image features."""
     tf = _transformers()
 
-    eou = EOU
-    tok: Any = train_tokenizer(["<fake_token_around_image>", "<image>", eou])
+    tok: Any = train_tokenizer(["<fake_token_around_image>", "<image>", EOU])
     # Like BLIP-2, the processor places the images itself and keeps no template of its own.
     tok.chat_template = chat_template(
-        {"system": "", "user": "User: ", "assistant": "Assistant:"}, image="", end=eou + "\n"
+        {"system": "", "user": "User: ", "assistant": "Assistant:"}, image="", end=EOU + "\n"
     )
     proc = tf.IdeficsProcessor(
         image_processor=tf.IdeficsImageProcessor(image_size=IMAGE), tokenizer=tok, image_size=IMAGE
@@ -380,7 +379,7 @@ def build_idefics(out: Path) -> None:
         alpha_initializer="ones",
         vision_config=vision(embed_dim=HIDDEN),
     )
-    eos = [tok.convert_tokens_to_ids(eou), tok.eos_token_id]
+    eos = [tok.convert_tokens_to_ids(EOU), tok.eos_token_id]
     save(out, tf.IdeficsForVisionText2Text(cfg), proc, tok, eos=eos)
 
 
