@@ -1,6 +1,6 @@
 """Generation throughput of `HFModel`'s batched path on a Qwen2-VL-2B-sized random-weight model.
 
-    python benchmarks/bench_gpu_throughput.py              # GPU: 1024 requests, 7 settings
+    python benchmarks/bench_gpu_throughput.py              # GPU: 1024 requests, 9 settings
     python benchmarks/bench_gpu_throughput.py --tiny       # CPU: tiny shapes, in seconds
     python benchmarks/bench_gpu_throughput.py --settings 64,64+static --attn eager --samples 256
 
@@ -238,7 +238,13 @@ class Split:
         return out
 
 
-SPLIT_KEYS = ("generate_s", "model_call_s", "runner_rest_s", "prepare_s")
+SPLIT_COLUMNS = {
+    "generate_s": "gen s",
+    "model_call_s": "call s",
+    "runner_rest_s": "rest s",
+    "prepare_s": "prep s",
+}
+"""The time split's keys (`Split`) and their headers in the printed table."""
 
 MODIFIERS: dict[str, dict[str, Any]] = {
     "static": {"static": True},
@@ -677,17 +683,16 @@ def table(report: dict[str, Any]) -> str:
         f"{report['max_new_tokens']} new tokens (greedy)\n"
     )
     cols = ("samples/s", "agree", "1st word", "in tok", "out tok", "peak GiB")
-    split = ("gen s", "call s", "rest s", "prep s")
     names = [row["setting"] for row in report["settings"]] + list(report["skipped"])
     w = max([44, *(len(n) + 2 for n in names)])
-    lines = [f"{'setting':<{w}}" + "".join(f"{c:>10}" for c in cols + split)]
+    lines = [f"{'setting':<{w}}" + "".join(f"{c:>10}" for c in (*cols, *SPLIT_COLUMNS.values()))]
     for row in report["settings"]:
         cells = [
             f"{row['samples_per_s']:.2f}",
             *(_fmt(row.get(k), ".3f") for k in ("agreement", "agreement_first_word")),
             *(_fmt(row.get(k), ".1f") for k in ("mean_input_tokens", "mean_output_tokens")),
             _fmt(row.get("peak_gib"), ".2f"),
-            *(_fmt(row.get(k), ".2f") for k in SPLIT_KEYS),
+            *(_fmt(row.get(k), ".2f") for k in SPLIT_COLUMNS),
         ]
         lines.append(f"{row['setting']:<{w}}" + "".join(f"{c:>10}" for c in cells))
     for name in report["skipped"]:
