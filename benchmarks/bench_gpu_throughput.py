@@ -20,7 +20,8 @@
    `model.generate` one request at a time on the first requests; and compares the answers (the
    fraction of identical answers, and of identical first words).
 4. Prints a table and writes it as JSON (`--out`), after every step, so an interrupted run
-   still leaves what it measured.
+   still leaves what it measured. A setting that fails (its model refused at load, say) is
+   recorded with its error and the next one runs; the exit status is then 1.
 
 Random weights give nearly flat next-token distributions, where bf16 rounding alone can flip a
 greedy choice; answers of 16 tokens then diverge although nothing is wrong. On a trained model
@@ -687,6 +688,9 @@ def table(report: dict[str, Any]) -> str:
     w = max([44, *(len(n) + 2 for n in names)])
     lines = [f"{'setting':<{w}}" + "".join(f"{c:>10}" for c in (*cols, *SPLIT_COLUMNS.values()))]
     for row in report["settings"]:
+        if "failed" in row:
+            lines.append(f"{row['setting']:<{w}}failed: {row['failed'][:200]}")
+            continue
         cells = [
             f"{row['samples_per_s']:.2f}",
             *(_fmt(row.get(k), ".3f") for k in ("agreement", "agreement_first_word")),
@@ -837,9 +841,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             if phases.elapsed() > args.budget_s:
                 report["skipped"].append(setting.label)
                 continue
-            row, answers = run_harness(
-                folder, samples, requests, setting, args, phases, workdir / "results"
-            )
+            try:
+                row, answers = run_harness(
+                    folder, samples, requests, setting, args, phases, workdir / "results"
+                )
+            except Exception as exc:  # a load refused, say: recorded, and the next setting runs
+                reason = f"{type(exc).__name__}: {exc}"
+                log(f"  {setting.label}: failed: {reason}")
+                report["settings"].append({"setting": setting.label, "failed": reason})
+                write(report, args.out)
+                free_memory()
+                failed = True
+                continue
             row.update(agreement(plain_answers, answers))
             report["settings"].append(row)
             write(report, args.out)

@@ -137,3 +137,30 @@ def _load_script() -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look their module up while being made
     spec.loader.exec_module(module)
     return module
+
+
+def test_a_failing_setting_is_recorded_and_the_next_one_still_runs(
+    run: tuple[Path, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bench = _load_script()
+    measure = bench.run_harness
+
+    def refuse_batch_1(folder: Path, samples: Any, requests: Any, setting: Any, *rest: Any) -> Any:
+        if setting.batch == 1:
+            raise RuntimeError("process_on=device needs a torchvision processor")
+        return measure(folder, samples, requests, setting, *rest)
+
+    monkeypatch.setattr(bench, "run_harness", refuse_batch_1)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # what main sets, undone after the test
+    out = tmp_path / "out.json"
+    # the module's work folder: its checkpoint is reused, nothing is built again
+    argv = ["--tiny", "--samples", "2", "--settings", "1,2", "--workdir", str(run[0])]
+    assert bench.main([*argv, "--out", str(out)]) == 1
+    rows = json.loads(out.read_text())["settings"]
+    assert [r["setting"] for r in rows] == [
+        "plain generate, batch 1",
+        "harness, batch 1",
+        "harness, batch 2",
+    ]
+    assert rows[1]["failed"] == "RuntimeError: process_on=device needs a torchvision processor"
+    assert rows[2]["errors"] == 0 and rows[2]["agreement"] == 1.0
