@@ -19,7 +19,13 @@
    generates, rows written to a results folder, answers scored. Then a plain loop of
    `model.generate` one request at a time on the first requests; and compares the answers (the
    fraction of identical answers, and of identical first words).
-4. Prints a table and writes it as JSON (`--out`), after every step, so an interrupted run
+4. Splits each setting's time (`Split`): generate, and inside it the vision tower and the
+   language model's prefill (device time, `Inside`); the model's whole call; the runner's other
+   main-thread time; the input work done ahead. Counts one request's linear-layer FLOPs by
+   phase and measures the device's matrix-product rate and copy bandwidth: at that rate, the
+   work per sample bounds the samples/s, and each phase's achieved rate shows how far it is
+   from the bound.
+5. Prints a table and writes it as JSON (`--out`), after every step, so an interrupted run
    still leaves what it measured. A setting that fails (its model refused at load, say) is
    recorded with its error and the next one runs; the exit status is then 1.
 
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gc
 import importlib.util
 import json
@@ -205,6 +212,7 @@ class Split:
         self.seconds = {"prepare_s": 0.0, "model_call_s": 0.0, "generate_s": 0.0}
         self._lock = threading.Lock()
         prepare, generate = model.prepare, model._call_generate
+        self.inside = Inside(model._loaded.model, device)
 
         def timed_prepare(requests: Sequence[Request]) -> Any:
             with self.timer("prepare_s"):
@@ -218,9 +226,14 @@ class Split:
 
         def timed_generate(inputs: dict[str, Any], kwargs: dict[str, Any]) -> Any:
             with self.timer("generate_s"):
-                out = generate(inputs, kwargs)
+                try:
+                    out = generate(inputs, kwargs)
+                except BaseException:  # out of memory, say: the runner retries smaller batches
+                    self.inside.discard()
+                    raise
                 sync(device)
-                return out
+            self.inside.collect()  # after the sync: the call's device events have all happened
+            return out
 
         model.prepare, model._call_generate = timed_prepare, timed_generate
 
@@ -234,12 +247,171 @@ class Split:
                 self.seconds[key] += time.perf_counter() - t0
 
     def row(self, wall_s: float) -> dict[str, float]:
-        out = {k: round(v, 3) for k, v in self.seconds.items()}
+        self.inside.close()
+        seconds = {**self.seconds, **self.inside.seconds}
+        out = {k: round(v, 3) for k, v in seconds.items()}
         out["runner_rest_s"] = round(wall_s - self.seconds["model_call_s"], 3)
         return out
 
 
+def language_model_length(kwargs: dict[str, Any]) -> int:
+    """The sequence length of a language model call: >1 for the prefill, 1 per decoding step."""
+    x = kwargs.get("inputs_embeds")
+    if x is None:
+        x = kwargs.get("input_ids")
+    return int(x.shape[1]) if x is not None else 0
+
+
+class Inside:
+    """Where `generate`'s time goes on the device, summed over calls: the vision tower
+    (`vision_s`) and the language model's prefill, its call on the whole prompt (`prefill_s`).
+    The rest of `generate_s` is the decoding steps and generate's own work in between.
+
+    Timed with CUDA events around the two modules' forward calls (no synchronisation added;
+    read after each `generate`, which the caller synchronises), with a host clock on a CPU. An
+    event pair spans the device's idle gaps too: a phase the host cannot feed shows as slow.
+    Hooks do nothing in compiled code (the static cache's decoding step is compiled; it stays
+    in the rest).
+    """
+
+    def __init__(self, hf_model: Any, device: str) -> None:
+        import torch
+
+        self._cuda = device.startswith("cuda")
+        self.seconds = {"vision_s": 0.0, "prefill_s": 0.0}
+        self._open: dict[str, Any] = {}
+        self._done: list[tuple[str, Any, Any]] = []
+        inner = hf_model.model
+        modules = {"vision_s": inner.visual, "prefill_s": inner.language_model}
+        self._handles = []
+        for key, module in modules.items():
+            self._handles.append(
+                module.register_forward_pre_hook(self._start(key, torch), with_kwargs=True)
+            )
+            self._handles.append(module.register_forward_hook(self._end(key, torch)))
+
+    def _stamp(self, torch: Any) -> Any:
+        if self._cuda:
+            event = torch.cuda.Event(enable_timing=True)
+            event.record()
+            return event
+        return time.perf_counter()
+
+    def _start(self, key: str, torch: Any) -> Any:
+        def hook(module: Any, args: Any, kwargs: dict[str, Any]) -> None:
+            if torch.compiler.is_compiling():
+                return
+            if key == "prefill_s" and language_model_length(kwargs) <= 1:
+                return  # a decoding step
+            self._open[key] = self._stamp(torch)
+
+        return hook
+
+    def _end(self, key: str, torch: Any) -> Any:
+        def hook(module: Any, args: Any, output: Any) -> None:
+            if torch.compiler.is_compiling() or key not in self._open:
+                return
+            self._done.append((key, self._open.pop(key), self._stamp(torch)))
+
+        return hook
+
+    def collect(self) -> None:
+        """Add up the finished calls' times (the device synchronised before)."""
+        for key, start, end in self._done:
+            self.seconds[key] += start.elapsed_time(end) / 1000 if self._cuda else end - start
+        self.discard()
+
+    def discard(self) -> None:
+        """Forget the calls since the last `collect` (a generate that raised)."""
+        self._done.clear()
+        self._open.clear()
+
+    def close(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+
+def count_flops(hf_model: Any, call: Any) -> dict[str, float]:
+    """The matrix FLOPs of the linear layers in `call()`, by phase: `vision` (the vision
+    tower), `prefill` (the language model on the whole prompt), `decode` (its decoding steps,
+    except compiled ones), `other` (the LM head and the rest)."""
+    import torch
+
+    inner = hf_model.model
+    flops = {"vision": 0.0, "prefill": 0.0, "decode": 0.0, "other": 0.0}
+    phase: list[str] = []
+    handles = []
+
+    def enter(name: str) -> Any:
+        def hook(module: Any, args: Any, kwargs: dict[str, Any]) -> None:
+            if not torch.compiler.is_compiling():
+                step = name == "lm" and language_model_length(kwargs) <= 1
+                phase.append("decode" if step else "prefill" if name == "lm" else "vision")
+
+        return hook
+
+    def leave(module: Any, args: Any, output: Any) -> None:
+        if not torch.compiler.is_compiling() and phase:
+            phase.pop()
+
+    def linear(module: Any, args: Any, output: Any) -> None:
+        if not torch.compiler.is_compiling():
+            rows = args[0].numel() // module.in_features
+            flops[phase[-1] if phase else "other"] += (
+                2.0 * rows * module.in_features * module.out_features
+            )
+
+    for name, module in (("vision", inner.visual), ("lm", inner.language_model)):
+        handles.append(module.register_forward_pre_hook(enter(name), with_kwargs=True))
+        handles.append(module.register_forward_hook(leave))
+    for module in hf_model.modules():
+        if isinstance(module, torch.nn.Linear):
+            handles.append(module.register_forward_hook(linear))
+    try:
+        call()
+    finally:
+        for handle in handles:
+            handle.remove()
+    return flops
+
+
+def ceilings(device: str) -> dict[str, Any]:
+    """This device's two ceilings, measured: a large matrix product's rate (TFLOP/s, in the
+    run's dtype on a GPU) and a device-to-device copy's bandwidth (bytes read and written)."""
+    import torch
+
+    cuda = device.startswith("cuda")
+    n = 8192 if cuda else 512
+    dtype = torch.bfloat16 if cuda else torch.float32
+    gen = torch.Generator(device=device).manual_seed(0)
+    a, b = (torch.randn(n, n, device=device, dtype=dtype, generator=gen) for _ in range(2))
+    src = torch.randn(2**28 if cuda else 2**22, device=device, generator=gen)  # 1 GiB / 16 MiB
+    dst = torch.empty_like(src)
+
+    def best(fn: Any, reps: int) -> float:
+        fn()
+        sync(device)
+        times = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            fn()
+            sync(device)
+            times.append(time.perf_counter() - t0)
+        return sorted(times)[len(times) // 2]  # the median
+
+    matmul_s = best(lambda: a @ b, 20)
+    copy_s = best(lambda: dst.copy_(src), 20)
+    return {
+        "matmul_tflops": float(f"{2 * n**3 / matmul_s / 1e12:.3g}"),
+        "matmul": f"{n}x{n}x{n} {str(dtype).removeprefix('torch.')}",
+        "copy_gb_s": float(f"{2 * src.numel() * src.element_size() / copy_s / 1e9:.3g}"),
+    }
+
+
 SPLIT_COLUMNS = {
+    "vision_s": "vis s",
+    "prefill_s": "pre s",
     "generate_s": "gen s",
     "model_call_s": "call s",
     "runner_rest_s": "rest s",
@@ -561,9 +733,10 @@ def run_harness(
 
 def run_plain(
     folder: Path, requests: list[Request], args: argparse.Namespace, phases: Phases
-) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+) -> tuple[dict[str, Any], list[str], dict[str, Any], dict[str, float]]:
     """`model.generate` one request at a time on the first `--plain-samples` requests, with
-    transformers only; and the processor's cost on one batch of the largest batch size."""
+    transformers only; the processor's cost on one batch of the largest batch size; and one
+    request's linear-layer FLOPs by phase (`count_flops`)."""
     import torch
 
     tf = _transformers()
@@ -604,8 +777,9 @@ def run_plain(
         num_beams=1,
         pad_token_id=tok.pad_token_id,
     )
-    with phases("plain: warm-up"), torch.inference_mode():
-        model.generate(**inputs(requests[:1]), **kwargs)
+    with phases("plain: warm-up (linear-layer FLOPs counted)"), torch.inference_mode():
+        first = inputs(requests[:1])
+        flops = count_flops(model, functools.partial(model.generate, **first, **kwargs))
         sync(args.device)
     subset = requests[: args.plain_samples]
     answers = []
@@ -631,7 +805,7 @@ def run_plain(
         processor_row = time_processor(inputs, requests[:size], args.device)
     del model
     free_memory()
-    return row, answers, processor_row
+    return row, answers, processor_row, flops
 
 
 def time_processor(inputs: Any, requests: Sequence[Request], device: str) -> dict[str, Any]:
@@ -712,7 +886,8 @@ def table(report: dict[str, Any]) -> str:
             f"  with device= (image work on the GPU): {proc['ms_per_sample_image_work_on_gpu']}"
         )
     lines.append(
-        "gen s: generate; call s: the model's whole call (main thread); rest s: the main "
+        "vis s, pre s: the vision tower and the language model's prefill inside generate "
+        "(device time); gen s: generate; call s: the model's whole call (main thread); rest s: the main "
         "thread's other time (waiting for the next batch, rows, scores); prep s: input work "
         "for the next batch (worker thread, overlapped)"
     )
@@ -721,10 +896,43 @@ def table(report: dict[str, Any]) -> str:
             "agree: identical answers to plain batch-1 generate; random weights give flat "
             "next-token distributions, where bf16 rounding alone flips greedy choices"
         )
+    lines += work_lines(report)
     refs = "; ".join(f"{k} ≈ {v:g}/s" for k, v in REFERENCE.items())
     lines.append(f"reference (H100): {refs}; target ≥ {TARGET:g}/s")
     lines.append("phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in report["phases_s"].items()))
     return head + "\n".join(lines)
+
+
+def work_lines(report: dict[str, Any]) -> list[str]:
+    """The work per sample against the device's ceilings, and how fast the best setting ran
+    each phase."""
+    flops, top = report.get("flops_per_sample"), report.get("ceilings")
+    if not flops or not top:
+        return []
+    per = {k: v / 1e12 for k, v in flops.items()}
+    total = sum(per.values())
+    lines = [
+        "work per sample (linear layers, TFLOP): "
+        + ", ".join(f"{k} {v:.4g}" for k, v in per.items())
+        + f"; measured: matmul {top['matmul_tflops']:g} TFLOP/s ({top['matmul']}), copy "
+        f"{top['copy_gb_s']:g} GB/s; at the matmul rate: ≤ {top['matmul_tflops'] / total:.0f} "
+        "samples/s"
+    ]
+    rows = [r for r in report["settings"] if "vision_s" in r]
+    if rows:
+        best = max(rows, key=lambda r: r["samples_per_s"])
+        n = best["samples"]
+        rates = {
+            k: per[k] * n / best[f"{k}_s"] for k in ("vision", "prefill") if best[f"{k}_s"] > 0
+        }
+        rest = best["generate_s"] - best["vision_s"] - best["prefill_s"]
+        lines.append(
+            f"best ({best['setting']}): "
+            + ", ".join(f"{k} at {v:.3g} TFLOP/s" for k, v in rates.items())
+            + f"; decoding and generate's own work {rest:.2f} s of generate's "
+            f"{best['generate_s']:.2f} s"
+        )
+    return lines
 
 
 def _fmt(value: float | None, spec: str) -> str:
@@ -832,7 +1040,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with phases(f"make {args.samples} samples"):
             samples = make_samples(args.samples, args.image_size)
             requests = make_requests(samples, args.max_new_tokens)
-        plain_row, plain_answers, report["processor"] = run_plain(folder, requests, args, phases)
+        with phases("device ceilings: matrix product, copy"):
+            report["ceilings"] = ceilings(args.device)
+        plain_row, plain_answers, report["processor"], flops = run_plain(
+            folder, requests, args, phases
+        )
+        report["flops_per_sample"] = flops
         report["settings"].append(plain_row)
         write(report, args.out)
         failed = False

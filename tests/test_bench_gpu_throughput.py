@@ -50,6 +50,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "harness, batch 4" in proc.stdout  # the table is printed
+    assert "at the matmul rate" in proc.stdout  # with the work against the device's ceilings
     return tmp / "work", json.loads(out.read_text())
 
 
@@ -82,10 +83,35 @@ def test_tiny_run_measures_every_setting_and_batched_answers_match(
         assert row["mean_input_tokens"] > 256
         # the time split: generate inside the model's call, the rest of the wall time beside it
         assert 0 < row["generate_s"] <= row["model_call_s"] <= row["seconds"]
+        # the vision tower and the prefill inside generate, with time left for decoding
+        assert row["vision_s"] > 0 and row["prefill_s"] > 0
+        assert row["vision_s"] + row["prefill_s"] < row["generate_s"]
         assert row["runner_rest_s"] == pytest.approx(row["seconds"] - row["model_call_s"], abs=2e-3)
         # ahead, the processor's work lands on the worker thread's side
         assert row["prepare_s"] > (0.01 if "ahead" in name else 0)
     assert report["processor"]["ms_per_sample"] > 0
+    assert report["ceilings"]["matmul_tflops"] > 0 and report["ceilings"]["copy_gb_s"] > 0
+
+
+def test_linear_flops_per_sample_match_the_shapes(run: tuple[Path, dict[str, Any]]) -> None:
+    _, report = run
+    bench = _load_script()
+    flops = report["flops_per_sample"]
+    vision, text = bench.TINY["vision"], bench.TINY["text"]
+    e, h, i = vision["embed_dim"], text["hidden_size"], text["intermediate_size"]
+    # 448² image: 32×32 patches through the vision blocks (qkv, proj, two MLP layers: 12 e² per
+    # patch), merged 2×2 into 256 tokens by the merger's two layers (4e → 4e → h)
+    patches = (448 // vision["patch_size"]) ** 2
+    per_patch = 2 * vision["depth"] * 12 * e * e
+    assert flops["vision"] == patches * per_patch + 2 * (patches // 4) * (16 * e * e + 4 * e * h)
+    # language model: q, k, v, o and the three MLP layers per token and layer
+    kv = h // text["num_attention_heads"] * text["num_key_value_heads"]
+    per_token = 2 * text["num_hidden_layers"] * (2 * h * h + 2 * h * kv + 3 * h * i)
+    prompt = flops["prefill"] / per_token  # tokens in the prompt: 256 image tokens and text
+    steps = flops["decode"] / per_token  # one token per decoding step after the first token
+    assert prompt == int(prompt) and 256 < prompt < 320
+    assert steps == int(steps) and 0 < steps <= 15
+    assert flops["other"] == 2 * h * text["vocab_size"] * (steps + 1)  # the LM head, per token
 
 
 def test_settings_parse_and_refuse_unknown_modifiers() -> None:
