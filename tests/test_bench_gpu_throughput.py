@@ -38,7 +38,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]
     tmp = tmp_path_factory.mktemp("bench_gpu")
     out = tmp / "out.json"
     # +ahead as on a GPU: the processor runs for the next batch while this one generates
-    settings = "1+ahead,4+ahead,4+static,4+ahead+imgdev"
+    settings = "1+ahead,4+ahead,4+static,4+ahead+imgdev+visbatch"
     args = ["--tiny", "--samples", "8", "--settings", settings, "--workdir", str(tmp / "work")]
     proc = subprocess.run(
         [sys.executable, "-c", RUN_WITHOUT, str(SCRIPT), *args, "--out", str(out)],
@@ -64,7 +64,7 @@ def test_tiny_run_measures_every_setting_and_batched_answers_match(
         "harness, batch 1, processor ahead",
         "harness, batch 4, processor ahead",
         "harness, batch 4, static cache",
-        "harness, batch 4, processor ahead, image work on the device",
+        "harness, batch 4, processor ahead, image work on the device, vision attention batched",
     ]
     assert list(settings) == ["plain generate, batch 1", *harness]  # in the order given
     assert settings["plain generate, batch 1"]["samples"] == 8
@@ -77,6 +77,8 @@ def test_tiny_run_measures_every_setting_and_batched_answers_match(
         assert row["process_ahead"] is ("ahead" in name)  # auto: not on a CPU
         assert row["cache_implementation"] == ("static" if "static" in name else "dynamic")
         assert row["process_on"] == ("device" if "on the device" in name else "cpu")
+        batched = "vision attention batched" in name
+        assert row["vision_attention"] == ("batched" if batched else "per_image")
         assert row["agreement"] == 1.0 and row["agreement_first_word"] == 1.0
         # the answers compared are not empty, and each 448² image became 256 image tokens
         assert row["mean_output_tokens"] > 0
@@ -123,6 +125,10 @@ def test_settings_parse_and_refuse_unknown_modifiers() -> None:
     assert parse("8+imgdev").model_args("sdpa") == {
         "attn_implementation": "sdpa",
         "process_on": "device",
+    }
+    assert parse("8+visbatch").model_args("sdpa") == {
+        "attn_implementation": "sdpa",
+        "vision_attention": "batched",
     }
     assert parse("64+static").model_args("sdpa") == {
         "attn_implementation": "sdpa",

@@ -513,3 +513,59 @@ def test_corrupt_weights(cache: Path, tmp_path: Path) -> None:
     (folder / "model.safetensors").write_bytes(b"\x00" * 100)
     with pytest.raises(ModelLoadError, match="cannot load the weights"):
         load(folder)
+
+
+def vision_sdpa_calls(model: HFModel, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The batch size of each SDPA call made inside `model`'s vision tower, as they happen."""
+    calls: list[int] = []
+    inside: list[bool] = []
+    tower = model._loaded.model.model.visual
+    tower.register_forward_pre_hook(lambda *_: inside.append(True))  # append returns None
+    tower.register_forward_hook(
+        lambda *_: inside.clear()
+    )  # a hook's result would replace the output
+    real = torch.nn.functional.scaled_dot_product_attention
+
+    def spy(q: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+        if inside:
+            calls.append(q.shape[0])
+        return real(q, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.functional, "scaled_dot_product_attention", spy)
+    return calls
+
+
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen2_5_vl"])
+def test_batched_vision_attention_gives_the_same_answers_in_fewer_calls(
+    family: str, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    same = [ask(i, q, (picture(i, (84, 84)),)) for i, q in enumerate(QUESTIONS[:4])]
+    sizes = [(400, 100), (84, 84), (100, 400)]  # 8, 4 and 8 patches in the tiny processor
+    mixed = [ask(i, QUESTIONS[i], (picture(i, size),)) for i, size in enumerate(sizes, start=4)]
+    options = [choose(7, ("red", "blue"), picture(7, (84, 84)))]  # two rows, one image each
+    default = tiny_model(family, batch_size=4)
+    model = tiny_model(family, batch_size=4, args={"vision_attention": "batched"})
+    # the answers do not change: like process_on, the setting is not part of the run's key
+    assert model.identity() == default.identity()
+    before = vision_sdpa_calls(default, monkeypatch)
+    expected = [default.predict(reqs) for reqs in (same, mixed, options)]
+    after = vision_sdpa_calls(model, monkeypatch)
+    got = [model.predict(reqs) for reqs in (same, mixed, options)]
+    assert [p.error for preds in got for p in preds] == [None] * 8
+    assert [[p.text for p in preds] for preds in got] == [[p.text for p in e] for e in expected]
+    assert got[2][0].choice_scores == expected[2][0].choice_scores  # bit for bit
+    # transformers' SDPA way: one call per image (Qwen2.5-VL: per window) in every layer
+    depth = model._loaded.model.config.vision_config.depth
+    assert before == [1] * 9 * depth
+    # batched: per layer, one call for the 4 images of one size, one per image for the
+    # mixed sizes, one for the two option rows
+    assert after == [4] * depth + [1] * 3 * depth + [2] * depth
+
+
+def test_batched_vision_attention_is_refused_where_it_does_not_apply(cache: Path) -> None:
+    with pytest.raises(ModelLoadError, match=r"'tiny_llava': .* is a 'llava' model\. Leave"):
+        tiny_model("llava", args={"vision_attention": "batched"})
+    with pytest.raises(ModelLoadError, match="must be per_image or batched, not 'fast'"):
+        tiny_model("qwen2_vl", args={"vision_attention": "fast"})
+    with pytest.raises(ModelLoadError, match="works with attn_implementation=sdpa, not 'eager'"):
+        tiny_model("qwen2_vl", args={"vision_attention": "batched", "attn_implementation": "eager"})

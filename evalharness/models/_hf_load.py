@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from evalharness.errors import EvalharnessError
+from evalharness.models import _vision_attention as vision_attention
 
 PROCESS_AHEAD = (
     "run the processor for the runner's next batch while this one runs on the device: auto "
@@ -43,6 +44,7 @@ KNOWN_ARGS = {
     "process_on": PROCESS_ON,
     "allow_missing_weights": "load even if the checkpoint lacks some weights of the model class "
     "(they stay randomly initialised; default false: an error)",
+    "vision_attention": vision_attention.HELP,
 }
 
 DTYPES = {
@@ -89,6 +91,9 @@ def check_args(name: str, args: Mapping[str, Any]) -> None:
         raise ModelLoadError(
             f"model {name!r}: args.process_on must be cpu or device, not {args['process_on']!r}"
         )
+    reason = vision_attention.check(args)
+    if reason:
+        raise ModelLoadError(f"model {name!r}: {reason}")
     score = args.get("choice_score", "mean")
     if score not in ("mean", "sum"):
         raise ModelLoadError(
@@ -298,6 +303,9 @@ def load(
             "(generative) one. Matching models (CLIP, SigLIP) and captioners have their own "
             "model names."
         )
+    reason = vision_attention.check(args, model_type)
+    if reason:
+        raise ModelLoadError(f"model {name!r}: {reason}")
 
     try:
         processor = tf.AutoProcessor.from_pretrained(path, **hub)
@@ -341,6 +349,8 @@ def load(
     if "device_map" not in kwargs:
         model.to(dev)
     model.eval()
+    if vision_attention.mode(args) == "batched":
+        vision_attention.use_batched(model)
 
     resolved = revision or getattr(config, "_commit_hash", None)
     if local:

@@ -1,0 +1,126 @@
+"""`model.args.vision_attention=batched`: one attention call per layer for a batch's images.
+
+The Qwen2-VL family's vision towers pack every image of a batch into one long sequence and mark
+where each image starts (`cu_seqlens`). With flash-attn, one variable-length kernel attends
+within each image; with SDPA, transformers splits the sequence and makes one attention call per
+image and layer: at batch 256 on a 32-layer tower that is 8,192 small calls per batch, which
+the host issues more slowly than the GPU runs them.
+
+Here the tower is handed an attention function that takes the packed form (transformers gives
+a vision tower the image boundaries when its attention implementation's name contains "flash")
+and, when the images have the same number of patches, reshapes the packed sequence into a batch
+and makes one SDPA call; images of different sizes are attended one at a time, as before. Each
+image's attention is computed by the same SDPA on the same numbers, so the answers do not
+change. A call that gets no image boundaries (any other caller) is plain SDPA.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+NAME = "flash_evalharness_batched_sdpa"
+"""The registered name: "flash" makes the vision tower pass the packed form (`cu_seqlens`)."""
+
+MODES = ("per_image", "batched")
+
+SUPPORTED = frozenset({"qwen2_vl", "qwen2_5_vl"})
+"""Model types whose vision tower packs images and is reached as `model.model.visual`."""
+
+HELP = (
+    "attention in the vision tower of packed-image models (Qwen2-VL, Qwen2.5-VL): per_image "
+    "(default: one SDPA call per image and layer) or batched (one call per layer for images of "
+    "one size; same answers)"
+)
+
+
+def mode(args: Mapping[str, Any]) -> str:
+    return str(args.get("vision_attention", "per_image"))
+
+
+def check(args: Mapping[str, Any], model_type: str | None = None) -> str | None:
+    """Why `args.vision_attention` cannot be used (for this model type, when given), or None."""
+    value = mode(args)
+    if value not in MODES:
+        return f"args.vision_attention must be per_image or batched, not {value!r}"
+    if value == "per_image":
+        return None
+    attn = args.get("attn_implementation", "sdpa")
+    if attn != "sdpa":
+        return (
+            "args.vision_attention=batched works with attn_implementation=sdpa, not "
+            f"{attn!r} (flash-attn already attends over all images in one call)"
+        )
+    if model_type is not None and model_type not in SUPPORTED:
+        known = ", ".join(sorted(SUPPORTED))
+        return (
+            f"args.vision_attention=batched is for vision towers that pack images ({known}); "
+            f"this is a {model_type!r} model. Leave vision_attention at per_image."
+        )
+    return None
+
+
+def use_batched(model: Any) -> None:
+    """Give `model`'s vision tower the batched attention (after loading: transformers checks a
+    "flash" name for a flash-attn kernel at load time)."""
+    from transformers import AttentionInterface
+
+    AttentionInterface.register(NAME, batched_sdpa)
+    tower = model.model.visual
+    tower.config._attn_implementation = NAME
+    model.config.vision_config._attn_implementation = NAME  # the same object, or its source
+
+
+def batched_sdpa(
+    module: Any,
+    query: Any,
+    key: Any,
+    value: Any,
+    attention_mask: Any,
+    scaling: float | None = None,
+    dropout: float = 0.0,
+    is_causal: bool | None = None,
+    **kwargs: Any,
+) -> tuple[Any, None]:
+    """Attention within each packed image; returns (batch, sequence, heads, dim) like
+    transformers' attention functions.
+
+    `query`, `key`, `value`: (1, heads, total patches, dim), images one after another, with
+    `cu_seq_lens_q` their boundaries. Without boundaries, transformers' SDPA function.
+    """
+    bounds = kwargs.get("cu_seq_lens_q")
+    if bounds is None:
+        from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+        return sdpa_attention_forward(  # type: ignore[no-any-return]
+            module,
+            query,
+            key,
+            value,
+            attention_mask,
+            scaling=scaling,
+            dropout=dropout,
+            is_causal=is_causal,
+            **kwargs,
+        )
+    import torch
+    import torch.nn.functional as F
+
+    lengths = (bounds[1:] - bounds[:-1]).tolist()
+    causal = bool(is_causal)
+    heads, total, dim = query.shape[1:]
+    if key.shape[1] != heads:  # grouped key/value heads
+        key, value = (x.repeat_interleave(heads // x.shape[1], dim=1) for x in (key, value))
+    if len(set(lengths)) == 1:
+        n, length = len(lengths), lengths[0]
+        q, k, v = (x[0].unflatten(1, (n, length)).transpose(0, 1) for x in (query, key, value))
+        out = F.scaled_dot_product_attention(
+            q, k, v, dropout_p=dropout, is_causal=causal, scale=scaling
+        )
+        return out.permute(0, 2, 1, 3).reshape(1, total, heads, dim), None
+    parts = zip(*(x.split(lengths, dim=2) for x in (query, key, value)), strict=True)
+    outs = [
+        F.scaled_dot_product_attention(q, k, v, dropout_p=dropout, is_causal=causal, scale=scaling)
+        for q, k, v in parts
+    ]
+    return torch.cat(outs, dim=2).transpose(1, 2).contiguous(), None
