@@ -19,12 +19,12 @@
    generates, rows written to a results folder, answers scored. Then a plain loop of
    `model.generate` one request at a time on the first requests; and compares the answers (the
    fraction of identical answers, and of identical first words).
-4. Splits each setting's time (`Split`): generate, and inside it the vision tower and the
-   language model's prefill (device time, `Inside`); the model's whole call; the runner's other
-   main-thread time; the input work done ahead. Counts one request's linear-layer FLOPs by
-   phase and measures the device's matrix-product rate and copy bandwidth: at that rate, the
-   work per sample bounds the samples/s, and each phase's achieved rate shows how far it is
-   from the bound.
+4. Splits each setting's time (`Split`): generate, and inside it the vision tower, the
+   language model's prefill and its decoding steps (device time, `Inside`); the model's whole
+   call; the runner's other main-thread time; the input work done ahead. Counts one request's
+   linear-layer FLOPs by phase and measures the device's matrix-product rate and copy
+   bandwidth: at that rate, the work per sample bounds the samples/s, and each phase's achieved
+   rate shows how far it is from the bound.
 5. Prints a table and writes it as JSON (`--out`), after every step, so an interrupted run
    still leaves what it measured. A setting that fails (its model refused at load, say) is
    recorded with its error and the next one runs; the exit status is then 1.
@@ -265,31 +265,31 @@ def language_model_length(kwargs: dict[str, Any]) -> int:
 
 class Inside:
     """Where `generate`'s time goes on the device, summed over calls: the vision tower
-    (`vision_s`) and the language model's prefill, its call on the whole prompt (`prefill_s`).
-    The rest of `generate_s` is the decoding steps and generate's own work in between.
+    (`vision_s`), the language model's prefill, its call on the whole prompt (`prefill_s`), and
+    its decoding steps (`decode_s`). The rest of `generate_s` is generate's own work: position
+    ids, choosing tokens, stop checks.
 
-    Timed with CUDA events around the two modules' forward calls (no synchronisation added;
-    read after each `generate`, which the caller synchronises), with a host clock on a CPU. An
-    event pair spans the device's idle gaps too: a phase the host cannot feed shows as slow.
-    Hooks do nothing in compiled code (the static cache's decoding step is compiled; it stays
-    in the rest).
+    Timed with CUDA events around the modules' forward calls (no synchronisation added; read
+    after each `generate`, which the caller synchronises), with a host clock on a CPU. An event
+    pair spans the device's idle gaps too: a phase the host cannot feed shows as slow. Hooks do
+    nothing in compiled code: with the static cache, transformers compiles the decoding step,
+    whose time then stays in the rest.
     """
 
     def __init__(self, hf_model: Any, device: str) -> None:
         import torch
 
         self._cuda = device.startswith("cuda")
-        self.seconds = {"vision_s": 0.0, "prefill_s": 0.0}
-        self._open: dict[str, Any] = {}
+        self.seconds = {"vision_s": 0.0, "prefill_s": 0.0, "decode_s": 0.0}
+        self._open: dict[str, tuple[str, Any]] = {}
         self._done: list[tuple[str, Any, Any]] = []
         inner = hf_model.model
-        modules = {"vision_s": inner.visual, "prefill_s": inner.language_model}
         self._handles = []
-        for key, module in modules.items():
+        for part, module in (("vision", inner.visual), ("lm", inner.language_model)):
             self._handles.append(
-                module.register_forward_pre_hook(self._start(key, torch), with_kwargs=True)
+                module.register_forward_pre_hook(self._start(part, torch), with_kwargs=True)
             )
-            self._handles.append(module.register_forward_hook(self._end(key, torch)))
+            self._handles.append(module.register_forward_hook(self._end(part, torch)))
 
     def _stamp(self, torch: Any) -> Any:
         if self._cuda:
@@ -298,21 +298,24 @@ class Inside:
             return event
         return time.perf_counter()
 
-    def _start(self, key: str, torch: Any) -> Any:
+    def _start(self, part: str, torch: Any) -> Any:
         def hook(module: Any, args: Any, kwargs: dict[str, Any]) -> None:
             if torch.compiler.is_compiling():
                 return
-            if key == "prefill_s" and language_model_length(kwargs) <= 1:
-                return  # a decoding step
-            self._open[key] = self._stamp(torch)
+            if part == "vision":
+                key = "vision_s"
+            else:  # the whole prompt, or one token per decoding step
+                key = "prefill_s" if language_model_length(kwargs) > 1 else "decode_s"
+            self._open[part] = (key, self._stamp(torch))
 
         return hook
 
-    def _end(self, key: str, torch: Any) -> Any:
+    def _end(self, part: str, torch: Any) -> Any:
         def hook(module: Any, args: Any, output: Any) -> None:
-            if torch.compiler.is_compiling() or key not in self._open:
+            if torch.compiler.is_compiling() or part not in self._open:
                 return
-            self._done.append((key, self._open.pop(key), self._stamp(torch)))
+            key, start = self._open.pop(part)
+            self._done.append((key, start, self._stamp(torch)))
 
         return hook
 
@@ -413,6 +416,7 @@ def ceilings(device: str) -> dict[str, Any]:
 SPLIT_COLUMNS = {
     "vision_s": "vis s",
     "prefill_s": "pre s",
+    "decode_s": "dec s",
     "generate_s": "gen s",
     "model_call_s": "call s",
     "runner_rest_s": "rest s",
@@ -896,8 +900,8 @@ def table(report: dict[str, Any]) -> str:
             f"  with device= (image work on the GPU): {proc['ms_per_sample_image_work_on_gpu']}"
         )
     lines.append(
-        "vis s, pre s: the vision tower and the language model's prefill inside generate "
-        "(device time); gen s: generate; call s: the model's whole call (main thread); rest s: the main "
+        "vis s, pre s, dec s: the vision tower, the language model's prefill and its "
+        "decoding steps (uncompiled) inside generate (device time); gen s: generate; call s: the model's whole call (main thread); rest s: the main "
         "thread's other time (waiting for the next batch, rows, scores); prep s: input work "
         "for the next batch (worker thread, overlapped)"
     )
@@ -935,12 +939,12 @@ def work_lines(report: dict[str, Any]) -> list[str]:
         rates = {
             k: per[k] * n / best[f"{k}_s"] for k in ("vision", "prefill") if best[f"{k}_s"] > 0
         }
-        rest = best["generate_s"] - best["vision_s"] - best["prefill_s"]
+        own = best["generate_s"] - best["vision_s"] - best["prefill_s"] - best["decode_s"]
         lines.append(
             f"best ({best['setting']}): "
             + ", ".join(f"{k} at {v:.3g} TFLOP/s" for k, v in rates.items())
-            + f"; decoding and generate's own work {rest:.2f} s of generate's "
-            f"{best['generate_s']:.2f} s"
+            + f"; of generate's {best['generate_s']:.2f} s, decoding steps "
+            f"{best['decode_s']:.2f} s, generate's own work {own:.2f} s"
         )
     return lines
 
