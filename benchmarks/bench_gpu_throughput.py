@@ -204,16 +204,28 @@ class Split:
     - `model_call_s`: the prepared call on the main thread (inputs to the device, generate,
       decoding), of which `generate_s` is `generate` itself, synchronised with the device;
     - `runner_rest_s`: the rest of the main thread's wall time, the run's `seconds` minus the
-      model's call: waiting for the next batch, rows written, answers scored.
+      model's call: waiting for the next batch, rows written, answers scored;
+    - `images_s`: the runner's image work for the next batches (decoding, thumbnails,
+      fingerprints), summed over its image threads, before `prepare`.
 
-    A large `runner_rest_s` means the device waits for the host.
+    A large `runner_rest_s` means the device waits for the host; `images_s` / image threads +
+    `prepare_s` near the wall time says the worker side is what it waits for.
     """
 
     def __init__(self, model: Any, device: str) -> None:
-        self.seconds = {"prepare_s": 0.0, "model_call_s": 0.0, "generate_s": 0.0}
+        from evalharness.runner import execute
+
+        self.seconds = {"prepare_s": 0.0, "model_call_s": 0.0, "generate_s": 0.0, "images_s": 0.0}
         self._lock = threading.Lock()
         prepare, generate = model.prepare, model._call_generate
         self.inside = Inside(model._loaded.model, device)
+        self._execute, self._load_images = execute, execute._load_images
+
+        def timed_load_images(*args: Any) -> Any:
+            with self.timer("images_s"):
+                return self._load_images(*args)
+
+        execute._load_images = timed_load_images  # the runner binds it when a run starts
 
         def timed_prepare(requests: Sequence[Request]) -> Any:
             with self.timer("prepare_s"):
@@ -249,6 +261,7 @@ class Split:
 
     def row(self, wall_s: float) -> dict[str, float]:
         self.inside.close()
+        self._execute._load_images = self._load_images
         seconds = {**self.seconds, **self.inside.seconds}
         out = {k: round(v, 3) for k, v in seconds.items()}
         out["runner_rest_s"] = round(wall_s - self.seconds["model_call_s"], 3)
@@ -421,6 +434,7 @@ SPLIT_COLUMNS = {
     "model_call_s": "call s",
     "runner_rest_s": "rest s",
     "prepare_s": "prep s",
+    "images_s": "img s",
 }
 """The time split's keys (`Split`) and their headers in the printed table."""
 
@@ -680,7 +694,7 @@ def run_harness(
 ) -> tuple[dict[str, Any], list[str]]:
     """The runner's `run_benchmark` over all samples in one setting."""
     from evalharness.models.hf import HFModel
-    from evalharness.runner.execute import run_benchmark
+    from evalharness.runner.execute import image_threads, run_benchmark
     from evalharness.runner.progress import Progress
     from evalharness.runner.spec import RunSpec
     from evalharness.store import ResultsStore
@@ -729,6 +743,7 @@ def run_harness(
         "process_ahead": model.process_ahead,
         "process_on": spec.args.get("process_on", "cpu"),
         "vision_attention": spec.args.get("vision_attention", "per_image"),
+        "image_threads": image_threads(),
         "params": model.identity()["params"],
         "samples": len(samples),
         "seconds": round(seconds, 3),
@@ -901,9 +916,11 @@ def table(report: dict[str, Any]) -> str:
         )
     lines.append(
         "vis s, pre s, dec s: the vision tower, the language model's prefill and its "
-        "decoding steps (uncompiled) inside generate (device time); gen s: generate; call s: the model's whole call (main thread); rest s: the main "
-        "thread's other time (waiting for the next batch, rows, scores); prep s: input work "
-        "for the next batch (worker thread, overlapped)"
+        "decoding steps (uncompiled) inside generate (device time); gen s: generate; call s: "
+        "the model's whole call (main thread); rest s: the main thread's other time (waiting "
+        "for the next batch, rows, scores); prep s: the model's input work for the next batch "
+        "(worker thread, overlapped); img s: the runner's image work before it (summed over "
+        "its image threads)"
     )
     if report["dtype"] != "float32":
         lines.append(

@@ -90,6 +90,8 @@ def test_tiny_run_measures_every_setting_and_batched_answers_match(
         assert row["vision_s"] > 0 and row["prefill_s"] > 0 and row["decode_s"] > 0
         assert row["vision_s"] + row["prefill_s"] + row["decode_s"] < row["generate_s"]
         assert row["runner_rest_s"] == pytest.approx(row["seconds"] - row["model_call_s"], abs=2e-3)
+        # the runner's image work (decoding, thumbnails) on the worker side
+        assert row["images_s"] > 0 and row["image_threads"] >= 1
         # ahead, the processor's work lands on the worker thread's side
         assert row["prepare_s"] > (0.01 if "ahead" in name else 0)
     assert report["processor"]["ms_per_sample"] > 0
