@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from evalharness.leaderboard._safe import image_id, parse_json, safe_json
+from evalharness.store import LEGACY_THUMBNAIL_SUFFIX, THUMBNAIL_SUFFIX, jpeg_bytes
 
 WORKERS = 4
 
@@ -43,6 +44,12 @@ class Output:
         self.folder(os.path.dirname(path))
         self.jobs.append(self.pool.submit(_link_or_copy, source, path))
 
+    def jpeg(self, source: str, relative: str) -> None:
+        """An image file (a thumbnail of older results, PNG) written as JPEG."""
+        path = os.path.join(self.root, relative)
+        self.folder(os.path.dirname(path))
+        self.jobs.append(self.pool.submit(_to_jpeg, source, path))
+
     def close(self) -> None:
         try:
             for job in self.jobs:
@@ -55,6 +62,15 @@ class Output:
 def _write(path: str, text: str) -> None:
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
+
+
+def _to_jpeg(source: str, target: str) -> None:
+    from PIL import Image
+
+    with Image.open(source) as image:
+        data = jpeg_bytes(image)
+    with open(target, "wb") as f:
+        f.write(data)
 
 
 def _link_or_copy(source: str, target: str) -> None:
@@ -72,7 +88,9 @@ def _link_or_copy(source: str, target: str) -> None:
 
 
 class Thumbnails:
-    """Puts each referenced thumbnail into the site once; says which ids have one there.
+    """Puts each referenced thumbnail into the site once, as `images/<fp[:2]>/<fp>.jpg`; says
+    which ids have one there. Results written before thumbnails were JPEG have PNG ones: those
+    are converted on the way.
 
     Both folders are listed once up front: a stat per image would dominate at board scale.
     """
@@ -80,7 +98,7 @@ class Thumbnails:
     def __init__(self, source: Path | None, output: Output) -> None:
         self.source = source
         self.output = output
-        self.available = _listing(source) if source is not None else set()
+        self.available = _listing(source) if source is not None else {}
         self.present = _listing(output.root / "images")
         self.known: dict[str, bool] = {}
 
@@ -94,21 +112,30 @@ class Thumbnails:
 
     def _put(self, fp: str) -> bool:
         if fp not in self.known:
-            ok = self.known[fp] = fp in self.available
-            if ok and fp not in self.present and self.source is not None:
-                name = os.path.join(fp[:2], f"{fp}.png")
-                self.output.link(os.path.join(self.source, name), os.path.join("images", name))
+            suffix = self.available.get(fp)
+            self.known[fp] = suffix is not None
+            if suffix is not None and self.present.get(fp) != THUMBNAIL_SUFFIX and self.source:
+                source = os.path.join(self.source, fp[:2], fp + suffix)
+                target = os.path.join("images", fp[:2], fp + THUMBNAIL_SUFFIX)
+                if suffix == THUMBNAIL_SUFFIX:
+                    self.output.link(source, target)
+                else:
+                    self.output.jpeg(source, target)
         return self.known[fp]
 
 
-def _listing(folder: Path) -> set[str]:
-    """Fingerprints of the thumbnails under folder/<xx>/<fp>.png."""
-    found: set[str] = set()
+def _listing(folder: Path) -> dict[str, str]:
+    """The thumbnails under folder/<xx>/: fingerprint → file suffix (JPEG first)."""
+    found: dict[str, str] = {}
     if not folder.is_dir():
         return found
+    suffixes = (LEGACY_THUMBNAIL_SUFFIX, THUMBNAIL_SUFFIX)  # a JPEG wins over an older PNG
     with os.scandir(folder) as top:
         for sub in top:
             if sub.is_dir():
                 with os.scandir(sub.path) as entries:
-                    found.update(e.name[:-4] for e in entries if e.name.endswith(".png"))
+                    names = [e.name for e in entries]
+                for suffix in suffixes:
+                    n = len(suffix)
+                    found.update((name[:-n], suffix) for name in names if name.endswith(suffix))
     return found

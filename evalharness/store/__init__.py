@@ -5,10 +5,13 @@ Public read API: `load_runs(path)` and `load_samples(path)` return pandas DataFr
 
 from evalharness.store._store import (
     FORMAT_VERSION,
+    LEGACY_THUMBNAIL_SUFFIX,
+    THUMBNAIL_SUFFIX,
     IncompatibleStoreError,
     ResultsStore,
     RunLockedError,
     StoreError,
+    jpeg_bytes,
     load_runs,
     load_samples,
     to_frame,
@@ -16,10 +19,13 @@ from evalharness.store._store import (
 
 __all__ = [
     "FORMAT_VERSION",
+    "LEGACY_THUMBNAIL_SUFFIX",
+    "THUMBNAIL_SUFFIX",
     "IncompatibleStoreError",
     "ResultsStore",
     "RunLockedError",
     "StoreError",
+    "jpeg_bytes",
     "load_runs",
     "load_samples",
     "to_frame",

@@ -31,6 +31,9 @@ FORMAT_VERSION = 1
 
 FORMAT_FILE = "FORMAT.json"
 THUMBNAIL_SIZE = 160
+THUMBNAIL_SUFFIX = ".jpg"
+LEGACY_THUMBNAIL_SUFFIX = ".png"
+"""Thumbnails written before they were JPEG; read alike, never written."""
 _PART = re.compile(r"^part-(\d{6})\.parquet$")
 
 
@@ -142,19 +145,26 @@ class ResultsStore:
     # images -----------------------------------------------------------------------------------
 
     def thumbnail_path(self, fingerprint: str) -> Path:
-        return self.root / "images" / fingerprint[:2] / f"{fingerprint}.png"
+        return self.root / "images" / fingerprint[:2] / f"{fingerprint}{THUMBNAIL_SUFFIX}"
 
     def save_thumbnail(self, fingerprint: str, image: PILImage.Image) -> None:
         path = self.thumbnail_path(fingerprint)
-        if path.exists():
+        if path.exists() or path.with_suffix(LEGACY_THUMBNAIL_SUFFIX).exists():
             return
-        import io
-
         thumb = image.convert("RGB")
-        thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
-        buf = io.BytesIO()
-        thumb.save(buf, format="PNG")
-        atomic_write_bytes(path, buf.getvalue(), durable=False)  # a cache: rebuilt if lost
+        # reducing_gap: a box reduction first, then the resampling filter over a small image
+        thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), reducing_gap=1.0)
+        atomic_write_bytes(path, jpeg_bytes(thumb), durable=False)  # a cache: rebuilt if lost
+
+
+def jpeg_bytes(image: PILImage.Image) -> bytes:
+    """A thumbnail's file: JPEG at quality 90 without chroma subsampling, which keeps the
+    colours of small shapes; a tenth of PNG's encoding time, about its size."""
+    import io
+
+    buf = io.BytesIO()
+    image.convert("RGB").save(buf, format="JPEG", quality=90, subsampling=0)
+    return buf.getvalue()
 
 
 def to_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:

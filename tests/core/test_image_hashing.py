@@ -80,7 +80,7 @@ def test_a_run_hashes_each_image_once(tmp_path: Path, monkeypatch: pytest.Monkey
     assert sorted(calls) == sorted(id(s.images[0].image) for s in samples)  # type: ignore[attr-defined]
     rows = load_samples(tmp_path / "results")
     assert list(rows["image_ids"]) == [f'["{s.images[0].fingerprint()}"]' for s in samples]
-    assert len(list((tmp_path / "results" / "images").rglob("*.png"))) == 6
+    assert len(list((tmp_path / "results" / "images").rglob("*.jpg"))) == 6
     # the run's data hash, set as it completes, names exactly this sample set
     [data_hash] = load_runs(tmp_path / "results")["data_hash"]
     assert data_hash == stable_hash([s.content_hash() for s in samples], 32)

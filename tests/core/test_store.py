@@ -108,3 +108,30 @@ def test_load_samples_reads_only_the_columns_asked_for(tmp_path: Path) -> None:
     assert list(frame.columns) == ["run_id", "sample_id", "prediction"]
     assert frame.set_index("sample_id")["prediction"].to_dict() == {"a": "old", "b": "new"}
     assert list(load_samples(tmp_path, run_ids=["nope"]).columns) == []
+
+
+def test_thumbnails_are_small_jpegs_that_keep_colours(tmp_path: Path) -> None:
+    from PIL import Image
+
+    store = ResultsStore(tmp_path)
+    picture = Image.new("RGB", (448, 224), (240, 240, 240))
+    picture.paste((200, 0, 0), (200, 100, 208, 108))  # a red square, 3 px in the thumbnail
+    store.save_thumbnail("ab12", picture)
+    path = tmp_path / "images" / "ab" / "ab12.jpg"
+    assert store.thumbnail_path("ab12") == path
+    with Image.open(path) as thumb:
+        assert thumb.format == "JPEG" and thumb.size == (160, 80)
+        # without chroma subsampling a small shape keeps its colour (with it: about 155, 15, 41)
+        r, g, b = thumb.convert("RGB").getpixel((72, 37))
+        assert r > 180 and g < 30 and b < 30
+
+
+def test_an_older_png_thumbnail_is_kept_not_written_again(tmp_path: Path) -> None:
+    from PIL import Image
+
+    store = ResultsStore(tmp_path)
+    legacy = tmp_path / "images" / "cd" / "cd34.png"
+    legacy.parent.mkdir(parents=True)
+    Image.new("RGB", (16, 16)).save(legacy)
+    store.save_thumbnail("cd34", Image.new("RGB", (64, 64), (255, 0, 0)))
+    assert sorted(p.name for p in legacy.parent.iterdir()) == ["cd34.png"]

@@ -13,7 +13,6 @@ benchmark, reference models (oracle, prior, random) and blind twins.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from evalharness.leaderboard._runs import CAPABILITY_ORDER
+from evalharness.store import THUMBNAIL_SUFFIX, jpeg_bytes
 
 CAPABILITIES = CAPABILITY_ORDER
 BENCH_BASES = {
@@ -228,7 +228,7 @@ class _Writer:
     def __init__(self, root: Path, with_images: bool) -> None:
         self.root = root
         self.with_images = with_images
-        self._png: dict[int, bytes] = {}
+        self._jpeg: dict[int, bytes] = {}
 
     def images(self, b: FakeBenchmark, items: pd.DataFrame) -> None:
         if not self.with_images:
@@ -237,12 +237,12 @@ class _Writer:
             items["meta_true_count"] if "meta_true_count" in items else items["image_index"] % 16
         )
         for fp, k in zip(items["fingerprint"], counts, strict=True):
-            path = self.root / "images" / fp[:2] / f"{fp}.png"
+            path = self.root / "images" / fp[:2] / f"{fp}{THUMBNAIL_SUFFIX}"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(self._image(int(k)))
 
     def _image(self, k: int) -> bytes:
-        if k not in self._png:
+        if k not in self._jpeg:
             from PIL import Image, ImageDraw
 
             img = Image.new("RGB", (160, 120), (235, 235, 228))
@@ -250,10 +250,8 @@ class _Writer:
             for j in range(max(k, 1)):
                 x, y = 12 + (j % 5) * 29, 14 + (j // 5) * 34
                 draw.ellipse((x, y, x + 22, y + 22), fill=COLOURS[(j + k) % len(COLOURS)])
-            buf = io.BytesIO()
-            img.save(buf, format="PNG")
-            self._png[k] = buf.getvalue()
-        return self._png[k]
+            self._jpeg[k] = jpeg_bytes(img)  # as the store writes thumbnails
+        return self._jpeg[k]
 
     def run(
         self,

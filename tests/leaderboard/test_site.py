@@ -162,8 +162,27 @@ def test_score_files_and_thumbnails(site: Path) -> None:
         for ids in items["img"]:
             assert ids, "every fake sample has a thumbnail"
             for fp in ids:
-                assert (site / "images" / fp[:2] / f"{fp}.png").is_file()
+                assert (site / "images" / fp[:2] / f"{fp}.jpg").is_file()
         assert bench["bin"] == scores["binary"]
+
+
+def test_png_thumbnails_of_older_results_reach_the_site_as_jpeg(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from .fake_results import make_results
+
+    results = make_results(tmp_path / "results", n_models=2, n_benchmarks=1, n_samples=4)
+    thumbs = sorted((results / "images").rglob("*.jpg"))
+    for path in thumbs:  # as written before thumbnails were JPEG
+        with Image.open(path) as image:
+            image.save(path.with_suffix(".png"))
+        path.unlink()
+    build_site(results, tmp_path / "site")
+    for path in thumbs:
+        fp = path.stem
+        with Image.open(tmp_path / "site" / "images" / fp[:2] / f"{fp}.jpg") as got:
+            assert got.format == "JPEG"
+            assert got.size == Image.open(path.with_suffix(".png")).size
 
 
 def test_benchmark_page_metrics_difficulty_and_forest(site: Path) -> None:

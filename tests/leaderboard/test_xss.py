@@ -15,7 +15,7 @@ from .conftest import PAYLOAD, read_data
 from .html_tree import parse
 
 SAFE_LINK = re.compile(
-    r"^(\.\./)?([a-z]+/)*[A-Za-z0-9_.-]+\.(html|css|js|png)(#[a-z]+=[a-z0-9-]+)?$"
+    r"^(\.\./)?([a-z]+/)*[A-Za-z0-9_.-]+\.(html|css|js|jpg)(#[a-z]+=[a-z0-9-]+)?$"
 )
 
 

@@ -9,7 +9,7 @@
   var EH = (window.EH = window.EH || {});
   var KEY = /^[a-z0-9-]{1,80}$/;
   var IMAGE = /^[A-Za-z0-9_-]{4,128}$/;
-  var SAFE_URL = /^(?:\.\.\/)?(?:[A-Za-z0-9_-]+\/)*[A-Za-z0-9_-]+\.(?:html|png|js)(?:#[A-Za-z0-9=&_-]*)?$/;
+  var SAFE_URL = /^(?:\.\.\/)?(?:[A-Za-z0-9_-]+\/)*[A-Za-z0-9_-]+\.(?:html|jpg|js)(?:#[A-Za-z0-9=&_-]*)?$/;
 
   EH.validKey = function (k) { return typeof k === "string" && KEY.test(k); };
 
@@ -33,7 +33,7 @@
 
   EH.thumb = function (root, fp) {
     if (!IMAGE.test(fp)) return null;
-    return EH.el("img", { src: root + "images/" + fp.slice(0, 2) + "/" + fp + ".png", alt: "sample image", loading: "lazy" });
+    return EH.el("img", { src: root + "images/" + fp.slice(0, 2) + "/" + fp + ".jpg", alt: "sample image", loading: "lazy" });
   };
 
   /* A sample as a card: thumbnails, id, prompt, options, target, plus `extra` dt/dd pairs. */
