@@ -109,8 +109,6 @@ def batched_sdpa(
     lengths = (bounds[1:] - bounds[:-1]).tolist()
     causal = bool(is_causal)
     heads, total, dim = query.shape[1:]
-    if key.shape[1] != heads:  # grouped key/value heads
-        key, value = (x.repeat_interleave(heads // x.shape[1], dim=1) for x in (key, value))
     if len(set(lengths)) == 1:
         n, length = len(lengths), lengths[0]
         q, k, v = (x[0].unflatten(1, (n, length)).transpose(0, 1) for x in (query, key, value))
