@@ -259,9 +259,12 @@ class Split:
             with self._lock:
                 self.seconds[key] += time.perf_counter() - t0
 
-    def row(self, wall_s: float) -> dict[str, float]:
+    def close(self) -> None:
+        """Take the timers off the model and the runner."""
         self.inside.close()
         self._execute._load_images = self._load_images
+
+    def row(self, wall_s: float) -> dict[str, float]:
         seconds = {**self.seconds, **self.inside.seconds}
         out = {k: round(v, 3) for k, v in seconds.items()}
         out["runner_rest_s"] = round(wall_s - self.seconds["model_call_s"], 3)
@@ -725,13 +728,16 @@ def run_harness(
         progress=False,
         max_error_rate=1.0,
     )
-    with phases(f"{name}: {len(samples)} samples through the runner"):
-        t0 = time.perf_counter()
-        result = run_benchmark(
-            run, model, Questions(samples, args.max_new_tokens), store, Progress(1, False)
-        )
-        sync(args.device)
-        seconds = time.perf_counter() - t0
+    try:
+        with phases(f"{name}: {len(samples)} samples through the runner"):
+            t0 = time.perf_counter()
+            result = run_benchmark(
+                run, model, Questions(samples, args.max_new_tokens), store, Progress(1, False)
+            )
+            sync(args.device)
+            seconds = time.perf_counter() - t0
+    finally:
+        split.close()  # also when the run fails: the next setting starts clean
     rows = store.read_samples(result.run_id).sort_values("sample_id")
     errors = [e for e in rows["error"] if isinstance(e, str)]
     row = {
