@@ -562,10 +562,18 @@ def test_batched_vision_attention_gives_the_same_answers_in_fewer_calls(
     assert after == [4] * depth + [1] * 3 * depth + [2] * depth
 
 
-def test_batched_vision_attention_is_refused_where_it_does_not_apply(cache: Path) -> None:
+def test_batched_vision_attention_is_refused_where_it_does_not_apply(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(ModelLoadError, match=r"'tiny_llava': .* is a 'llava' model\. Leave"):
         tiny_model("llava", args={"vision_attention": "batched"})
     with pytest.raises(ModelLoadError, match="must be per_image or batched, not 'fast'"):
         tiny_model("qwen2_vl", args={"vision_attention": "fast"})
     with pytest.raises(ModelLoadError, match="works with attn_implementation=sdpa, not 'eager'"):
         tiny_model("qwen2_vl", args={"vision_attention": "batched", "attn_implementation": "eager"})
+    # a transformers that hands the packed images to flash_attention_2 alone (4.x)
+    import transformers.models.qwen2_vl.modeling_qwen2_vl as qwen2_vl
+
+    monkeypatch.delattr(qwen2_vl, "is_flash_attention_requested")
+    with pytest.raises(ModelLoadError, match=r"needs a transformers .* \(5.0 or later\)"):
+        tiny_model("qwen2_vl", args={"vision_attention": "batched"})

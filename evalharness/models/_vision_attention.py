@@ -51,13 +51,33 @@ def check(args: Mapping[str, Any], model_type: str | None = None) -> str | None:
             "args.vision_attention=batched works with attn_implementation=sdpa, not "
             f"{attn!r} (flash-attn already attends over all images in one call)"
         )
-    if model_type is not None and model_type not in SUPPORTED:
+    if model_type is None:
+        return None
+    if model_type not in SUPPORTED:
         known = ", ".join(sorted(SUPPORTED))
         return (
             f"args.vision_attention=batched is for vision towers that pack images ({known}); "
             f"this is a {model_type!r} model. Leave vision_attention at per_image."
         )
+    if not routes_by_name(model_type):
+        import transformers
+
+        return (
+            "args.vision_attention=batched needs a transformers whose vision towers hand any "
+            f"flash-named attention the packed images (5.0 or later); this is "
+            f"{transformers.__version__}. Upgrade transformers or leave vision_attention at "
+            "per_image."
+        )
     return None
+
+
+def routes_by_name(model_type: str) -> bool:
+    """Whether this transformers' `model_type` modeling code sends the packed form to any
+    attention implementation named "flash…" (older versions: to flash_attention_2 only)."""
+    import importlib
+
+    module = importlib.import_module(f"transformers.models.{model_type}.modeling_{model_type}")
+    return hasattr(module, "is_flash_attention_requested")
 
 
 def use_batched(model: Any) -> None:
