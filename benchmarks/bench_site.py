@@ -10,34 +10,22 @@ index.html and of the whole site. The goal: ≤ 20 s on 2 cores and an index pag
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+# The tests' fake results, as a module of their folder: an installed package may own the
+# top-level name `tests` (one of lmms-eval's dependencies does).
+sys.path.insert(0, str(REPO / "tests" / "leaderboard"))
+
+from fake_results import make_results  # noqa: E402
 
 from evalharness.leaderboard import build_site  # noqa: E402
-
-
-def _fake_results() -> Any:
-    """The tests' fake-results module, loaded from its file: an installed package may own the
-    top-level name `tests` (one of lmms-eval's dependencies does)."""
-    path = REPO / "tests" / "leaderboard" / "fake_results.py"
-    spec = importlib.util.spec_from_file_location("fake_results", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being made
-    spec.loader.exec_module(module)
-    return module
-
-
-make_results = _fake_results().make_results
 
 
 def _size(path: Path) -> tuple[int, int]:
