@@ -13,10 +13,31 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, runtime_checkable
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
+
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def once(method: Callable[[_T], _R]) -> Callable[[_T], _R]:
+    """A method without arguments whose result is kept on its object (frozen dataclasses too),
+    as `functools.cached_property` keeps a property's: a run names each image and sample
+    several times (resume keys, data hash, rows, thumbnails) and hashes it once."""
+    slot = f"_once_{method.__name__}"
+
+    @functools.wraps(method)
+    def cached(self: _T) -> _R:
+        memo = self.__dict__  # written directly, as cached_property does: frozen allows it
+        if slot not in memo:
+            memo[slot] = method(self)
+        result: _R = memo[slot]
+        return result
+
+    return cached
+
 
 Capability = Literal["generate", "choice"]
 """What a model can do: free-text generation, or scoring a fixed list of options."""
@@ -57,11 +78,8 @@ class EncodedImage:
             raise ImageError(f"cannot decode image ({len(self.data)} bytes): {exc}") from exc
         return img.convert("RGB") if img.mode != "RGB" else img
 
+    @once
     def fingerprint(self) -> str:
-        return self._fingerprint
-
-    @functools.cached_property
-    def _fingerprint(self) -> str:
         return hashlib.sha256(self.data).hexdigest()[:32]
 
 
@@ -78,13 +96,8 @@ class FileImage:
             raise ImageError(f"cannot read image file {self.path}: {exc.strerror}") from exc
         return EncodedImage(data).load()
 
+    @once  # the file is read once per object
     def fingerprint(self) -> str:
-        return self._fingerprint
-
-    @functools.cached_property
-    def _fingerprint(self) -> str:
-        # Read once per object: a run names each image several times (resume keys, rows,
-        # thumbnails).
         try:
             return hashlib.sha256(Path(self.path).read_bytes()).hexdigest()[:32]
         except OSError:
@@ -114,11 +127,8 @@ class PILImageSource:
     def load(self) -> PILImage.Image:
         return self.image
 
+    @once
     def fingerprint(self) -> str:
-        return self._fingerprint
-
-    @functools.cached_property
-    def _fingerprint(self) -> str:
         h = hashlib.sha256(f"{self.image.mode}{self.image.size}".encode())
         h.update(self.image.tobytes())
         return h.hexdigest()[:32]
@@ -161,15 +171,10 @@ class Sample:
             return self.choices[self.target_index]
         return ""
 
+    @once
     def content_hash(self) -> str:
         """A hash of everything that defines the item: images, prompt, targets, options, metadata.
-
-        Worked out once per object (a frozen dataclass): the runner asks for it more than once.
-        """
-        return self._content_hash
-
-    @functools.cached_property
-    def _content_hash(self) -> str:
+        Worked out once per object: the runner asks for it more than once."""
         h = hashlib.sha256()
         for img in self.images:
             h.update(img.fingerprint().encode())

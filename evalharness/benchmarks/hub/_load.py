@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from evalharness.errors import EvalharnessError
-from evalharness.types import EncodedImage, FileImage, ImageError, ImageSource
+from evalharness.types import EncodedImage, FileImage, ImageError, ImageSource, once
 
 if TYPE_CHECKING:
     from datasets import Dataset
@@ -273,11 +273,8 @@ class HubImage:
     def load(self) -> PILImage.Image:
         return EncodedImage(self.data()).load()
 
+    @once  # read once: a run names each image several times
     def fingerprint(self) -> str:
-        return self._fingerprint
-
-    @functools.cached_property
-    def _fingerprint(self) -> str:  # read once: a run names each image several times
         return hashlib.sha256(self.data()).hexdigest()[:32]
 
 
