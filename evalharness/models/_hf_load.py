@@ -303,7 +303,7 @@ def load(
             "(generative) one. Matching models (CLIP, SigLIP) and captioners have their own "
             "model names."
         )
-    reason = vision_attention.check(args, model_type)
+    reason = vision_attention.check_model(args, model_type)
     if reason:
         raise ModelLoadError(f"model {name!r}: {reason}")
 

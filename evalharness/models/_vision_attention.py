@@ -38,20 +38,24 @@ def mode(args: Mapping[str, Any]) -> str:
     return str(args.get("vision_attention", "per_image"))
 
 
-def check(args: Mapping[str, Any], model_type: str | None = None) -> str | None:
-    """Why `args.vision_attention` cannot be used (for this model type, when given), or None."""
+def check(args: Mapping[str, Any]) -> str | None:
+    """Why `args.vision_attention` cannot be used with these settings, or None."""
     value = mode(args)
     if value not in MODES:
         return f"args.vision_attention must be per_image or batched, not {value!r}"
-    if value == "per_image":
-        return None
     attn = args.get("attn_implementation", "sdpa")
-    if attn != "sdpa":
+    if value == "batched" and attn != "sdpa":
         return (
             "args.vision_attention=batched works with attn_implementation=sdpa, not "
             f"{attn!r} (flash-attn already attends over all images in one call)"
         )
-    if model_type is None:
+    return None
+
+
+def check_model(args: Mapping[str, Any], model_type: str) -> str | None:
+    """Why `args.vision_attention` (already `check`ed) cannot be used for `model_type` with
+    this transformers, or None."""
+    if mode(args) != "batched":
         return None
     if model_type not in SUPPORTED:
         known = ", ".join(sorted(SUPPORTED))
