@@ -50,7 +50,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -279,6 +279,45 @@ def language_model_length(kwargs: dict[str, Any]) -> int:
     return int(x.shape[1]) if x is not None else 0
 
 
+def hook_phases(
+    hf_model: Any, enter: Callable[[str], None], leave: Callable[[str], None]
+) -> list[Any]:
+    """Call `enter(phase)` and `leave(phase)` around the model's phases: its vision tower
+    (`vision`) and its language model on the whole prompt (`prefill`) or on one token
+    (`decode`). Nothing happens in compiled code (the static cache's decoding step). Returns
+    the hook handles."""
+    import torch
+
+    inner = hf_model.model
+    handles = []
+    for part, module in (("vision", inner.visual), ("lm", inner.language_model)):
+        current: list[str] = []
+
+        def before(
+            module: Any,
+            args: Any,
+            kwargs: dict[str, Any],
+            part: str = part,
+            current: list[str] = current,
+        ) -> None:
+            if torch.compiler.is_compiling():
+                return
+            if part == "vision":
+                phase = "vision"
+            else:
+                phase = "prefill" if language_model_length(kwargs) > 1 else "decode"
+            current.append(phase)
+            enter(phase)
+
+        def after(module: Any, args: Any, output: Any, current: list[str] = current) -> None:
+            if not torch.compiler.is_compiling() and current:
+                leave(current.pop())
+
+        handles.append(module.register_forward_pre_hook(before, with_kwargs=True))
+        handles.append(module.register_forward_hook(after))
+    return handles
+
+
 class Inside:
     """Where `generate`'s time goes on the device, summed over calls: the vision tower
     (`vision_s`), the language model's prefill, its call on the whole prompt (`prefill_s`), and
@@ -287,53 +326,33 @@ class Inside:
 
     Timed with CUDA events around the modules' forward calls (no synchronisation added; read
     after each `generate`, which the caller synchronises), with a host clock on a CPU. An event
-    pair spans the device's idle gaps too: a phase the host cannot feed shows as slow. Hooks do
-    nothing in compiled code: with the static cache, transformers compiles the decoding step,
-    whose time then stays in the rest.
+    pair spans the device's idle gaps too: a phase the host cannot feed shows as slow. Compiled
+    code is not seen: with the static cache, transformers compiles the decoding step, whose
+    time then stays in the rest.
     """
 
     def __init__(self, hf_model: Any, device: str) -> None:
-        import torch
-
         self._cuda = device.startswith("cuda")
         self.seconds = {"vision_s": 0.0, "prefill_s": 0.0, "decode_s": 0.0}
-        self._open: dict[str, tuple[str, Any]] = {}
+        self._open: dict[str, Any] = {}
         self._done: list[tuple[str, Any, Any]] = []
-        inner = hf_model.model
-        self._handles = []
-        for part, module in (("vision", inner.visual), ("lm", inner.language_model)):
-            self._handles.append(
-                module.register_forward_pre_hook(self._start(part, torch), with_kwargs=True)
-            )
-            self._handles.append(module.register_forward_hook(self._end(part, torch)))
+        self._handles = hook_phases(hf_model, self._enter, self._leave)
 
-    def _stamp(self, torch: Any) -> Any:
+    def _stamp(self) -> Any:
         if self._cuda:
+            import torch
+
             event = torch.cuda.Event(enable_timing=True)
             event.record()
             return event
         return time.perf_counter()
 
-    def _start(self, part: str, torch: Any) -> Any:
-        def hook(module: Any, args: Any, kwargs: dict[str, Any]) -> None:
-            if torch.compiler.is_compiling():
-                return
-            if part == "vision":
-                key = "vision_s"
-            else:  # the whole prompt, or one token per decoding step
-                key = "prefill_s" if language_model_length(kwargs) > 1 else "decode_s"
-            self._open[part] = (key, self._stamp(torch))
+    def _enter(self, phase: str) -> None:
+        self._open[phase] = self._stamp()
 
-        return hook
-
-    def _end(self, part: str, torch: Any) -> Any:
-        def hook(module: Any, args: Any, output: Any) -> None:
-            if torch.compiler.is_compiling() or part not in self._open:
-                return
-            key, start = self._open.pop(part)
-            self._done.append((key, start, self._stamp(torch)))
-
-        return hook
+    def _leave(self, phase: str) -> None:
+        if phase in self._open:
+            self._done.append((f"{phase}_s", self._open.pop(phase), self._stamp()))
 
     def collect(self) -> None:
         """Add up the finished calls' times (the device synchronised before)."""
@@ -353,27 +372,12 @@ class Inside:
 
 
 def count_flops(hf_model: Any, call: Any) -> dict[str, float]:
-    """The matrix FLOPs of the linear layers in `call()`, by phase: `vision` (the vision
-    tower), `prefill` (the language model on the whole prompt), `decode` (its decoding steps,
-    except compiled ones), `other` (the LM head and the rest)."""
+    """The matrix FLOPs of the linear layers in `call()`, by phase (`hook_phases`): `vision`,
+    `prefill`, `decode` (except compiled steps), `other` (the LM head and the rest)."""
     import torch
 
-    inner = hf_model.model
     flops = {"vision": 0.0, "prefill": 0.0, "decode": 0.0, "other": 0.0}
     phase: list[str] = []
-    handles = []
-
-    def enter(name: str) -> Any:
-        def hook(module: Any, args: Any, kwargs: dict[str, Any]) -> None:
-            if not torch.compiler.is_compiling():
-                step = name == "lm" and language_model_length(kwargs) <= 1
-                phase.append("decode" if step else "prefill" if name == "lm" else "vision")
-
-        return hook
-
-    def leave(module: Any, args: Any, output: Any) -> None:
-        if not torch.compiler.is_compiling() and phase:
-            phase.pop()
 
     def linear(module: Any, args: Any, output: Any) -> None:
         if not torch.compiler.is_compiling():
@@ -382,9 +386,10 @@ def count_flops(hf_model: Any, call: Any) -> dict[str, float]:
                 2.0 * rows * module.in_features * module.out_features
             )
 
-    for name, module in (("vision", inner.visual), ("lm", inner.language_model)):
-        handles.append(module.register_forward_pre_hook(enter(name), with_kwargs=True))
-        handles.append(module.register_forward_hook(leave))
+    def leave(_: str) -> None:
+        phase.pop()
+
+    handles = hook_phases(hf_model, phase.append, leave)
     for module in hf_model.modules():
         if isinstance(module, torch.nn.Linear):
             handles.append(module.register_forward_hook(linear))
