@@ -13,6 +13,11 @@ from collections.abc import Callable, Iterator, Sequence
 
 from evalharness.types import LETTERS
 
+VERSION = "2"
+"""Bumped whenever a function here reads some reply differently. It is part of every benchmark
+version built with `version_string`, so results extracted differently are never ranked together;
+`evalharness rescore` brings stored runs up to date from their raw outputs."""
+
 _MAX_PASSES = 20  # the cleaners only delete text, so they settle in a few passes
 
 _MARKUP = re.compile(r"[*`]+|__+")
@@ -83,7 +88,11 @@ def _clean(text: str) -> str:
 
 _YES = frozenset({"yes", "yeah", "yep", "yup", "yea"})
 _NO = frozenset({"no", "nope", "nah"})
-_LEAD_YES = _YES | {"true", "correct", "affirmative", "certainly"}
+# Words that say yes by emphasis ("Certainly.", "Of course.") but no before "not" ("Certainly
+# not."); alone in a first sentence that more text follows they only open the reply ("Sure! There
+# is no cat.").
+_EMPHATIC = frozenset({"certainly", "absolutely", "definitely", "indeed", "sure"})
+_LEAD_YES = _YES | _EMPHATIC | {"true", "correct", "affirmative"}
 _LEAD_NO = _NO | {"false", "incorrect", "none", "negative"}
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _SENTENCE_END = re.compile(r"[.!?;\n]+")
@@ -94,14 +103,25 @@ _UNSURE = re.compile(
 )
 _NEGATION = re.compile(r"\b(?:not|never|nothing|none|neither|nor|cannot)\b|n't\b")
 # Only existence is read from a bare statement: "It is red" does not answer "Is it blue?".
-_EXISTS = re.compile(r"^(?:there (?:is|are)|there's|i (?:can )?see)\b")
+_EXISTS = re.compile(r"^(?:there (?:is|are|(?:appears?|seems?) to be)|there's|i (?:can )?see)\b")
+
+
+def _words(sentence: str) -> list[str]:
+    """The sentence's words, "of course" read as "certainly"."""
+    words = _WORD.findall(sentence)
+    return ["certainly", *words[2:]] if words[:2] == ["of", "course"] else words
 
 
 def _leading_verdict(sentence: str) -> tuple[bool, bool | None]:
     """(decided, verdict) from a sentence that opens with a yes/no word."""
-    words = _WORD.findall(sentence)
+    words = _words(sentence)
     if not words:
         return False, None
+    if words[0] in _EMPHATIC:
+        if words[1:2] == ["not"]:
+            return True, None if _YES.intersection(words) else False
+        if (_YES | _NO).intersection(words):
+            return False, None  # "Sure, here is my answer: no": the yes/no word decides
     if words[0] in _LEAD_YES:
         return True, None if _NO.intersection(words) else True
     if words[0] in _LEAD_NO:
@@ -113,14 +133,20 @@ def yes_no(text: str) -> bool | None:
     """True for a yes, False for a no, None when the text does not clearly say either.
 
     Reads the first sentence: an opening yes/no word decides ("Yes.", "No, I don't see one",
-    "**Yes**"), unless the same sentence also holds the opposite word ("Yes and no" → None).
+    "**Yes**", "Certainly.", "Of course", "Absolutely not."), unless the same sentence also holds
+    the opposite word ("Yes and no" → None). A first sentence that is only "Sure!", "Certainly."
+    or the like, with more text after it, opens the reply and is skipped.
     Hedges ("I can't tell", "not sure", "maybe") give None. Otherwise a lone yes or no word decides,
     then a negation gives False ("There is no green star.", "It is not red"), and a one-sentence
-    existence statement gives True ("There is a green star.", "I see a star."); other statements
+    existence statement gives True ("There is a green star.", "There appears to be a star.", "I see
+    a star."); other statements
     ("It is red.") give None, as they need the question to be read. Failing all that, a later
     sentence that opens with yes/no decides ("The image shows a circle. Yes, it is red.").
     """
     sentences = [s.strip() for s in _SENTENCE_END.split(_clean(text)) if s.strip()]
+    opening = set(_words(sentences[0])) if sentences else set()
+    if len(sentences) > 1 and opening and opening <= _EMPHATIC:
+        sentences = sentences[1:]  # "Sure! …", "Certainly. …": the answer follows
     if not sentences:
         return None
     first = sentences[0]
@@ -159,7 +185,11 @@ _TENS = {
 }
 _ZERO_WORDS = frozenset({"none", "nothing", "zero"})
 # "no" starts a zero count ("no triangles") unless it starts a reply ("No there are 3")
-_NOT_COUNTED = frozenset({"there", "it", "i", "they", "that", "this", "the", "but", "and", "i'm"})
+# or compares ("no more than 3", "no other shape")
+_NOT_COUNTED = frozenset(
+    {"there", "it", "i", "they", "that", "this", "the", "but", "and", "i'm"}
+    | {"more", "fewer", "less", "other"}
+)
 _NUM_TOKEN = re.compile(
     r"[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?|[a-z]+(?:'[a-z]+)?|\S",
     re.ASCII,
@@ -197,6 +227,14 @@ def _is_zero(tok: str, previous: str, nxt: str) -> bool:
     return tok in _ZERO_WORDS
 
 
+def _negated(tokens: Sequence[str], i: int) -> bool:
+    """Does a "not" come before `tokens[i]` ("not one", "not even one", "isn't a single")?"""
+    j = i - 1
+    while j >= 0 and tokens[j] in ("a", "even"):
+        j -= 1
+    return j >= 0 and (tokens[j] == "not" or tokens[j].endswith("n't"))
+
+
 def _numbers(text: str) -> Iterator[int | float]:
     tokens = _NUM_TOKEN.findall(text)
     for i, tok in enumerate(tokens):
@@ -206,7 +244,10 @@ def _numbers(text: str) -> Iterator[int | float]:
             yield float(digits) if "." in digits else int(digits)
         elif (found := _word_number(tokens, i)) is not None:
             if not (i > 0 and (tokens[i - 1] in _TENS or tokens[i - 1] == "-")):
-                yield found[0]  # "twenty-one" is one number, not 20 then 1
+                # "twenty-one" is one number, not 20 then 1; "not one" is none
+                yield 0 if found[0] == 1 and _negated(tokens, i) else found[0]
+        elif tok == "single":  # "a single circle"; "not a single one"
+            yield 0 if _negated(tokens, i) else 1
         elif _is_zero(tok, tokens[i - 1] if i else "", nxt):
             yield 0
 
@@ -215,7 +256,8 @@ def number(text: str) -> int | float | None:
     """The number a reply gives, from digits or words, or None.
 
     "I count 7" → 7, "There are three circles." → 3, "twenty-one" → 21, "3.5" → 3.5, "1,000" →
-    1000; "none", "zero", "no triangles", "there aren't any" → 0. Integers come back as int.
+    1000, "a single circle" → 1; "none", "zero", "no triangles", "there aren't any", "not one",
+    "not a single one" → 0. Integers come back as int.
     Where a reply restates the question, the answer is sought first after the last "answer is" /
     "answer:", then after the last question mark, then anywhere; within that span the first number
     wins. Numbers are read as non-negative (a dash is a separator).

@@ -43,12 +43,13 @@ class Benchmark(Protocol):
 
 
 def version_string(base: str, params: dict[str, Any], *parts: str) -> str:
-    """`base` (bumped by hand when code changes) plus a hash of the parameters and templates.
+    """`base` (bumped by hand when code changes) plus a hash of the parameters, the templates and
+    the answer extraction's version (`extract.VERSION`).
 
-    Any changed knob, prompt or scoring setting gives a new version, so results of different
-    versions are never averaged together.
+    Any changed knob, prompt, scoring setting or extraction rule gives a new version, so results
+    of different versions are never averaged together.
     """
-    blob = json.dumps([params, parts], sort_keys=True, default=str).encode()
+    blob = json.dumps([params, parts, extract.VERSION], sort_keys=True, default=str).encode()
     return f"{base}+{hashlib.sha256(blob).hexdigest()[:8]}"
 
 
