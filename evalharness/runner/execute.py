@@ -65,11 +65,23 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def generation_for(spec: RunSpec, benchmark: Benchmark) -> GenerationSettings:
+def generation_for(max_new_tokens: int | None, benchmark: Benchmark) -> GenerationSettings:
+    """The benchmark's generation settings, its answer length overridden when one is given."""
     g = benchmark.generation
-    if spec.max_new_tokens is None:
+    if max_new_tokens is None:
         return g
-    return GenerationSettings(spec.max_new_tokens, g.temperature, g.stop)
+    return GenerationSettings(max_new_tokens, g.temperature, g.stop)
+
+
+def run_samples(benchmark: Benchmark, limit: int | None) -> tuple[list[Sample], list[Sample]]:
+    """All of the benchmark's samples, and the first `limit` of them: those a run asks."""
+    everything = list(benchmark.samples())
+    return everything, everything[:limit] if limit is not None else everything
+
+
+def data_hash(samples: Sequence[Sample]) -> str:
+    """The hash of a run's sample set (`data_hash` in the runs table)."""
+    return stable_hash([s.content_hash() for s in samples], 32)
 
 
 def run_benchmark(
@@ -82,11 +94,10 @@ def run_benchmark(
 ) -> RunResult:
     """Run one benchmark; `source` (the name and settings it was built from) is stored with the
     run so that `evalharness rescore` can build it again."""
-    all_samples = list(benchmark.samples())
-    samples = all_samples[: spec.limit] if spec.limit is not None else all_samples
+    all_samples, samples = run_samples(benchmark, spec.limit)
     if isinstance(model, Fittable):
         model.fit(all_samples)
-    generation = generation_for(spec, benchmark)
+    generation = generation_for(spec.max_new_tokens, benchmark)
     identity = model.identity()
     run_key = stable_hash(
         {
@@ -185,7 +196,7 @@ def run_benchmark(
                 **base_row,
                 "status": "complete",
                 "finished_at": _now(),
-                "data_hash": stable_hash([s.content_hash() for s in samples], 32),
+                "data_hash": data_hash(samples),
                 "n_samples": len(samples),
                 "n_errors": n_err,
                 "n_unsupported": n_uns,

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError
+from evalharness.runner.execute import data_hash, generation_for, run_samples
 from evalharness.runner.job import load_benchmark
 from evalharness.runner.scoring import METRIC_PREFIX, aggregate, score_rows
 from evalharness.runner.spec import BenchmarkSpec
 from evalharness.store import ResultsStore, load_runs, to_frame
+from evalharness.types import Sample, request_text
 
 
 def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) -> int:
-    """Re-score every complete run (of these benchmarks); returns how many runs were rescored.
+    """Re-score every complete run (of these benchmarks) with the current extraction and scoring
+    code; returns how many runs were rescored.
 
-    A run whose benchmark now has another version is skipped with a note: its stored samples no
-    longer match what the benchmark generates.
+    A run whose benchmark now has another version is brought to that version when its raw outputs
+    still answer what the benchmark asks: the same samples, prompts and generation settings (a
+    change of extraction or scoring alone gives a new version). Otherwise it is skipped with the
+    reason, and only a new run can replace it.
     """
     store = ResultsStore(results_dir, create=False)
     runs = load_runs(results_dir)
@@ -29,15 +38,18 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
         if (benchmarks and run["benchmark"] not in benchmarks) or run["status"] != "complete":
             continue
         bench = load_benchmark(_source(run))
-        if bench.version != run["benchmark_version"]:
-            print(
-                f"skip {run['model']} × {run['benchmark']}: stored v{run['benchmark_version']}, now v{bench.version}"
-            )
-            continue
+        limit = run.get("limit")
+        _, samples = run_samples(bench, int(limit) if _is_number(limit) else None)
+        old, new = run["benchmark_version"], bench.version
         with store.lock(run["run_id"]):
             raw = store.read_samples(run["run_id"])
+            changed = _asked_differently(bench, run, samples, raw) if old != new else None
+            if changed:
+                print(
+                    f"skip {run['model']} × {run['benchmark']}: stored v{old}, now v{new}; {changed}"
+                )
+                continue
             raw = raw.drop(columns=[c for c in raw.columns if c.startswith(METRIC_PREFIX)])
-            samples = list(bench.samples())
             scored = score_rows(bench, samples, raw)
             metrics = aggregate(bench, samples, scored, int(run["seed"]))
             store.compact(run["run_id"], to_frame(scored.to_dict("records")))
@@ -45,15 +57,44 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
             store.write_run(
                 {
                     **run,
+                    "benchmark_version": new,
                     "score": primary.value,
                     "score_ci_low": primary.ci_low,
                     "score_ci_high": primary.ci_high,
                     "metrics": json.dumps({k: v.as_dict() for k, v in metrics.items()}),
                 }
             )
-        print(f"rescored {run['model']} × {run['benchmark']}: score {primary.value:.3f}")
+        moved = f" (v{old} → v{new})" if old != new else ""
+        print(f"rescored {run['model']} × {run['benchmark']}: score {primary.value:.3f}{moved}")
         done += 1
     return done
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+def _asked_differently(
+    bench: Benchmark, run: dict[str, Any], samples: Sequence[Sample], raw: pd.DataFrame
+) -> str | None:
+    """Why a run's raw outputs do not answer what `bench` now asks, or None if they do."""
+    if data_hash(samples) != run["data_hash"]:
+        return "its samples have changed"
+    stored = json.loads(run["generation"] or "{}")
+    config = json.loads(run["config"] or "{}")
+    # the answer length the run set, if any; for a run stored without its config, the one it used
+    key = "max_new_tokens"
+    override = config[key] if key in config else stored.get(key)
+    if stored != generation_for(override, bench).as_dict():
+        return "its generation settings have changed"
+    by_id = {s.id: s for s in samples}
+    for sample_id, form, prompt in zip(raw["sample_id"], raw["form"], raw["prompt"], strict=True):
+        sample = by_id.get(sample_id)
+        if sample is None or not isinstance(prompt, str) or form not in ("open", "choice"):
+            continue  # a sample the model was not asked
+        if request_text(sample, form) != prompt:
+            return "its prompts have changed"
+    return None
 
 
 def _source(run: dict[str, Any]) -> BenchmarkSpec:

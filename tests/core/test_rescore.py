@@ -1,0 +1,138 @@
+"""`evalharness rescore` in-process: scores redone from raw outputs, runs brought to the current
+benchmark version when their outputs still answer what it asks, and skipped when they do not."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from evalharness import extract
+from evalharness.benchmarks.base import version_string
+from evalharness.models.base import ModelSpec
+from evalharness.runner import BenchmarkSpec, RunSpec, run_job
+from evalharness.runner.rescore import rescore
+from evalharness.store import ResultsStore, load_runs, load_samples
+
+
+def run(tmp_path: Path, limit: int | None = None, **kw: Any) -> dict[str, Any]:
+    """One random-model run of synth_vqa (five question kinds); its runs-table row."""
+    spec = RunSpec(
+        model=ModelSpec(name="random"),
+        benchmarks=(BenchmarkSpec("synth_vqa", {"n": 10}),),
+        results_dir=str(tmp_path / "results"),
+        progress=False,
+        limit=limit,
+        **kw,
+    )
+    run_job(spec)
+    [row] = load_runs(tmp_path / "results").to_dict("records")
+    return row
+
+
+def edit(
+    tmp_path: Path,
+    change: Callable[[dict[str, Any]], None],
+    change_rows: Callable[[pd.DataFrame], None] | None = None,
+) -> None:
+    """Rewrite the one stored run as an older harness would have left it, scores spoilt."""
+    store = ResultsStore(tmp_path / "results")
+    [row] = load_runs(tmp_path / "results").to_dict("records")
+    change(row)
+    store.write_run({**row, "score": -1.0, "metrics": "{}"})
+    frame = store.read_samples(row["run_id"])
+    frame["score"] = -1.0
+    if change_rows is not None:
+        change_rows(frame)
+    store.compact(row["run_id"], frame.drop(columns=[c for c in frame if c.startswith("metric_")]))
+
+
+def older_version(row: dict[str, Any]) -> None:
+    row["benchmark_version"] = "1+00000000"
+
+
+def test_rescore_of_a_limited_run_gives_the_run_s_own_metrics(tmp_path: Path) -> None:
+    """Only the run's samples count: no per-kind score for a kind the first 5 do not ask."""
+    before = run(tmp_path, limit=5)
+    edit(tmp_path, lambda row: None)
+    assert rescore(tmp_path / "results") == 1
+    [after] = load_runs(tmp_path / "results").to_dict("records")
+    assert json.loads(after["metrics"]) == json.loads(before["metrics"])
+    assert after["score"] == before["score"]
+
+
+def test_a_run_of_an_older_version_with_the_same_questions_is_brought_up_to_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = run(tmp_path)
+    want = load_samples(tmp_path / "results").sort_values("sample_id")["score"].tolist()
+    edit(tmp_path, older_version)
+    assert rescore(tmp_path / "results") == 1
+    assert f"(v1+00000000 → v{before['benchmark_version']})" in capsys.readouterr().out
+    [after] = load_runs(tmp_path / "results").to_dict("records")
+    assert after["benchmark_version"] == before["benchmark_version"]
+    assert after["run_id"] == before["run_id"] and after["score"] == before["score"]
+    assert load_samples(tmp_path / "results").sort_values("sample_id")["score"].tolist() == want
+
+
+def test_a_run_of_an_older_version_with_a_set_answer_length_is_brought_up_to_date(
+    tmp_path: Path,
+) -> None:
+    before = run(tmp_path, max_new_tokens=7, config={"max_new_tokens": 7})
+    assert json.loads(before["generation"])["max_new_tokens"] == 7
+    edit(tmp_path, older_version)
+    assert rescore(tmp_path / "results") == 1
+    assert load_runs(tmp_path / "results").loc[0, "score"] == before["score"]
+
+
+def test_a_new_extraction_version_gives_every_benchmark_a_new_version(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from evalharness.runner.job import load_benchmark
+
+    before = version_string("1", {"n": 3}, "template")
+    vqa = load_benchmark(BenchmarkSpec("synth_vqa", {})).version
+    monkeypatch.setattr(extract, "VERSION", extract.VERSION + "-next")
+    assert version_string("1", {"n": 3}, "template") != before
+    assert load_benchmark(BenchmarkSpec("synth_vqa", {})).version != vqa
+
+
+def changed_prompt(frame: pd.DataFrame) -> None:
+    frame.loc[frame.index[0], "prompt"] = "What colour is it? Answer in French."
+
+
+@pytest.mark.parametrize(
+    ("change", "change_rows", "reason"),
+    [
+        (lambda row: row.update(data_hash="0" * 32), None, "its samples have changed"),
+        (
+            lambda row: row.update(generation=json.dumps({"max_new_tokens": 99, "stop": []})),
+            None,
+            "its generation settings have changed",
+        ),
+        (lambda row: None, changed_prompt, "its prompts have changed"),
+    ],
+)
+def test_a_run_asked_differently_is_skipped_with_the_reason(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: Callable[[dict[str, Any]], None],
+    change_rows: Callable[[pd.DataFrame], None] | None,
+    reason: str,
+) -> None:
+    before = run(tmp_path)
+
+    def older(row: dict[str, Any]) -> None:
+        older_version(row)
+        change(row)
+
+    edit(tmp_path, older, change_rows)
+    assert rescore(tmp_path / "results") == 0
+    out = capsys.readouterr().out
+    assert f"stored v1+00000000, now v{before['benchmark_version']}; {reason}" in out
+    [after] = load_runs(tmp_path / "results").to_dict("records")
+    assert after["benchmark_version"] == "1+00000000" and after["score"] == -1.0
