@@ -60,7 +60,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     lb.add_argument("--title", default="evalharness leaderboard", help="site title")
     rs = sub.add_parser(
-        "rescore", help="redo extraction and scoring of stored runs without the model"
+        "rescore",
+        help="redo extraction and scoring of stored runs without the model",
+        description=(
+            "Redo answer extraction and scoring of every complete run from its stored raw "
+            "outputs, with this version's code. A run of an older benchmark version is brought "
+            "to the current one when its samples, prompts and generation settings are "
+            "unchanged (a new extraction or scoring rule alone gives a new version); otherwise "
+            "it is skipped with the reason."
+        ),
     )
     rs.add_argument("--results", default="results", help="results folder (default: results)")
     rs.add_argument("--benchmark", action="append", help="only runs of this benchmark (repeatable)")
