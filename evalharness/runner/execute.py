@@ -128,7 +128,7 @@ def run_benchmark(
     )
 
     with store.lock(run_id):
-        stored = store.read_samples(run_id)
+        stored = store.read_samples(run_id, spare=True)
         done: dict[str, dict[str, Any]] = {}
         if not stored.empty:
             sample_by_id = {s.id: s for s in samples}

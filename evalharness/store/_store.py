@@ -35,6 +35,8 @@ THUMBNAIL_SUFFIX = ".jpg"
 LEGACY_THUMBNAIL_SUFFIX = ".png"
 """Thumbnails written before they were JPEG; read alike, never written."""
 _PART = re.compile(r"^part-(\d{6})\.parquet$")
+SPARE_FILE = "spare.parquet"
+"""Rows of a run's samples that its last completion did not ask (see `ResultsStore.compact`)."""
 
 
 class StoreError(EvalharnessError, RuntimeError):
@@ -106,9 +108,12 @@ class ResultsStore:
         found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _PART.match(p.name))]
         return sorted(found)
 
-    def read_samples(self, run_id: str) -> pd.DataFrame:
-        """The newest row per sample id of one run (empty frame if none)."""
-        return _read_parts([p for _, p in self._parts(run_id)])
+    def read_samples(self, run_id: str, *, spare: bool = False) -> pd.DataFrame:
+        """The newest row per sample id of one run (empty frame if none); with `spare`, also
+        the rows kept aside when the run last completed with a smaller `limit` (for resuming)."""
+        parts = [p for _, p in self._parts(run_id)]
+        aside = self._run_dir(run_id) / SPARE_FILE
+        return _read_parts([aside, *parts] if spare and aside.is_file() else parts)
 
     def append_samples(self, run_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -118,9 +123,23 @@ class ResultsStore:
         atomic_write_parquet(self._run_dir(run_id) / f"part-{seq:06d}.parquet", to_frame(rows))
 
     def compact(self, run_id: str, frame: pd.DataFrame) -> None:
-        """Replace all parts by one holding `frame`; safe at every crash point (newest part wins)."""
+        """Replace all parts by one holding `frame`; safe at every crash point (newest part wins).
+
+        Stored rows of samples that `frame` lacks (answers from an earlier completion with a
+        larger `limit`) are not lost: they move to the run's spare file, which the samples table
+        leaves out and a resumed run reads (`read_samples(spare=True)`).
+        """
         old = self._parts(run_id)
         seq = old[-1][0] + 1 if old else 0
+        stored = self.read_samples(run_id, spare=True)
+        if not stored.empty and "sample_id" in frame.columns:
+            aside = stored[~stored["sample_id"].isin(frame["sample_id"])]
+            path = self._run_dir(run_id) / SPARE_FILE
+            if not aside.empty:
+                atomic_write_parquet(path, aside.reset_index(drop=True))
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
         atomic_write_parquet(self._run_dir(run_id) / f"part-{seq:06d}.parquet", frame)
         for _, path in old:
             with contextlib.suppress(FileNotFoundError):

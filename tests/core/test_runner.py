@@ -95,6 +95,19 @@ def test_limit_caps_samples_and_rerun_reuses_them(tmp_path: Path) -> None:
     assert len(samples) == 8 and samples["sample_id"].is_unique
 
 
+def test_a_smaller_limit_keeps_the_answers_beyond_it_for_a_later_run(tmp_path: Path) -> None:
+    run_job(spec(tmp_path, limit=8), out=io.StringIO())
+    first = load_samples(tmp_path / "results").set_index("sample_id")["prediction"]
+    [smaller] = run_job(spec(tmp_path, limit=3), out=io.StringIO())
+    assert smaller.n_reused == 3 and smaller.n_samples == 3
+    assert len(load_samples(tmp_path / "results")) == 3  # the table holds the run's samples
+    [larger] = run_job(spec(tmp_path, limit=10), out=io.StringIO())
+    assert larger.n_reused == 8  # the 5 answers beyond limit=3 were kept aside, not lost
+    again = load_samples(tmp_path / "results").set_index("sample_id")["prediction"]
+    assert len(again) == 10 and again[first.index].equals(first)
+    assert not (tmp_path / "results" / "samples" / larger.run_id / "spare.parquet").exists()
+
+
 def test_changed_generation_settings_recompute(tmp_path: Path) -> None:
     run_job(spec(tmp_path), out=io.StringIO())
     [again] = run_job(spec(tmp_path, max_new_tokens=9), out=io.StringIO())

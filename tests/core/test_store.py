@@ -15,6 +15,7 @@ from evalharness.store import (
     RunLockedError,
     StoreError,
     load_samples,
+    to_frame,
 )
 
 
@@ -31,6 +32,23 @@ def test_newest_part_wins_and_compaction_removes_parts(tmp_path: Path) -> None:
     store.compact("r1", store.read_samples("r1"))
     parts = sorted(p.name for p in (tmp_path / "samples" / "r1").glob("part-*"))
     assert parts == ["part-000002.parquet"]
+    assert len(load_samples(tmp_path)) == 3
+
+
+def test_compaction_keeps_rows_it_is_not_given_aside(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    store.append_samples("r1", rows(["a", "b", "c"], "old"))
+    store.compact("r1", to_frame(rows(["a"], "new")))
+    assert list(store.read_samples("r1")["sample_id"]) == ["a"]
+    assert list(load_samples(tmp_path)["sample_id"]) == ["a"]
+    aside = store.read_samples("r1", spare=True).set_index("sample_id")["prediction"]
+    assert aside.to_dict() == {"b": "old", "c": "old", "a": "new"}
+    store.compact("r1", to_frame(rows(["c"], "newer")))  # the spare rows stay aside too
+    aside = store.read_samples("r1", spare=True).set_index("sample_id")["prediction"]
+    assert aside.sort_index().to_dict() == {"a": "new", "b": "old", "c": "newer"}
+    store.compact("r1", store.read_samples("r1", spare=True))
+    folder = tmp_path / "samples" / "r1"
+    assert sorted(p.name for p in folder.iterdir()) == ["part-000003.parquet"]  # no spare left
     assert len(load_samples(tmp_path)) == 3
 
 
