@@ -57,6 +57,15 @@ def to_run_spec(cfg: Any) -> Any:
         raise JobError(f"flush_s must be 0 or more seconds, got {cfg.flush_s}.")
     if cfg.limit is not None and cfg.limit < 1:
         raise JobError(f"limit must be at least 1 (or null for no limit), got {cfg.limit}.")
+    if cfg.max_new_tokens is not None and cfg.max_new_tokens < 1:
+        raise JobError(
+            "max_new_tokens must be at least 1 (or null for each benchmark's own), "
+            f"got {cfg.max_new_tokens}."
+        )
+    if not 0 <= cfg.max_error_rate <= 1:
+        raise JobError(
+            f"max_error_rate is a share of samples, from 0 to 1; got {cfg.max_error_rate}."
+        )
     return RunSpec(
         model=model,
         benchmarks=tuple(benchmarks),

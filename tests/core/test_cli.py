@@ -8,6 +8,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from evalharness.store import load_runs, load_samples
 
 RunCLI = Any
@@ -185,3 +187,36 @@ def test_default_sweep_runs_every_builtin_model() -> None:
     # every model that needs nothing from the user: the references and the tiny checkpoints
     builtin = {n for n in registry.models.names() if n.startswith("tiny_")}
     assert builtin | {"random", "prior", "oracle"} == set(swept)
+
+
+def run_spec_of(*overrides: str) -> Any:
+    from hydra import compose, initialize_config_dir
+
+    from evalharness.cli.config import configs_dir, register_schemas
+    from evalharness.cli.hydra_app import to_run_spec
+
+    register_schemas()
+    with initialize_config_dir(str(configs_dir()), version_base=None):
+        cfg = compose("config", overrides=["model=oracle", "benchmark=synth_vqa", *overrides])
+    return to_run_spec(cfg)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("limit=0", "limit must be at least 1"),
+        ("batch_size=0", "batch_size must be at least 1"),
+        ("flush_s=-1", "flush_s must be 0 or more"),
+        ("max_new_tokens=0", "max_new_tokens must be at least 1"),
+        ("max_error_rate=2", "max_error_rate is a share of samples, from 0 to 1"),
+        ("max_error_rate=-0.1", "max_error_rate is a share of samples, from 0 to 1"),
+    ],
+)
+def test_out_of_range_settings_are_refused_with_the_valid_range(
+    override: str, message: str
+) -> None:
+    from evalharness.runner import JobError
+
+    with pytest.raises(JobError, match=message):
+        run_spec_of(override)
+    assert run_spec_of("limit=3", "max_new_tokens=1", "max_error_rate=1").limit == 3
