@@ -171,7 +171,7 @@ class Site:
     def _index_figures(self) -> Record:
         figs: Record = {}
         models = self.models_frame[self.models_frame["kind"] == "model"]
-        if models["params"].notna().any():
+        if (models["params"].notna() & models["overall"].notna()).any():  # a point to plot
             figs["params"] = charts.params_scatter(models, self.scale, self.axis)
         pairs = [
             m for m in self.models.values() if m["kind"] == "model" and isinstance(m["twin"], str)

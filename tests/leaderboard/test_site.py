@@ -295,3 +295,23 @@ def test_empty_and_all_failed_boards_still_build(results: Path, tmp_path: Path) 
     assert index.read_text().count("run failed") == len(failed)
     ResultsStore(tmp_path / "fresh")
     assert build_site(tmp_path / "fresh", tmp_path / "fresh_site").is_file()
+
+
+def test_parameter_chart_only_when_a_model_has_both_a_size_and_an_overall(
+    results: Path, tmp_path: Path
+) -> None:
+    def figures(index: Path) -> set[str]:
+        scripts = _page(index).iter("script")
+        return {s.attrs["id"] for s in scripts if s.attrs.get("id", "").startswith("fig-")}
+
+    runs, samples = load_runs(results), load_samples(results)
+    assert "fig-params" in figures(build_site_from_frames(runs, samples, None, tmp_path / "all"))
+    # one sized model, whose one run has another sample set (a limit): ranked nowhere, so it
+    # has no overall score and there is no point to plot
+    done = runs[(runs["status"] == "complete") & runs["score"].notna()]
+    seeing = ~done["reference"] & ~done["blind"] & done["model_params"].notna()
+    model = done[seeing].iloc[[0]].copy()
+    model["data_hash"] = "another sample set"
+    lone = pd.concat([done[done["reference"]], model], ignore_index=True)
+    index = build_site_from_frames(lone, samples, None, tmp_path / "lone")
+    assert "fig-params" not in figures(index)
