@@ -7,14 +7,13 @@ a plugin is imported only when used, and a broken one warns instead of breaking 
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any, Generic, TypeVar, cast
 
 from evalharness.benchmarks.base import Benchmark
-from evalharness.errors import EvalharnessError
+from evalharness.errors import EvalharnessError, did_you_mean
 from evalharness.models.base import Model
 
 T = TypeVar("T")
@@ -25,12 +24,6 @@ BENCHMARKS_GROUP = "evalharness.benchmarks"
 
 class UnknownNameError(EvalharnessError, LookupError):
     """A name not in a registry; the message suggests the closest names."""
-
-
-def did_you_mean(name: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(name, options, n=3, cutoff=0.5)
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return f"{hint} Known: {', '.join(sorted(options))}."
 
 
 class Registry(Generic[T]):

@@ -240,7 +240,7 @@ def test_tiny_factory_builds_and_loads(root: Path, monkeypatch: pytest.MonkeyPat
 
 def test_load_errors_name_the_fix(root: Path, tmp_path: Path) -> None:
     path = str(tiny.build("clip", root))
-    with pytest.raises(ModelLoadError, match="unknown args \\['tempalte'\\]"):
+    with pytest.raises(ModelLoadError, match="unknown args 'tempalte' \\(did you mean 'template'"):
         ContrastiveModel(cpu_spec(name="c", path=path, args={"tempalte": "{}"}))
     with pytest.raises(ModelLoadError, match="does not exist"):
         ContrastiveModel(cpu_spec(name="c", path=str(tmp_path / "nowhere")))

@@ -473,7 +473,7 @@ def test_load_errors_name_the_model_and_the_fix(cache: Path, tmp_path: Path) -> 
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelLoadError, match=r"no config\.json"):
         load(tmp_path / "empty")
-    with pytest.raises(ModelLoadError, match=r"unknown args.*attn_impl"):
+    with pytest.raises(ModelLoadError, match=r"'attn_impl' \(did you mean 'attn_implementation'"):
         load(copy_of("llava", tmp_path), attn_impl="sdpa")
 
 

@@ -393,7 +393,7 @@ def test_load_errors_name_the_fix(
     fails("'laion9b' is not a pretrained tag of ViT-B-32", "ViT-B-32", pretrained="laion9b")
     fails("pretrained applies to named architectures only", str(folder), pretrained="x")
     fails("needs a checkpoint", None)
-    fails("unknown args \\['captoins'\\]", str(folder), captoins=False)
+    fails(r"'captoins' \(did you mean 'captions'\?\)", str(folder), captoins=False)
     fails("args.captions must be true or false", str(folder), captions="no")
     with pytest.raises(ModelLoadError, match="cannot pin a revision"):
         OpenCLIPModel(cpu_spec(name="c", path="hf-hub:org/name", revision="v1"))

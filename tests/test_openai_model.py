@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from evalharness.models.base import ModelSpec
-from evalharness.models.openai import OpenAIModel, Settings
+from evalharness.models.openai import APISettingsError, OpenAIModel, Settings
 from evalharness.types import GenerationSettings, PILImageSource, Request, Sample
 
 KEY_ENV = "EVALHARNESS_TEST_API_KEY"
@@ -261,10 +261,23 @@ def test_choice_mode_is_unsupported(server: FakeServer) -> None:
 
 
 def test_settings_validation() -> None:
-    with pytest.raises(ValueError, match="base_url"):
-        Settings.from_spec(ModelSpec(name="openai", path="m", args={}))
-    with pytest.raises(ValueError, match="unknown args"):
-        Settings.from_spec(ModelSpec(name="openai", path="m", args={"base_url": "x", "tmp": 1}))
+    def settings(path: str | None = "m", **args: Any) -> Settings:
+        return Settings.from_spec(ModelSpec(name="openai", path=path, args=args))
+
+    with pytest.raises(APISettingsError, match=r"set model\.args\.base_url"):
+        settings()
+    with pytest.raises(APISettingsError, match=r"model\.path=NAME or model\.args\.model=NAME"):
+        settings(None, base_url="x")
+    # a misspelt arg is named first, with the one meant, even when a required one is missing
+    with pytest.raises(APISettingsError, match=r"'bse_url' \(did you mean 'base_url'\?\)"):
+        settings(bse_url="x")
+    with pytest.raises(APISettingsError, match="unknown args 'tmp'"):
+        settings(base_url="x", tmp=1)
+    for key, value in (("concurrency", 0), ("concurrency", "many"), ("max_retries", -1)):
+        with pytest.raises(APISettingsError, match=rf"args\.{key} must be a number of at least"):
+            settings(base_url="x", **{key: value})
+    with pytest.raises(APISettingsError, match="extra_body must be a mapping"):
+        settings(base_url="x", extra_body="top_k=1")
     s = Settings.from_spec(ModelSpec(name="openai", path="m", args={"base_url": "http://h/v1/"}))
     assert s.url == "http://h/v1/chat/completions"
     assert (s.model, s.api_key_env, s.concurrency, s.max_retries) == ("m", "OPENAI_API_KEY", 8, 5)

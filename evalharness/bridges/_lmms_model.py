@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from evalharness.bridges._lmms_tasks import LmmsBridgeError, require_lmms
+from evalharness.errors import did_you_mean
 from evalharness.models.base import ModelSpec
-from evalharness.registry import did_you_mean
 from evalharness.types import Capability, GenerationSettings, Prediction, Request
 
 TASK = "evalharness"

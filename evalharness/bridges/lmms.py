@@ -37,7 +37,7 @@ from evalharness.bridges._lmms_tasks import (
     split_name,
     visual_sources,
 )
-from evalharness.registry import did_you_mean
+from evalharness.errors import did_you_mean
 from evalharness.stats import Aggregate, FloatArray
 from evalharness.types import GenerationSettings, Sample, Scored
 

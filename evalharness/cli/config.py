@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evalharness.errors import EvalharnessError
-from evalharness.registry import did_you_mean
+from evalharness.errors import EvalharnessError, did_you_mean
 
 GROUPS = ("model", "benchmark", "suite", "sweep")
 

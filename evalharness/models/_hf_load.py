@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalharness.errors import EvalharnessError
+from evalharness.errors import EvalharnessError, unknown_settings
 from evalharness.models import _vision_attention as vision_attention
 
 PROCESS_AHEAD = (
@@ -82,10 +82,8 @@ class Loaded:
 
 
 def check_args(name: str, args: Mapping[str, Any]) -> None:
-    unknown = sorted(set(args) - set(KNOWN_ARGS))
-    if unknown:
-        known = "\n".join(f"  {k}: {v}" for k, v in KNOWN_ARGS.items())
-        raise ModelLoadError(f"model {name!r}: unknown args {unknown}. Known args:\n{known}")
+    if message := unknown_settings(f"model {name!r}", args, KNOWN_ARGS):
+        raise ModelLoadError(message)
     process_ahead(name, args, "cpu")  # checks the value
     if args.get("process_on", "cpu") not in ("cpu", "device"):
         raise ModelLoadError(

@@ -24,6 +24,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalharness.errors import unknown_settings
 from evalharness.models._hf_load import (
     PROCESS_AHEAD,
     ModelLoadError,
@@ -60,10 +61,8 @@ class Checkpoint:
 
 
 def check_args(spec: ModelSpec, known: Mapping[str, str]) -> None:
-    unknown = sorted(set(spec.args) - set(known))
-    if unknown:
-        listing = "\n".join(f"  {k}: {v}" for k, v in known.items())
-        raise ModelLoadError(f"model {spec.name!r}: unknown args {unknown}. Known args:\n{listing}")
+    if message := unknown_settings(f"model {spec.name!r}", spec.args, known):
+        raise ModelLoadError(message)
 
 
 def load_checkpoint(spec: ModelSpec, auto_class: str) -> Checkpoint:

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from evalharness.errors import EvalharnessError, unknown_settings
 from evalharness.models.base import ModelSpec
 from evalharness.types import Capability, Prediction, Request
 
@@ -46,6 +47,24 @@ class APIError(RuntimeError):
         self.retry_after = retry_after
 
 
+KNOWN_ARGS = {
+    "base_url": "the server's API root, e.g. http://localhost:8000/v1 (required)",
+    "model": "the served model's name (default: model.path)",
+    "api_key_env": "environment variable holding the API key (default OPENAI_API_KEY)",
+    "concurrency": "requests in flight at once (default 8)",
+    "max_retries": "retries of a rate-limited, failed or timed-out request (default 5)",
+    "timeout_s": "seconds to wait for one answer (default 60)",
+    "backoff_s": "first retry delay in seconds, doubled on each retry (default 1)",
+    "max_image_size": "longest image side in pixels; larger images are downscaled first",
+    "system_prompt": "a system message put before every question",
+    "extra_body": "extra JSON fields for every request body (e.g. {top_k: 1})",
+}
+
+
+class APISettingsError(EvalharnessError, ValueError):
+    """The API model's settings are missing or malformed; the message names the setting."""
+
+
 @dataclass(frozen=True)
 class Settings:
     """The API model's `spec.args`, checked once."""
@@ -63,29 +82,49 @@ class Settings:
 
     @staticmethod
     def from_spec(spec: ModelSpec) -> Settings:
+        owner = f"model {spec.name!r}"
+        if message := unknown_settings(owner, spec.args, KNOWN_ARGS):
+            raise APISettingsError(message)
         args = dict(spec.args)
         base_url = str(args.pop("base_url", "") or "")
         model = str(args.pop("model", None) or spec.path or "")
         if not base_url or base_url == "???":
-            raise ValueError(f"model {spec.name!r}: args.base_url is required (http://host/v1)")
+            raise APISettingsError(
+                f"{owner}: set model.args.base_url to the server's API root (http://host:port/v1)"
+            )
         if not model or model == "???":
-            raise ValueError(f"model {spec.name!r}: name the served model in path or args.model")
-        size = args.pop("max_image_size", None)
-        settings = Settings(
+            raise APISettingsError(
+                f"{owner}: name the served model with model.path=NAME or model.args.model=NAME"
+            )
+
+        def number(key: str, kind: type[int] | type[float], default: float, least: float) -> Any:
+            value = args.get(key, default)
+            try:
+                out = kind(value)
+            except (TypeError, ValueError):
+                out = None
+            if out is None or isinstance(value, bool) or out < least:
+                raise APISettingsError(
+                    f"{owner}: args.{key} must be a number of at least {least:g}, got {value!r}"
+                )
+            return out
+
+        extra = args.get("extra_body") or {}
+        if not isinstance(extra, Mapping):
+            raise APISettingsError(f"{owner}: args.extra_body must be a mapping, got {extra!r}")
+        size = args.get("max_image_size")
+        return Settings(
             base_url=base_url,
             model=model,
-            api_key_env=str(args.pop("api_key_env", "OPENAI_API_KEY")),
-            concurrency=max(1, int(args.pop("concurrency", 8))),
-            max_retries=max(0, int(args.pop("max_retries", 5))),
-            timeout_s=float(args.pop("timeout_s", 60.0)),
-            backoff_s=float(args.pop("backoff_s", 1.0)),
-            max_image_size=int(size) if size else None,
-            system_prompt=str(args.pop("system_prompt", "")),
-            extra_body=dict(args.pop("extra_body", None) or {}),
+            api_key_env=str(args.get("api_key_env", "OPENAI_API_KEY")),
+            concurrency=number("concurrency", int, 8, 1),
+            max_retries=number("max_retries", int, 5, 0),
+            timeout_s=number("timeout_s", float, 60.0, 0.001),
+            backoff_s=number("backoff_s", float, 1.0, 0),
+            max_image_size=number("max_image_size", int, 0, 1) if size else None,
+            system_prompt=str(args.get("system_prompt", "")),
+            extra_body=dict(extra),
         )
-        if args:
-            raise ValueError(f"model {spec.name!r}: unknown args {sorted(args)}")
-        return settings
 
     @property
     def url(self) -> str:

@@ -10,9 +10,8 @@ from typing import TextIO
 
 from evalharness import registry
 from evalharness.benchmarks.base import Benchmark
-from evalharness.errors import EvalharnessError
+from evalharness.errors import EvalharnessError, did_you_mean
 from evalharness.models.base import Model
-from evalharness.registry import did_you_mean
 from evalharness.runner.execute import RunResult, run_benchmark
 from evalharness.runner.progress import Progress
 from evalharness.runner.spec import BenchmarkSpec, RunSpec
