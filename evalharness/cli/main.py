@@ -108,10 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(overrides: list[str]) -> int:
     from evalharness.cli.config import OverrideError, check_overrides, normalize_overrides
 
-    if any(a in ("-h", "--help") for a in overrides):
-        from evalharness.cli.hydra_app import run_hydra
-
-        return run_hydra(["--help"])
+    asked_help = any(a in ("-h", "--help") for a in overrides)
+    overrides = [a for a in overrides if a not in ("-h", "--help")]
     try:
         check_overrides(overrides)
     except OverrideError as exc:
@@ -119,6 +117,14 @@ def _run(overrides: list[str]) -> int:
         return 2
     from evalharness.cli.hydra_app import run_hydra
 
+    if asked_help:  # the settings as these overrides make them: `run model=hf --help`
+        sweep = any(a in ("-m", "--multirun") for a in overrides)
+        single = [
+            a
+            for a in normalize_overrides(overrides)
+            if a not in ("-m", "--multirun") and not (sweep and "," in a.partition("=")[2])
+        ]  # a sweep's lists have no one value to show
+        return run_hydra([*single, "--help"])
     return run_hydra(normalize_overrides(overrides))
 
 

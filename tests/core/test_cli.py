@@ -220,3 +220,22 @@ def test_out_of_range_settings_are_refused_with_the_valid_range(
     with pytest.raises(JobError, match=message):
         run_spec_of(override)
     assert run_spec_of("limit=3", "max_new_tokens=1", "max_error_rate=1").limit == 3
+
+
+def test_run_help_explains_every_setting_and_shows_the_chosen_model(cli: RunCLI) -> None:
+    import dataclasses
+
+    from evalharness.cli.config import EvalConfig, ModelConfig
+
+    proc = cli("run", "model=openai", "limit=3", "--help", check=True)
+    settings, _, explained = proc.stdout.partition("== What they do ==")
+    assert "name: openai" in settings and "base_url:" in settings and "limit: 3" in settings
+    named = [
+        line.split()[0].partition("=")[0].split(".") for line in explained.splitlines() if line
+    ]
+    described = {".".join(parts[:i]) for parts in named for i in range(1, len(parts) + 1)}
+    keys = {f.name for f in dataclasses.fields(EvalConfig)} - {"model"}
+    keys |= {f"model.{f.name}" for f in dataclasses.fields(ModelConfig)} - {"model.name"}
+    assert keys - described == set()
+    swept = cli("run", "-m", "model=openai,hf", "limit=3", "--help", check=True)
+    assert "limit: 3" in swept.stdout  # a sweep's lists are left out, the rest shown
