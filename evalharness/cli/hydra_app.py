@@ -143,11 +143,18 @@ def run_hydra(overrides: Sequence[str]) -> int:
     except SystemExit as exc:
         if exc.code not in (0, None):
             return int(exc.code) if isinstance(exc.code, int) else 1
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted: the answers so far are saved (the run is marked interrupted); "
+            "run the same command again to go on from where it stopped.",
+            file=sys.stderr,
+        )
+        return 130
     finally:
         sys.argv = saved
-    with open(status_path) as f:
-        failures = f.read().splitlines()
-    os.unlink(status_path)
+        with open(status_path) as f:
+            failures = f.read().splitlines()
+        os.unlink(status_path)
     if failures:
         if len(failures) > 1:
             print(f"{len(failures)} jobs failed:", *failures, sep="\n  ", file=sys.stderr)

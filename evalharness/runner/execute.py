@@ -7,11 +7,12 @@ skips every sample whose stored row has the same resume key and no error.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -141,71 +142,74 @@ def run_benchmark(
                 ):
                     done[rec["sample_id"]] = rec
         store.write_run({**base_row, "status": "running"})
-        todo = [s for s in samples if s.id not in done]
-        progress.start_run(f"{spec.model_label} × {benchmark.name}", len(samples), len(done))
-        new_rows: list[dict[str, Any]] = []
-        writer = _Writer(store, run_id, spec.flush_s)
-        batches = [todo[i : i + spec.batch_size] for i in range(0, len(todo), spec.batch_size)]
+        with _marked_if_stopped(store, base_row):
+            todo = [s for s in samples if s.id not in done]
+            progress.start_run(f"{spec.model_label} × {benchmark.name}", len(samples), len(done))
+            new_rows: list[dict[str, Any]] = []
+            writer = _Writer(store, run_id, spec.flush_s)
+            batches = [todo[i : i + spec.batch_size] for i in range(0, len(todo), spec.batch_size)]
 
-        threads = image_threads()
-        images = ThreadPoolExecutor(threads, "images") if threads > 1 else None
-        load = functools.partial(_load_images, store, spec.blind)
+            threads = image_threads()
+            images = ThreadPoolExecutor(threads, "images") if threads > 1 else None
+            load = functools.partial(_load_images, store, spec.blind)
 
-        def prepare(batch: Sequence[Sample]) -> _Prepared:
-            ways = [routes(s, model.capabilities) for s in batch]
-            mapper = images.map if images is not None else map
-            loaded = list(mapper(load, batch, ways))
-            prepared = _prepare_batch(spec, benchmark, batch, ways, loaded, key, run_id)
-            prepared.ask(model, generation)
-            return prepared
+            def prepare(batch: Sequence[Sample]) -> _Prepared:
+                ways = [routes(s, model.capabilities) for s in batch]
+                mapper = images.map if images is not None else map
+                loaded = list(mapper(load, batch, ways))
+                prepared = _prepare_batch(spec, benchmark, batch, ways, loaded, key, run_id)
+                prepared.ask(model, generation)
+                return prepared
 
-        # The next batch's images are decoded (and thumbnailed), and its inputs processed by a
-        # `Preparing` model, on a worker thread while the model answers this one: on a GPU the
-        # model waits for nothing but itself.
-        with ThreadPoolExecutor(1, thread_name_prefix="prepare") as pool:
-            ahead = pool.submit(prepare, batches[0]) if batches else None
-            try:
-                for i, batch in enumerate(batches):
-                    assert ahead is not None
-                    prepared = ahead.result()
-                    ahead = pool.submit(prepare, batches[i + 1]) if i + 1 < len(batches) else None
-                    rows = prepared.rows
-                    _answer(model, generation, prepared)
-                    writer.add(rows)
-                    new_rows += rows
-                    progress.advance(len(batch))
-            finally:
-                if ahead is not None:
-                    ahead.cancel()
-                if images is not None:
-                    images.shutdown(cancel_futures=True)
-                writer.flush()  # on an exception too: what was computed is kept
-        progress.end_run()
+            # The next batch's images are decoded (and thumbnailed), and its inputs processed by a
+            # `Preparing` model, on a worker thread while the model answers this one: on a GPU the
+            # model waits for nothing but itself.
+            with ThreadPoolExecutor(1, thread_name_prefix="prepare") as pool:
+                ahead = pool.submit(prepare, batches[0]) if batches else None
+                try:
+                    for i, batch in enumerate(batches):
+                        assert ahead is not None
+                        prepared = ahead.result()
+                        ahead = (
+                            pool.submit(prepare, batches[i + 1]) if i + 1 < len(batches) else None
+                        )
+                        rows = prepared.rows
+                        _answer(model, generation, prepared)
+                        writer.add(rows)
+                        new_rows += rows
+                        progress.advance(len(batch))
+                finally:
+                    if ahead is not None:
+                        ahead.cancel()
+                    if images is not None:
+                        images.shutdown(cancel_futures=True)
+                    writer.flush()  # on an exception too: what was computed is kept
+            progress.end_run()
 
-        by_id = {**done, **{r["sample_id"]: r for r in new_rows}}
-        raw = pd.DataFrame([by_id[s.id] for s in samples])
-        raw = raw.drop(columns=[c for c in raw.columns if c.startswith("metric_")])
-        scored = score_rows(benchmark, samples, raw)
-        metrics = aggregate(benchmark, samples, scored, spec.seed)
-        store.compact(run_id, to_frame(scored.to_dict("records")))
-        n_err = int(scored["error"].map(lambda e: isinstance(e, str)).sum())
-        n_uns = int(scored["unsupported"].astype(bool).sum())
-        primary = metrics.get("score") or Estimate(float("nan"), float("nan"), float("nan"), 0)
-        store.write_run(
-            {
-                **base_row,
-                "status": "complete",
-                "finished_at": _now(),
-                "data_hash": data_hash(samples),
-                "n_samples": len(samples),
-                "n_errors": n_err,
-                "n_unsupported": n_uns,
-                "score": primary.value,
-                "score_ci_low": primary.ci_low,
-                "score_ci_high": primary.ci_high,
-                "metrics": json.dumps({k: v.as_dict() for k, v in metrics.items()}),
-            }
-        )
+            by_id = {**done, **{r["sample_id"]: r for r in new_rows}}
+            raw = pd.DataFrame([by_id[s.id] for s in samples])
+            raw = raw.drop(columns=[c for c in raw.columns if c.startswith("metric_")])
+            scored = score_rows(benchmark, samples, raw)
+            metrics = aggregate(benchmark, samples, scored, spec.seed)
+            store.compact(run_id, to_frame(scored.to_dict("records")))
+            n_err = int(scored["error"].map(lambda e: isinstance(e, str)).sum())
+            n_uns = int(scored["unsupported"].astype(bool).sum())
+            primary = metrics.get("score") or Estimate(float("nan"), float("nan"), float("nan"), 0)
+            store.write_run(
+                {
+                    **base_row,
+                    "status": "complete",
+                    "finished_at": _now(),
+                    "data_hash": data_hash(samples),
+                    "n_samples": len(samples),
+                    "n_errors": n_err,
+                    "n_unsupported": n_uns,
+                    "score": primary.value,
+                    "score_ci_low": primary.ci_low,
+                    "score_ci_high": primary.ci_high,
+                    "metrics": json.dumps({k: v.as_dict() for k, v in metrics.items()}),
+                }
+            )
     return RunResult(
         run_id,
         spec.model_label,
@@ -217,6 +221,19 @@ def run_benchmark(
         len(done),
         metrics,
     )
+
+
+@contextlib.contextmanager
+def _marked_if_stopped(store: ResultsStore, row: dict[str, Any]) -> Iterator[None]:
+    """A run stopped by an exception is marked `interrupted` (Ctrl-C) or `failed` in the runs
+    table, rather than left `running`; the exception goes on."""
+    try:
+        yield
+    except BaseException as exc:
+        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        with contextlib.suppress(Exception):  # the first error is the one to report
+            store.write_run({**row, "status": status, "finished_at": _now()})
+        raise
 
 
 class _Writer:

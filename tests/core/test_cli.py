@@ -239,3 +239,34 @@ def test_run_help_explains_every_setting_and_shows_the_chosen_model(cli: RunCLI)
     assert keys - described == set()
     swept = cli("run", "-m", "model=openai,hf", "limit=3", "--help", check=True)
     assert "limit: 3" in swept.stdout  # a sweep's lists are left out, the rest shown
+
+
+def test_ctrl_c_stops_the_run_with_one_line_and_marks_it_interrupted(
+    tmp_path: Path, plugin_env: dict[str, str]
+) -> None:
+    import signal
+
+    # a child whose SIGINT is not ignored, as in a terminal (a background test worker's may be)
+    launch = (
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'evalharness.cli.main', *sys.argv[1:]])"
+    )
+    args = ["run", "model=example_parrot", "model.args.delay=0.2", "benchmark=example_parity"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", launch, *args, "batch_size=1", "flush_s=0", "progress=false"],
+        cwd=tmp_path,
+        env=plugin_env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    parts = tmp_path / "results" / "samples"
+    deadline = time.monotonic() + 60
+    while not any(parts.glob("*/part-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first answers are written: the run is under way
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted: the answers so far are saved" in err
+    [row] = load_runs(tmp_path / "results").to_dict("records")
+    assert row["status"] == "interrupted"
+    assert 0 < len(load_samples(tmp_path / "results")) < 12

@@ -256,6 +256,7 @@ def test_rows_computed_before_a_crash_are_written(
     with pytest.raises(KeyboardInterrupt):
         run_job(spec(tmp_path, "example_parrot", batch_size=1, flush_s=60))
     assert sizes == [7]
+    assert list(load_runs(tmp_path / "results")["status"]) == ["interrupted"]
     assert (
         len(
             ResultsStore(tmp_path / "results").read_samples(
@@ -264,6 +265,26 @@ def test_rows_computed_before_a_crash_are_written(
         )
         == 7
     )
+
+
+def test_a_run_stopped_by_an_error_is_marked_failed_and_resumes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evalharness.runner import execute
+
+    def broken(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(execute, "score_rows", broken)
+    with pytest.raises(OSError, match="disk full"):
+        run_job(spec(tmp_path, "example_parrot"))
+    [row] = load_runs(tmp_path / "results").to_dict("records")
+    assert row["status"] == "failed" and row["finished_at"]
+    assert len(load_samples(tmp_path / "results")) == 12  # the answers are kept
+    monkeypatch.undo()
+    [again] = run_job(spec(tmp_path, "example_parrot"))
+    assert again.n_reused == 12
+    assert list(load_runs(tmp_path / "results")["status"]) == ["complete"]
 
 
 def test_requests_a_model_cannot_answer_are_unsupported_not_errors(
