@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from evalharness.benchmarks.base import Benchmark
-from evalharness.errors import EvalharnessError
+from evalharness.errors import EvalharnessError, did_you_mean
 from evalharness.runner.execute import data_hash, generation_for, run_samples
 from evalharness.runner.job import load_benchmark
 from evalharness.runner.scoring import METRIC_PREFIX, aggregate, score_rows
@@ -33,10 +33,17 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
     runs = load_runs(results_dir)
     if runs.empty:
         raise EvalharnessError(f"no runs in {results_dir}: run `evalharness run …` first.")
-    done = 0
+    stored = sorted(set(runs["benchmark"]))
+    for name in benchmarks or ():
+        if name not in stored:
+            raise EvalharnessError(
+                f"no runs of benchmark {name!r} in {results_dir}.{did_you_mean(name, stored)}"
+            )
+    done = skipped = 0
     for run in runs.to_dict("records"):
         if (benchmarks and run["benchmark"] not in benchmarks) or run["status"] != "complete":
             continue
+        title = f"{run['model']} × {run['benchmark']} (run {run['run_id']})"
         bench = load_benchmark(_source(run))
         limit = run.get("limit")
         _, samples = run_samples(bench, int(limit) if _is_number(limit) else None)
@@ -45,9 +52,8 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
             raw = store.read_samples(run["run_id"])
             changed = _asked_differently(bench, run, samples, raw) if old != new else None
             if changed:
-                print(
-                    f"skip {run['model']} × {run['benchmark']}: stored v{old}, now v{new}; {changed}"
-                )
+                print(f"skip {title}: stored v{old}, now v{new}; {changed}")
+                skipped += 1
                 continue
             raw = raw.drop(columns=[c for c in raw.columns if c.startswith(METRIC_PREFIX)])
             scored = score_rows(bench, samples, raw)
@@ -65,8 +71,10 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
                 }
             )
         moved = f" (v{old} → v{new})" if old != new else ""
-        print(f"rescored {run['model']} × {run['benchmark']}: score {primary.value:.3f}{moved}")
+        print(f"rescored {title}: score {primary.value:.3f}{moved}")
         done += 1
+    left = f", {skipped} skipped (a new run replaces those)" if skipped else ""
+    print(f"{done} run{'s' if done != 1 else ''} rescored{left}.")
     return done
 
 

@@ -136,3 +136,18 @@ def test_a_run_asked_differently_is_skipped_with_the_reason(
     assert f"stored v1+00000000, now v{before['benchmark_version']}; {reason}" in out
     [after] = load_runs(tmp_path / "results").to_dict("records")
     assert after["benchmark_version"] == "1+00000000" and after["score"] == -1.0
+
+
+def test_a_benchmark_with_no_runs_is_refused_with_the_stored_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from evalharness.errors import EvalharnessError
+
+    row = run(tmp_path)
+    capsys.readouterr()  # the run's own summary
+    with pytest.raises(EvalharnessError, match=r"no runs of benchmark 'synth_vqq'.*'synth_vqa'"):
+        rescore(tmp_path / "results", ["synth_vqq"])
+    assert rescore(tmp_path / "results", ["synth_vqa"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"rescored random × synth_vqa (run {row['run_id']}): score")
+    assert out[-1] == "1 run rescored."
