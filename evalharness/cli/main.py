@@ -92,7 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from evalharness.leaderboard import build_site
 
             index = build_site(args.results, args.out, title=args.title)
-            print(f"leaderboard written: {index}")
+            from evalharness.leaderboard._table import CSV_FILE, MARKDOWN_FILE, ranking
+
+            print(*ranking(index.parent / CSV_FILE), sep="\n")
+            tables = f"{index.parent / MARKDOWN_FILE}, {index.parent / CSV_FILE}"
+            print(f"leaderboard written: {index} (tables: {tables})")
             return 0
         if args.command == "rescore":
             from evalharness.runner.rescore import rescore

@@ -38,7 +38,13 @@ def fmt(value: float | None, percent: bool) -> str:
 
 def cell(score: float, lo: float, hi: float, percent: bool) -> Record:
     ci = f"{fmt(lo, percent)}–{fmt(hi, percent)}" if _finite(lo) and _finite(hi) else ""
-    return {"text": fmt(score, percent), "ci": ci, "v": score if _finite(score) else None}
+    return {
+        "text": fmt(score, percent),
+        "ci": ci,
+        "v": score if _finite(score) else None,
+        "lo": lo if _finite(lo) else None,
+        "hi": hi if _finite(hi) else None,
+    }
 
 
 def _finite(v: Any) -> bool:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from evalharness._version import __version__
 from evalharness.errors import EvalharnessError
+from evalharness.leaderboard import _table
 from evalharness.leaderboard._pages import Site
 from evalharness.leaderboard._read import read_results
 from evalharness.leaderboard._runs import build_board
@@ -25,7 +26,17 @@ from evalharness.leaderboard._samples import SAMPLE_COLUMNS, prepare, process
 from evalharness.leaderboard._scores import RESAMPLES, compute
 
 MARKER = ".evalharness-site"
-GENERATED = ("assets", "data", "models", "benchmarks", "index.html", "samples.html", "compare.html")
+GENERATED = (
+    "assets",
+    "data",
+    "models",
+    "benchmarks",
+    "index.html",
+    "samples.html",
+    "compare.html",
+    _table.MARKDOWN_FILE,
+    _table.CSV_FILE,
+)
 ASSETS = ("style.css", "site.js", "samples.js", "compare.js")
 
 
@@ -88,7 +99,9 @@ def build_site_from_frames(
             env.get_template(template).render(root=root, **common, **ctx), encoding="utf-8"
         )
 
-    render("index.html", out / "index.html", "", page="index", **site.index())
+    index = site.index()
+    render("index.html", out / "index.html", "", page="index", **index)
+    _table.write(index, out)  # the same board as Markdown and CSV
     render("samples.html", out / "samples.html", "", page="samples")
     render("compare.html", out / "compare.html", "", page="compare")
     for bkey in board.benchmarks.index:
