@@ -577,3 +577,22 @@ def test_batched_vision_attention_is_refused_where_it_does_not_apply(
     monkeypatch.delattr(qwen2_vl, "is_flash_attention_requested")
     with pytest.raises(ModelLoadError, match=r"needs a transformers .* \(5.0 or later\)"):
         tiny_model("qwen2_vl", args={"vision_attention": "batched"})
+
+
+def test_a_device_that_is_not_there_is_refused_before_loading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from evalharness.models._hf_load import resolve_device
+
+    assert resolve_device("cpu") == "cpu"
+    with pytest.raises(ModelLoadError, match=r"'gpu' is not a device: use auto"):
+        resolve_device("gpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == "cpu"
+    with pytest.raises(ModelLoadError, match="torch sees no CUDA device here"):
+        resolve_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve_device("auto") == "cuda" and resolve_device("cuda:1") == "cuda:1"
+    with pytest.raises(ModelLoadError, match="use cuda:0 to cuda:1"):
+        resolve_device("cuda:3")

@@ -128,10 +128,31 @@ def check_process_on(name: str, args: Mapping[str, Any], processor: Any) -> None
 
 
 def resolve_device(device: str) -> str:
+    """`auto`: the GPU when torch sees one, else the CPU. A device that is not there is refused
+    before any weights load."""
     import torch
 
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ModelLoadError(
+            f"model.device={device!r} is not a device: use auto (the GPU when there is one), "
+            "cpu, cuda or cuda:N."
+        ) from None
+    if parsed.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ModelLoadError(
+                f"model.device={device!r}, but torch sees no CUDA device here: use "
+                "model.device=auto (the GPU when there is one) or cpu."
+            )
+        if parsed.index is not None and parsed.index >= count:
+            raise ModelLoadError(
+                f"model.device={device!r}, but torch sees {count} CUDA device(s): "
+                f"use cuda:0 to cuda:{count - 1}."
+            )
     return device
 
 
