@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from evalharness import extract
+from evalharness.errors import EvalharnessError
 from evalharness.stats import Aggregate
 from evalharness.types import Form, GenerationSettings, Prediction, Sample, Scored
 
@@ -24,6 +25,10 @@ class Answered:
     sample: Sample
     prediction: Prediction
     form: Form
+
+
+class BenchmarkSettingError(EvalharnessError, ValueError):
+    """A benchmark knob has an invalid value; the message names it and the valid values."""
 
 
 @runtime_checkable

@@ -168,11 +168,18 @@ def test_entry_points_name_the_suites() -> None:
         assert isinstance(cls(n=2), Benchmark)
 
 
-def test_invalid_knobs_are_refused() -> None:
-    with pytest.raises(ValueError):
+def test_invalid_knobs_are_refused_with_the_knob_and_its_valid_values() -> None:
+    from evalharness.benchmarks.base import BenchmarkSettingError
+
+    with pytest.raises(BenchmarkSettingError, match=r"min_count <= max_count .*min_count=5"):
         CountingSuite(min_count=5, max_count=2)
-    with pytest.raises(ValueError):
+    with pytest.raises(BenchmarkSettingError, match=r"clutter goes from 0 .* \(given clutter=2\.0"):
         SpatialSuite(clutter=2.0)
+    with pytest.raises(BenchmarkSettingError, match="n must be a whole number, got 'abc'"):
+        VQASuite(n="abc")  # type: ignore[arg-type]  # as a command line may give it
+    assert SpatialSuite(clutter=1).version == SpatialSuite(clutter=1.0).version
+    with pytest.raises(BenchmarkSettingError, match=r"cannot fit .* lower the object counts"):
+        CountingSuite(n=1, max_count=1000).samples()
     with pytest.raises(TypeError):
         CountingSuite(5)  # type: ignore[call-arg]  # knobs are keyword-only
 

@@ -8,7 +8,7 @@ each one, the hub id, split, prompt and where its phrasing comes from, and the m
 Importing this package does not import `datasets`.
 """
 
-from evalharness.benchmarks.hub._base import BenchmarkSettingError
+from evalharness.benchmarks.base import BenchmarkSettingError
 from evalharness.benchmarks.hub._load import DatasetSchemaError, DatasetUnavailableError
 
 __all__ = ["BenchmarkSettingError", "DatasetSchemaError", "DatasetUnavailableError"]

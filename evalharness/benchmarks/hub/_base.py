@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from evalharness import extract
-from evalharness.benchmarks.base import Answered, BaseBenchmark, version_string
+from evalharness.benchmarks.base import (
+    Answered,
+    BaseBenchmark,
+    BenchmarkSettingError,
+    version_string,
+)
 from evalharness.benchmarks.hub._load import (
     DataFiles,
     DatasetSchemaError,
@@ -30,15 +35,9 @@ from evalharness.benchmarks.hub._load import (
     load_split,
     require_columns,
 )
-from evalharness.errors import EvalharnessError
 from evalharness.metrics import CAPTION_METRICS, pope_row, score_captions, vqa_accuracy
 from evalharness.stats import Aggregate
 from evalharness.types import GenerationSettings, ImageSource, Sample, Scored
-
-
-class BenchmarkSettingError(EvalharnessError, ValueError):
-    """A benchmark knob has an invalid value."""
-
 
 Row = dict[str, Any]
 

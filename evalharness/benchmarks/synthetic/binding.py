@@ -90,8 +90,8 @@ class BindingSuite(SyntheticSuite):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not 0 <= self.distractors <= 4:
-            raise ValueError("distractors must be 0 to 4: each object needs its own shape")
+        rule = "distractors must be 0 to 4: each object needs its own shape"
+        self.require(0 <= self.distractors <= 4, "distractors", rule)
 
     def build(self) -> Iterator[Sample]:
         gap = MIN_GAP * self.image_size

@@ -144,8 +144,8 @@ class CaptionSuite(SyntheticSuite):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not 1 <= self.min_objects <= self.max_objects:
-            raise ValueError("need 1 <= min_objects <= max_objects")
+        rule = "need 1 <= min_objects <= max_objects"
+        self.require(1 <= self.min_objects <= self.max_objects, "min_objects max_objects", rule)
 
     def build(self) -> Iterator[Sample]:
         for i in range(self.n):

@@ -38,8 +38,9 @@ class CountingSuite(SyntheticSuite):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not 0 <= self.min_count <= self.max_count or self.distractors < 0:
-            raise ValueError(f"invalid count range or distractors: {self.knobs()}")
+        rule = "need 0 <= min_count <= max_count"
+        self.require(0 <= self.min_count <= self.max_count, "min_count max_count", rule)
+        self.require(self.distractors >= 0, "distractors", "distractors is 0 or more")
 
     def build(self) -> Iterator[Sample]:
         counts = range(self.min_count, self.max_count + 1)

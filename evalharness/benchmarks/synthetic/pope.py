@@ -58,8 +58,9 @@ class PopeSuite(SyntheticSuite):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not 1 <= self.questions <= self.min_objects <= self.max_objects:
-            raise ValueError("need 1 <= questions <= min_objects <= max_objects")
+        ok = 1 <= self.questions <= self.min_objects <= self.max_objects
+        rule = "need 1 <= questions <= min_objects <= max_objects"
+        self.require(ok, "questions min_objects max_objects", rule)
 
     def build(self) -> Iterator[Sample]:
         all_combos = [(s, c) for s in SHAPES for c in COLORS]

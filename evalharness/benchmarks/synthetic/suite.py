@@ -12,10 +12,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from evalharness.benchmarks.base import Answered, BaseBenchmark, score_choice, version_string
+from evalharness.benchmarks.base import (
+    Answered,
+    BaseBenchmark,
+    BenchmarkSettingError,
+    score_choice,
+    version_string,
+)
 from evalharness.benchmarks.synthetic.questions import TEMPLATES, AnswerKind, Question, read_answer
 from evalharness.benchmarks.synthetic.render import RENDERER_VERSION, scene_image
-from evalharness.benchmarks.synthetic.scene import SCENE_VERSION, Rng, Scene, SceneSpec
+from evalharness.benchmarks.synthetic.scene import (
+    SCENE_VERSION,
+    PlacementError,
+    Rng,
+    Scene,
+    SceneSpec,
+)
 from evalharness.types import Sample, Scored
 
 
@@ -37,13 +49,11 @@ class SyntheticSuite(BaseBenchmark):
     scoring: ClassVar[str] = "exact"
 
     def __post_init__(self) -> None:
-        if (
-            self.n < 0
-            or self.image_size < 64
-            or not 0 <= self.clutter <= 1
-            or not 0 <= self.overlap < 1
-        ):
-            raise ValueError(f"invalid knobs for {self.name}: {self.knobs()}")
+        self._check_types()
+        self.require(self.n >= 0, "n", "n counts images: 0 or more")
+        self.require(self.image_size >= 64, "image_size", "image_size is at least 64 px")
+        self.require(0 <= self.clutter <= 1, "clutter", "clutter goes from 0 (none) to 1 (busy)")
+        self.require(0 <= self.overlap < 1, "overlap", "overlap is at least 0 and below 1")
         self.spec = SceneSpec(self.image_size, self.clutter, self.overlap)
         params = {
             "suite": self.name,
@@ -53,6 +63,32 @@ class SyntheticSuite(BaseBenchmark):
         }
         self.version = version_string(self.base_version, params, *self.templates, self.scoring)
         self._samples: list[Sample] | None = None
+
+    def _check_types(self) -> None:
+        """Each knob has its default's type (a whole number where a float is meant is made one)."""
+        for f in dataclasses.fields(self):
+            value, default = getattr(self, f.name), f.default
+            if isinstance(default, bool):
+                ok, kind = isinstance(value, bool), "true or false"
+            elif isinstance(default, int):
+                ok, kind = isinstance(value, int) and not isinstance(value, bool), "a whole number"
+            elif isinstance(default, float):
+                ok, kind = (
+                    isinstance(value, int | float) and not isinstance(value, bool),
+                    "a number",
+                )
+                if ok:
+                    setattr(self, f.name, float(value))
+            else:
+                ok, kind = True, ""
+            if not ok:
+                raise BenchmarkSettingError(f"{self.name}: {f.name} must be {kind}, got {value!r}.")
+
+    def require(self, ok: bool, knobs: str, rule: str) -> None:
+        """Refuse the knobs (names, space-separated) when `ok` is false, saying the `rule`."""
+        if not ok:
+            given = ", ".join(f"{k}={getattr(self, k)!r}" for k in knobs.split())
+            raise BenchmarkSettingError(f"{self.name}: {rule} (given {given}).")
 
     def knobs(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -64,7 +100,13 @@ class SyntheticSuite(BaseBenchmark):
 
     def samples(self) -> list[Sample]:
         if self._samples is None:
-            self._samples = list(self.build())
+            try:
+                self._samples = list(self.build())
+            except PlacementError as exc:
+                raise BenchmarkSettingError(
+                    f"{self.name}: {exc}. The knobs ask for more objects than the image holds: "
+                    "lower the object counts, or raise image_size or overlap."
+                ) from exc
             ids = [s.id for s in self._samples]
             assert len(set(ids)) == len(ids), f"{self.name}: duplicate sample ids"
         return self._samples

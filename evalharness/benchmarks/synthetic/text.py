@@ -91,8 +91,8 @@ class TextSuite(SyntheticSuite):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not 8 <= self.min_font <= self.max_font:
-            raise ValueError("need 8 <= min_font <= max_font")
+        rule = "need 8 <= min_font <= max_font"
+        self.require(8 <= self.min_font <= self.max_font, "min_font max_font", rule)
 
     def build(self) -> Iterator[Sample]:
         for i in range(self.n):

@@ -114,8 +114,10 @@ class VQASuite(SyntheticSuite):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not 1 <= self.min_objects <= self.max_objects or not 1 <= self.questions <= len(ASK):
-            raise ValueError("need 1 <= min_objects <= max_objects and 1 <= questions <= 5")
+        rule = "need 1 <= min_objects <= max_objects"
+        self.require(1 <= self.min_objects <= self.max_objects, "min_objects max_objects", rule)
+        rule = f"questions per image: 1 to {len(ASK)}"
+        self.require(1 <= self.questions <= len(ASK), "questions", rule)
 
     def build(self) -> Iterator[Sample]:
         for i in range(self.n):
