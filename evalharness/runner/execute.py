@@ -55,6 +55,8 @@ class RunResult:
     n_unsupported: int
     n_reused: int
     metrics: dict[str, Estimate]
+    top_error: tuple[str, int] | None = None
+    """The most frequent error message of the run's samples, and how many samples have it."""
 
     @property
     def error_rate(self) -> float:
@@ -192,7 +194,10 @@ def run_benchmark(
             scored = score_rows(benchmark, samples, raw)
             metrics = aggregate(benchmark, samples, scored, spec.seed)
             store.compact(run_id, to_frame(scored.to_dict("records")))
-            n_err = int(scored["error"].map(lambda e: isinstance(e, str)).sum())
+            errors = scored["error"][scored["error"].map(lambda e: isinstance(e, str))]
+            n_err = len(errors)
+            counts = errors.value_counts()
+            top_error = (str(counts.index[0]), int(counts.iloc[0])) if n_err else None
             n_uns = int(scored["unsupported"].astype(bool).sum())
             primary = metrics.get("score") or Estimate(float("nan"), float("nan"), float("nan"), 0)
             store.write_run(
@@ -220,6 +225,7 @@ def run_benchmark(
         n_uns,
         len(done),
         metrics,
+        top_error,
     )
 
 

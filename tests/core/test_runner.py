@@ -144,7 +144,9 @@ def test_sample_errors_become_rows_and_the_threshold_fails_the_job(tmp_path: Pat
             return [Prediction(text="yes") for _ in requests]
 
     registry.models.register("flaky", Flaky)
-    with pytest.raises(JobError, match="error rate"):
+    with pytest.raises(
+        JobError, match=r"error rate .* Most common \(2 samples\): RuntimeError: device fell over"
+    ):
         run_job(spec(tmp_path, model="flaky", batch_size=2), out=io.StringIO())
     samples = load_samples(tmp_path / "results").set_index("sample_id")
     assert samples.loc["parity-003", "error"] == "RuntimeError: device fell over"
