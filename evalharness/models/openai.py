@@ -269,7 +269,8 @@ class OpenAIModel:
                 if not exc.retryable:
                     raise
                 if attempt == s.max_retries:
-                    tries = f"gave up after {attempt + 1} attempts"
+                    n = attempt + 1
+                    tries = f"gave up after {n} attempt{'s' if n > 1 else ''}"
                     raise APIError(f"{exc} ({tries})", retryable=False) from exc
                 time.sleep(self._delay(attempt, exc.retry_after))
         raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
