@@ -97,6 +97,8 @@ def test_index_sections_ranks_and_runs_shown_apart(site: Path) -> None:
         "a different sample set",
     ):
         assert reason in apart
+    assert "brought to the current version by evalharness rescore" in apart
+    assert "goes on from the samples it already answered" in apart
 
 
 def test_overall_scores_ranks_and_cis_agree(results: Path, site: Path) -> None:
