@@ -104,3 +104,22 @@ def test_tokenizer_keeps_special_tokens_whole() -> None:
 def test_import_stays_light() -> None:
     modules = "evalharness.models.tiny, evalharness.models.hf"
     assert heavy_after_import(modules, ("torch", "transformers")) == []
+
+
+def test_the_docs_list_every_model_arg_of_every_route() -> None:
+    """docs/models.md, which `evalharness run --help` points to, has each route's args."""
+    from evalharness.models import _hf_load, captioner, hf_contrastive, open_clip, openai
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "models.md").read_text()
+    section = docs.split("## Model settings (`model.args`)")[1].split("\n## ")[0]
+    routes = section.split("`model=")[1:]
+    for route, module in (
+        ("hf`", _hf_load),
+        ("hf_contrastive`", hf_contrastive),
+        ("captioner`", captioner),
+        ("open_clip`", open_clip),
+        ("openai`", openai),
+    ):
+        [table] = [r for r in routes if r.startswith(route)]
+        listed = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
+        assert listed == set(module.KNOWN_ARGS), route
