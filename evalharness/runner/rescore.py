@@ -44,7 +44,12 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
         if (benchmarks and run["benchmark"] not in benchmarks) or run["status"] != "complete":
             continue
         title = f"{run['model']} × {run['benchmark']} (run {run['run_id']})"
-        bench = load_benchmark(_source(run))
+        try:
+            bench = load_benchmark(_source(run))
+        except EvalharnessError as exc:  # a plugin not installed here, say: the others go on
+            print(f"skip {title}: its benchmark cannot be built here: {exc}")
+            skipped += 1
+            continue
         limit = run.get("limit")
         _, samples = run_samples(bench, int(limit) if _is_number(limit) else None)
         old, new = run["benchmark_version"], bench.version
@@ -73,7 +78,7 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
         moved = f" (v{old} → v{new})" if old != new else ""
         print(f"rescored {title}: score {primary.value:.3f}{moved}")
         done += 1
-    left = f", {skipped} skipped (a new run replaces those)" if skipped else ""
+    left = f", {skipped} skipped (each line above says why)" if skipped else ""
     print(f"{done} run{'s' if done != 1 else ''} rescored{left}.")
     return done
 

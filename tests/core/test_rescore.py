@@ -151,3 +151,18 @@ def test_a_benchmark_with_no_runs_is_refused_with_the_stored_ones(
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith(f"rescored random × synth_vqa (run {row['run_id']}): score")
     assert out[-1] == "1 run rescored."
+
+
+def test_a_run_whose_benchmark_cannot_be_built_is_skipped_and_the_rest_go_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(tmp_path)
+    store = ResultsStore(tmp_path / "results")
+    [row] = load_runs(tmp_path / "results").to_dict("records")
+    gone = {**row, "run_id": "0" * 16, "benchmark": "uninstalled_plugin_bench"}
+    gone["benchmark_spec"] = json.dumps({"name": "uninstalled_plugin_bench", "args": {}})
+    store.write_run(gone)
+    assert rescore(tmp_path / "results") == 1
+    out = capsys.readouterr().out
+    assert "skip random × uninstalled_plugin_bench" in out and "cannot be built here" in out
+    assert out.splitlines()[-1] == "1 run rescored, 1 skipped (each line above says why)."
