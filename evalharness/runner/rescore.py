@@ -101,7 +101,8 @@ def _asked_differently(
     if stored != generation_for(override, bench).as_dict():
         return "its generation settings have changed"
     by_id = {s.id: s for s in samples}
-    for sample_id, form, prompt in zip(raw["sample_id"], raw["form"], raw["prompt"], strict=True):
+    forms, prompts = (raw[c] if c in raw else [None] * len(raw) for c in ("form", "prompt"))
+    for sample_id, form, prompt in zip(raw["sample_id"], forms, prompts, strict=True):
         sample = by_id.get(sample_id)
         if sample is None or not isinstance(prompt, str) or form not in ("open", "choice"):
             continue  # a sample the model was not asked

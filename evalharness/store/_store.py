@@ -132,15 +132,18 @@ class ResultsStore:
         old = self._parts(run_id)
         seq = old[-1][0] + 1 if old else 0
         stored = self.read_samples(run_id, spare=True)
+        aside = stored
         if not stored.empty and "sample_id" in frame.columns:
             aside = stored[~stored["sample_id"].isin(frame["sample_id"])]
-            path = self._run_dir(run_id) / SPARE_FILE
-            if not aside.empty:
-                atomic_write_parquet(path, aside.reset_index(drop=True))
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
+        # Order for every crash point: the new part first; then the spare rows (until they are
+        # written, the old parts still hold them); the old parts last.
         atomic_write_parquet(self._run_dir(run_id) / f"part-{seq:06d}.parquet", frame)
+        spare = self._run_dir(run_id) / SPARE_FILE
+        if not aside.empty:
+            atomic_write_parquet(spare, aside.reset_index(drop=True))
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                spare.unlink()
         for _, path in old:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
