@@ -118,7 +118,13 @@ def _reasons(runs: pd.DataFrame, versions: dict[str, str]) -> pd.Series:
     complete = status == "complete"
     for i in np.flatnonzero(~complete):
         reason.iat[i] = f"run {status[i] or 'of unknown status'}"
-    reason[complete & ~np.isfinite(runs["score"].to_numpy(float))] = "complete but without a score"
+    no_score = complete & ~np.isfinite(runs["score"].to_numpy(float))
+    reason[no_score] = "complete but without a score"
+    n, unsupported = runs["n_samples"].to_numpy(), runs["n_unsupported"].to_numpy()
+    reason[no_score & (n > 0) & (unsupported == n)] = (
+        "the model cannot answer these items (every sample unsupported, e.g. open questions "
+        "for a matching model)"
+    )
 
     live = runs[reason == ""].sort_values(["finished_at", "started_at"])
     current = live.groupby("benchmark")["benchmark_version"].last().to_dict()

@@ -53,12 +53,14 @@ def test_incomplete_runs_and_other_sample_sets_are_kept_apart() -> None:
         _run("live", "m4", "b", status="running", finished_at=""),
         _run("lim", "m5", "b", data_hash="other", n_samples=10, limit=10.0),
         _run("noscore", "m6", "b", score=float("nan")),
+        _run("matcher", "m7", "b", score=float("nan"), n_unsupported=100),
     ])  # fmt: skip
     assert reasons["ok"] == reasons["ok2"] == ""
     assert reasons["fail"] == "run failed"
     assert reasons["live"] == "run running"
     assert reasons["lim"] == "a different sample set (10 samples, limit=10)"
     assert reasons["noscore"] == "complete but without a score"
+    assert reasons["matcher"].startswith("the model cannot answer these items")
 
 
 def test_a_newer_run_of_the_same_model_supersedes_the_older() -> None:
