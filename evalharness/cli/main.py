@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from evalharness._version import __version__
 
@@ -48,8 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument(
         "what",
         nargs="?",
-        choices=["models", "benchmarks", "suites", "sweeps"],
-        help="only this kind",
+        help="only this kind (models, benchmarks, suites, sweeps), or one model or benchmark "
+        "by name: its description and settings",
     )
     lb = sub.add_parser("leaderboard", help="build the static leaderboard site from results")
     lb.add_argument(
@@ -143,13 +143,59 @@ def _list(what: str | None) -> int:
             return registry.benchmarks.describe()
         return [(n, "") for n in group_options(name[:-1])]
 
-    for name in ("models", "benchmarks", "suites", "sweeps"):
+    kinds = ("models", "benchmarks", "suites", "sweeps")
+    if what and what not in kinds:
+        return _details(what)
+    for name in kinds:
         if what and what != name:
             continue
         print(f"{name}:")
         for entry, doc in rows(name):
             print(f"  {entry:<24} {doc}".rstrip())
     return 0
+
+
+def _details(name: str) -> int:
+    """One model's or benchmark's description and settings (`evalharness list NAME`)."""
+    import importlib
+    import inspect
+
+    from evalharness import registry
+    from evalharness.errors import EvalharnessError, did_you_mean
+
+    def about(obj: Any) -> str:  # as `evalharness list` gives it
+        doc = (getattr(obj, "description", "") or obj.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+    kinds = ["models", "benchmarks", "suites", "sweeps"]
+    if name in registry.benchmarks.names():
+        factory: Any = registry.benchmarks.get(name)
+        print(f"benchmark {name}: {about(factory)}".rstrip())
+        if getattr(factory, "capability", ""):
+            print(f"  capability: {factory.capability}")
+        try:
+            params = list(inspect.signature(factory).parameters.values())
+        except (TypeError, ValueError):
+            params = []
+        if params:
+            print("  settings (benchmark.args.KEY=VALUE; in suites benchmark_args.NAME.KEY=VALUE):")
+            for p in params:
+                default = "" if p.default is inspect.Parameter.empty else f" = {p.default!r}"
+                print(f"    {p.name}{default}")
+        return 0
+    if name in registry.models.names():
+        factory = registry.models.get(name)
+        print(f"model {name}: {about(factory)}".rstrip())
+        known = getattr(importlib.import_module(factory.__module__), "KNOWN_ARGS", None)
+        if known:
+            print("  settings (model.args.KEY=VALUE):")
+            for key, what in known.items():
+                print(f"    {key}: {what}")
+        else:
+            print("  no model.args settings")
+        return 0
+    names = sorted({*kinds, *registry.models.names(), *registry.benchmarks.names()})
+    raise EvalharnessError(f"nothing to list called {name!r}.{did_you_mean(name, names)}")
 
 
 def cli() -> NoReturn:

@@ -20,7 +20,7 @@ On CUDA out-of-memory a batch is halved and retried (and later batches stay at t
 at batch size 1 the request gets an error. Any other failure of a batch (an image the processor
 rejects, say) is retried request by request, so only the bad request gets an error.
 
-Settings (`model.args`): see `KNOWN_ARGS` in `_hf_load`.
+Settings (`model.args`): `KNOWN_ARGS` (defined in `_hf_load`).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from evalharness.models._hf_inputs import (
     render,
     to_model,
 )
+from evalharness.models._hf_load import KNOWN_ARGS as KNOWN_ARGS  # this route's model.args
 from evalharness.models._hf_load import ModelLoadError, load, process_ahead
 from evalharness.models.base import ModelSpec
 from evalharness.types import Capability, Prediction, Request

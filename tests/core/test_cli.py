@@ -270,3 +270,21 @@ def test_ctrl_c_stops_the_run_with_one_line_and_marks_it_interrupted(
     [row] = load_runs(tmp_path / "results").to_dict("records")
     assert row["status"] == "interrupted"
     assert 0 < len(load_samples(tmp_path / "results")) < 12
+
+
+def test_list_one_benchmark_or_model_shows_its_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    from evalharness.cli.main import main
+    from evalharness.models._hf_load import KNOWN_ARGS
+
+    assert main(["list", "synth_counting"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("benchmark synth_counting: Count coloured shapes")
+    assert "capability: counting" in out and "    max_count = 8\n" in out
+    assert main(["list", "tiny_llava"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("model tiny_llava: Tiny random-weight LLaVA")
+    assert all(f"    {key}: " in out for key in KNOWN_ARGS)
+    assert main(["list", "oracle"]) == 0
+    assert "no model.args settings" in capsys.readouterr().out
+    assert main(["list", "synth_countin"]) == 1
+    assert "Did you mean 'synth_counting'" in capsys.readouterr().err
