@@ -131,61 +131,13 @@ def run_benchmark(
     )
 
     with store.lock(run_id):
-        stored = store.read_samples(run_id, spare=True)
-        done: dict[str, dict[str, Any]] = {}
-        if not stored.empty:
-            sample_by_id = {s.id: s for s in samples}
-            for rec in stored.to_dict("records"):
-                sample = sample_by_id.get(rec["sample_id"])
-                if (
-                    sample is not None
-                    and key(sample) == rec.get("cache_key")
-                    and not isinstance(rec.get("error"), str)
-                ):
-                    done[rec["sample_id"]] = rec
-        store.write_run({**base_row, "status": "running"})
-        with _marked_if_stopped(store, base_row):
+        done = _reusable(store.read_samples(run_id, spare=True), samples, key)
+        with _running(store, base_row):
             todo = [s for s in samples if s.id not in done]
             progress.start_run(f"{spec.model_label} × {benchmark.name}", len(samples), len(done))
-            new_rows: list[dict[str, Any]] = []
-            writer = _Writer(store, run_id, spec.flush_s)
-            batches = [todo[i : i + spec.batch_size] for i in range(0, len(todo), spec.batch_size)]
-
-            threads = image_threads()
-            images = ThreadPoolExecutor(threads, "images") if threads > 1 else None
-            load = functools.partial(_load_images, store, spec.blind)
-
-            def prepare(batch: Sequence[Sample]) -> _Prepared:
-                ways = [routes(s, model.capabilities) for s in batch]
-                mapper = images.map if images is not None else map
-                loaded = list(mapper(load, batch, ways))
-                prepared = _prepare_batch(spec, benchmark, batch, ways, loaded, key, run_id)
-                prepared.ask(model, generation)
-                return prepared
-
-            # The next batch's images are decoded (and thumbnailed), and its inputs processed by a
-            # `Preparing` model, on a worker thread while the model answers this one: on a GPU the
-            # model waits for nothing but itself.
-            with ThreadPoolExecutor(1, thread_name_prefix="prepare") as pool:
-                ahead = pool.submit(prepare, batches[0]) if batches else None
-                try:
-                    for i, batch in enumerate(batches):
-                        assert ahead is not None
-                        prepared = ahead.result()
-                        ahead = (
-                            pool.submit(prepare, batches[i + 1]) if i + 1 < len(batches) else None
-                        )
-                        rows = prepared.rows
-                        _answer(model, generation, prepared)
-                        writer.add(rows)
-                        new_rows += rows
-                        progress.advance(len(batch))
-                finally:
-                    if ahead is not None:
-                        ahead.cancel()
-                    if images is not None:
-                        images.shutdown(cancel_futures=True)
-                    writer.flush()  # on an exception too: what was computed is kept
+            new_rows = _answer_all(
+                spec, model, benchmark, generation, store, run_id, key, todo, progress
+            )
             progress.end_run()
 
             by_id = {**done, **{r["sample_id"]: r for r in new_rows}}
@@ -229,10 +181,30 @@ def run_benchmark(
     )
 
 
+def _reusable(
+    stored: pd.DataFrame, samples: Sequence[Sample], key: Callable[[Sample], str]
+) -> dict[str, dict[str, Any]]:
+    """The stored rows a resumed run keeps, by sample id: same resume key, no error."""
+    done: dict[str, dict[str, Any]] = {}
+    if stored.empty:
+        return done
+    sample_by_id = {s.id: s for s in samples}
+    for rec in stored.to_dict("records"):
+        sample = sample_by_id.get(rec["sample_id"])
+        if (
+            sample is not None
+            and key(sample) == rec.get("cache_key")
+            and not isinstance(rec.get("error"), str)
+        ):
+            done[rec["sample_id"]] = rec
+    return done
+
+
 @contextlib.contextmanager
-def _marked_if_stopped(store: ResultsStore, row: dict[str, Any]) -> Iterator[None]:
-    """A run stopped by an exception is marked `interrupted` (Ctrl-C) or `failed` in the runs
-    table, rather than left `running`; the exception goes on."""
+def _running(store: ResultsStore, row: dict[str, Any]) -> Iterator[None]:
+    """The run's row says `running` while the block runs. A run stopped by an exception is
+    marked `interrupted` (Ctrl-C) or `failed` rather than left `running`; the exception goes on."""
+    store.write_run({**row, "status": "running"})
     try:
         yield
     except BaseException as exc:
@@ -240,6 +212,59 @@ def _marked_if_stopped(store: ResultsStore, row: dict[str, Any]) -> Iterator[Non
         with contextlib.suppress(Exception):  # the first error is the one to report
             store.write_run({**row, "status": status, "finished_at": _now()})
         raise
+
+
+def _answer_all(
+    spec: RunSpec,
+    model: Model,
+    benchmark: Benchmark,
+    generation: GenerationSettings,
+    store: ResultsStore,
+    run_id: str,
+    key: Callable[[Sample], str],
+    todo: Sequence[Sample],
+    progress: Progress,
+) -> list[dict[str, Any]]:
+    """Ask the model about `todo` in batches; the new rows, written as they come (`flush_s`).
+
+    The next batch's images are decoded (and thumbnailed), and its inputs processed by a
+    `Preparing` model, on a worker thread while the model answers this one: on a GPU the model
+    waits for nothing but itself.
+    """
+    new_rows: list[dict[str, Any]] = []
+    writer = _Writer(store, run_id, spec.flush_s)
+    batches = [todo[i : i + spec.batch_size] for i in range(0, len(todo), spec.batch_size)]
+    threads = image_threads()
+    images = ThreadPoolExecutor(threads, "images") if threads > 1 else None
+    load = functools.partial(_load_images, store, spec.blind)
+
+    def prepare(batch: Sequence[Sample]) -> _Prepared:
+        ways = [routes(s, model.capabilities) for s in batch]
+        mapper = images.map if images is not None else map
+        loaded = list(mapper(load, batch, ways))
+        prepared = _prepare_batch(spec, benchmark, batch, ways, loaded, key, run_id)
+        prepared.ask(model, generation)
+        return prepared
+
+    with ThreadPoolExecutor(1, thread_name_prefix="prepare") as pool:
+        ahead = pool.submit(prepare, batches[0]) if batches else None
+        try:
+            for i, batch in enumerate(batches):
+                assert ahead is not None
+                prepared = ahead.result()
+                ahead = pool.submit(prepare, batches[i + 1]) if i + 1 < len(batches) else None
+                rows = prepared.rows
+                _answer(model, generation, prepared)
+                writer.add(rows)
+                new_rows += rows
+                progress.advance(len(batch))
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+            if images is not None:
+                images.shutdown(cancel_futures=True)
+            writer.flush()  # on an exception too: what was computed is kept
+    return new_rows
 
 
 class _Writer:
