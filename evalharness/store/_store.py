@@ -108,12 +108,16 @@ class ResultsStore:
         found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _PART.match(p.name))]
         return sorted(found)
 
-    def read_samples(self, run_id: str, *, spare: bool = False) -> pd.DataFrame:
+    def read_samples(
+        self, run_id: str, *, spare: bool = False, columns: Sequence[str] | None = None
+    ) -> pd.DataFrame:
         """The newest row per sample id of one run (empty frame if none); with `spare`, also
-        the rows kept aside when the run last completed with a smaller `limit` (for resuming)."""
+        the rows kept aside when the run last completed with a smaller `limit` (for resuming).
+        `columns` limits the columns read (with `run_id` and `sample_id`)."""
         parts = [p for _, p in self._parts(run_id)]
         aside = self._run_dir(run_id) / SPARE_FILE
-        return _read_parts([aside, *parts] if spare and aside.is_file() else parts)
+        files = [aside, *parts] if spare and aside.is_file() else parts
+        return _read_parts(files, _with_keys(columns))
 
     def append_samples(self, run_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -131,10 +135,13 @@ class ResultsStore:
         """
         old = self._parts(run_id)
         seq = old[-1][0] + 1 if old else 0
-        stored = self.read_samples(run_id, spare=True)
-        aside = stored
-        if not stored.empty and "sample_id" in frame.columns:
-            aside = stored[~stored["sample_id"].isin(frame["sample_id"])]
+        # the ids first: the whole rows are read only when some must move aside (rarely)
+        stored = self.read_samples(run_id, spare=True, columns=[])
+        kept = frame["sample_id"] if "sample_id" in frame.columns else pd.Series(dtype=object)
+        aside = pd.DataFrame()
+        if not stored.empty and not stored["sample_id"].isin(kept).all():
+            stored = self.read_samples(run_id, spare=True)
+            aside = stored[~stored["sample_id"].isin(kept)]
         # Order for every crash point: the new part first; then the spare rows (until they are
         # written, the old parts still hold them); the old parts last.
         atomic_write_parquet(self._run_dir(run_id) / f"part-{seq:06d}.parquet", frame)
@@ -202,6 +209,11 @@ def to_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
 def _scalar_str(v: Any) -> str:
     return v if isinstance(v, str) else json.dumps(v, default=str, sort_keys=True)
+
+
+def _with_keys(columns: Sequence[str] | None) -> list[str] | None:
+    """`columns` with `run_id` and `sample_id`, which the newest-row rule needs (None: all)."""
+    return None if columns is None else list(dict.fromkeys(["run_id", "sample_id", *columns]))
 
 
 def _read_parts(paths: Sequence[Path], columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -279,7 +291,7 @@ def load_samples(
         if run_ids is not None
         else sorted(p.name for p in base.glob("*") if p.is_dir())
     )
-    wanted = None if columns is None else list(dict.fromkeys(["run_id", "sample_id", *columns]))
+    wanted = _with_keys(columns)
     parts = [[p for _, p in store._parts(rid)] for rid in ids]
     files = [p for run in parts for p in run]
     if any(len(run) > 1 for run in parts):  # a run in progress or interrupted: newest row wins
