@@ -71,14 +71,18 @@ class Registry(Generic[T]):
     def create(self, name: str, *args: Any, **kwargs: Any) -> T:
         return self.get(name)(*args, **kwargs)
 
+    def summary(self, name: str) -> str:
+        """The entry's one-line description: its `description`, else its docstring's first line."""
+        obj = self.get(name)
+        doc = (getattr(obj, "description", "") or (obj.__doc__ or "")).strip()
+        return doc.splitlines()[0] if doc else ""
+
     def describe(self) -> list[tuple[str, str]]:
         """(name, one-line description) for each entry; broken plugins are reported, not raised."""
         out = []
         for name in self.names():
             try:
-                obj = self.get(name)
-                doc = (getattr(obj, "description", "") or (obj.__doc__ or "")).strip()
-                out.append((name, doc.splitlines()[0] if doc else ""))
+                out.append((name, self.summary(name)))
             except Exception as exc:  # a broken plugin must not break listing
                 warnings.warn(f"{self.kind} plugin {name!r} failed to load: {exc}", stacklevel=2)
                 out.append((name, f"(failed to load: {type(exc).__name__}: {exc})"))

@@ -162,21 +162,15 @@ def _details(name: str) -> int:
 
     from evalharness import registry
     from evalharness.errors import EvalharnessError, did_you_mean
-
-    def about(obj: Any) -> str:  # as `evalharness list` gives it
-        doc = (getattr(obj, "description", "") or obj.__doc__ or "").strip()
-        return doc.splitlines()[0] if doc else ""
+    from evalharness.runner.job import benchmark_settings
 
     kinds = ["models", "benchmarks", "suites", "sweeps"]
     if name in registry.benchmarks.names():
         factory: Any = registry.benchmarks.get(name)
-        print(f"benchmark {name}: {about(factory)}".rstrip())
+        print(f"benchmark {name}: {registry.benchmarks.summary(name)}".rstrip())
         if getattr(factory, "capability", ""):
             print(f"  capability: {factory.capability}")
-        try:
-            params = list(inspect.signature(factory).parameters.values())
-        except (TypeError, ValueError):
-            params = []
+        params = benchmark_settings(name)
         if params:
             print("  settings (benchmark.args.KEY=VALUE; in suites benchmark_args.NAME.KEY=VALUE):")
             for p in params:
@@ -185,7 +179,7 @@ def _details(name: str) -> int:
         return 0
     if name in registry.models.names():
         factory = registry.models.get(name)
-        print(f"model {name}: {about(factory)}".rstrip())
+        print(f"model {name}: {registry.models.summary(name)}".rstrip())
         known = getattr(importlib.import_module(factory.__module__), "KNOWN_ARGS", None)
         if known:
             print("  settings (model.args.KEY=VALUE):")

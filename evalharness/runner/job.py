@@ -22,13 +22,22 @@ class JobError(EvalharnessError, RuntimeError):
     """The job cannot run or finished above its error threshold; the message says why."""
 
 
+def benchmark_settings(name: str) -> list[inspect.Parameter] | None:
+    """The settings (`benchmark.args`) a benchmark takes, with their defaults; None when its
+    factory's signature cannot be read."""
+    try:
+        params = inspect.signature(registry.benchmarks.get(name)).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    return [p for p in params if p.name != "self"]
+
+
 def load_benchmark(spec: BenchmarkSpec) -> Benchmark:
     """Build a benchmark; a misspelt setting is refused with a suggestion before any work."""
     factory = registry.benchmarks.get(spec.name)
-    try:
-        params = set(inspect.signature(factory).parameters) - {"self"}
-    except (TypeError, ValueError):  # no introspectable signature: let the factory judge
-        params = set(spec.args)
+    settings = benchmark_settings(spec.name)
+    # no introspectable signature: let the factory judge
+    params = set(spec.args) if settings is None else {p.name for p in settings}
     for key in spec.args:
         if key not in params:
             raise JobError(
