@@ -114,12 +114,11 @@ def _job_title(label: str, cfg: Any) -> str:
 
 
 def _fail(label: str, message: str) -> None:
-    line = message if message.startswith(f"{label}: ") else f"{label}: {message}"
-    print(f"error: {line}", file=sys.stderr)
+    print(f"error: {label}: {message}", file=sys.stderr)
     path = os.environ.get(STATUS_ENV)
     if path:
         with open(path, "a") as f:
-            f.write(f"{line}\n")
+            f.write(f"{label}: {message}\n")
 
 
 def run_hydra(overrides: Sequence[str]) -> int:

@@ -71,7 +71,7 @@ def run_job(spec: RunSpec, out: TextIO | None = None) -> list[RunResult]:
         top = max((r.top_error for r in failed if r.top_error), key=lambda t: t[1], default=None)
         common = f" Most common ({top[1]} samples): {_shorten(top[0])}." if top else ""
         raise JobError(
-            f"{spec.model_label}: error rate above max_error_rate={spec.max_error_rate} on {names}."
+            f"error rate above max_error_rate={spec.max_error_rate} on {names}."
             f"{common} Every sample's error is in the `error` column in {spec.results_dir}."
         )
     return results
