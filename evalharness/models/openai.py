@@ -85,9 +85,9 @@ class Settings:
         owner = f"model {spec.name!r}"
         if message := unknown_settings(owner, spec.args, KNOWN_ARGS):
             raise APISettingsError(message)
-        args = dict(spec.args)
-        base_url = str(args.pop("base_url", "") or "")
-        model = str(args.pop("model", None) or spec.path or "")
+        args = spec.args
+        base_url = str(args.get("base_url") or "")
+        model = str(args.get("model") or spec.path or "")
         if not base_url or base_url == "???":
             raise APISettingsError(
                 f"{owner}: set model.args.base_url to the server's API root (http://host:port/v1)"
