@@ -7,14 +7,17 @@ a plugin is imported only when used, and a broken one warns instead of breaking 
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any, Generic, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError, did_you_mean
-from evalharness.models.base import Model
+
+if TYPE_CHECKING:  # the registries load no plugin code until a name is used
+    from evalharness.benchmarks.base import Benchmark
+    from evalharness.models.base import Model
 
 T = TypeVar("T")
 
@@ -32,9 +35,15 @@ class Registry(Generic[T]):
         self.group = group
         self._extra: dict[str, Callable[..., T]] = {}
         self._loaded: dict[str, Callable[..., T]] = {}
+        self._scanned: tuple[tuple[str, ...], dict[str, EntryPoint]] | None = None
 
     def _entry_points(self) -> dict[str, EntryPoint]:
-        return {ep.name: ep for ep in entry_points(group=self.group)}
+        # Scanning every installed distribution takes tens of milliseconds, and listing asks
+        # once per name; the answer changes only with the import path.
+        path = tuple(sys.path)
+        if self._scanned is None or self._scanned[0] != path:
+            self._scanned = (path, {ep.name: ep for ep in entry_points(group=self.group)})
+        return self._scanned[1]
 
     def names(self) -> list[str]:
         return sorted(set(self._entry_points()) | set(self._extra))

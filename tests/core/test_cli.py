@@ -28,6 +28,17 @@ def test_help_is_instant_and_imports_nothing_heavy() -> None:
     assert time.perf_counter() - t0 < 10  # generous: a sanity bound, not a speed goal
 
 
+def test_list_loads_every_description_without_torch_or_pandas() -> None:
+    code = (
+        "import sys\nfrom evalharness.cli.main import main\nmain(['list'])\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'pandas', 'hydra') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "synth_counting" in proc.stdout and "tiny_qwen2_vl" in proc.stdout
+    assert proc.stdout.strip().endswith("[]")
+
+
 def test_misspelt_key_names_the_valid_keys(cli: RunCLI) -> None:
     proc = cli("run", "model=oracle", "benchmark=example_parity", "limt=3")
     assert proc.returncode == 2
