@@ -84,6 +84,36 @@ def test_multirun_sweep_writes_every_job(cli: RunCLI, tmp_path: Path) -> None:
     assert "oracle" in proc.stdout and "random" in proc.stdout
 
 
+def test_a_run_shows_hydras_sweep_lines_but_no_library_info_chatter(
+    plugin_env: dict[str, str], tmp_path: Path
+) -> None:
+    code = (
+        "import logging\n"
+        "from evalharness import registry\n"
+        "from evalharness.cli.main import main\n"
+        "from evalharness_example_plugin import ParityBenchmark\n"
+        "class Chatty(ParityBenchmark):\n"
+        "    def samples(self):\n"
+        "        logging.getLogger('somelib').info('somelib chatter')\n"
+        "        logging.getLogger('somelib').warning('somelib warning')\n"
+        "        return super().samples()\n"
+        "registry.benchmarks.register('chatty', Chatty)\n"
+        "main(['run', '-m', 'model=oracle', 'benchmark=chatty', 'progress=false'])\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=plugin_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "Launching 1 jobs locally" in out  # Hydra's own INFO lines stay
+    assert "somelib warning" in out and "somelib chatter" not in out
+
+
 def test_joblib_launcher(cli: RunCLI, tmp_path: Path) -> None:
     proc = cli(
         "run",
