@@ -140,7 +140,7 @@ def test_stop_strings_cut_the_caption(model: CaptionerModel) -> None:
 
 
 def test_unknown_args_are_rejected(root: Path) -> None:
-    from evalharness.models._hf_load import ModelLoadError
+    from evalharness.models.base import ModelLoadError
 
     with pytest.raises(ModelLoadError, match="unknown args"):
         CaptionerModel(cpu_spec(name="b", path=str(tiny.build("blip", root)), args={"promt": "x"}))

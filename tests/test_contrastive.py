@@ -11,8 +11,7 @@ from model_helpers import answer_ahead, choice, option_items
 from PIL import Image
 
 from evalharness.models import tiny
-from evalharness.models._hf_load import ModelLoadError
-from evalharness.models.base import ModelSpec
+from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.models.hf_contrastive import ContrastiveModel, tiny_clip
 from evalharness.types import Request
 

@@ -17,8 +17,8 @@ from PIL import Image, ImageDraw
 from evalharness.models import _tiny_vlm, hf, tiny
 from evalharness.models._hf_inputs import extend, limit_images, option_logprobs, process, to_model
 from evalharness.models._hf_load import check_process_on
-from evalharness.models.base import ModelSpec
-from evalharness.models.hf import HFModel, ModelLoadError
+from evalharness.models.base import ModelLoadError, ModelSpec
+from evalharness.models.hf import HFModel
 from evalharness.types import GenerationSettings, PILImageSource, Request, Sample
 
 FAMILIES = _tiny_vlm.GENERATIVE

@@ -15,8 +15,7 @@ from model_helpers import answer_ahead, choice, heavy_after_import, option_items
 from PIL import Image
 
 from evalharness.models import _tiny_open_clip, tiny
-from evalharness.models._hf_load import ModelLoadError
-from evalharness.models.base import ModelSpec
+from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.models.open_clip import OpenCLIPModel, is_caption, tiny_coca
 from evalharness.runner import BenchmarkSpec, RunSpec, run_job
 from evalharness.store import load_runs, load_samples

@@ -18,8 +18,8 @@ from safetensors.torch import save_file
 from transformers import LlavaForConditionalGeneration
 
 from evalharness.models import tiny
-from evalharness.models.base import ModelSpec
-from evalharness.models.hf import HFModel, ModelLoadError
+from evalharness.models.base import ModelLoadError, ModelSpec
+from evalharness.models.hf import HFModel
 from evalharness.types import GenerationSettings, PILImageSource, Request, Sample
 
 CONFIGURATION = """

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalharness.errors import EvalharnessError, unknown_settings
+from evalharness.errors import unknown_settings
 from evalharness.models import _vision_attention as vision_attention
+from evalharness.models.base import ModelLoadError
 
 PROCESS_AHEAD = (
     "run the processor for the runner's next batch while this one runs on the device: auto "
@@ -56,10 +57,6 @@ DTYPES = {
     "bfloat16": "bfloat16",
     "bf16": "bfloat16",
 }
-
-
-class ModelLoadError(EvalharnessError, RuntimeError):
-    """A model could not be loaded; the message names the model and what to do about it."""
 
 
 @dataclass

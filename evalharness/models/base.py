@@ -10,7 +10,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from evalharness.errors import EvalharnessError
 from evalharness.types import Capability, Prediction, Request, Sample
+
+
+class ModelLoadError(EvalharnessError, RuntimeError):
+    """A model could not be loaded; the message names the model and what to do about it."""
 
 
 @dataclass(frozen=True)

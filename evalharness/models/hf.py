@@ -43,8 +43,8 @@ from evalharness.models._hf_inputs import (
     to_model,
 )
 from evalharness.models._hf_load import KNOWN_ARGS as KNOWN_ARGS  # this route's model.args
-from evalharness.models._hf_load import ModelLoadError, load, process_ahead
-from evalharness.models.base import ModelSpec
+from evalharness.models._hf_load import load, process_ahead
+from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.types import Capability, Prediction, Request
 
 __all__ = ["HFModel", "ModelLoadError", "TinyHFModel"]

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 from evalharness.errors import unknown_settings
 from evalharness.models._hf_load import (
     PROCESS_AHEAD,
-    ModelLoadError,
     check_folder,
     is_local,
     process_ahead,
@@ -35,7 +34,7 @@ from evalharness.models._hf_load import (
     resolve_dtype,
     weights_hash,
 )
-from evalharness.models.base import ModelSpec
+from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.types import Capability, Prediction, Request
 
 if TYPE_CHECKING:

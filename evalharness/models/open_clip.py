@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 
 from evalharness.models._hf_load import (
     PROCESS_AHEAD,
-    ModelLoadError,
     files_hash,
     is_local,
     process_ahead,
@@ -41,7 +40,7 @@ from evalharness.models._hf_load import (
     resolve_device,
     resolve_dtype,
 )
-from evalharness.models.base import ModelSpec
+from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.models.hf import _cut_at_stop
 from evalharness.models.hf_contrastive import (
     check_args,

@@ -15,7 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from evalharness.models.base import ModelSpec
+from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.types import LETTERS, Capability, Prediction, Request, Sample
 
 
@@ -25,6 +25,11 @@ class _Reference:
     description = ""
 
     def __init__(self, spec: ModelSpec) -> None:
+        if spec.args:  # a setting that would change nothing must not look as if it did
+            raise ModelLoadError(
+                f"model {spec.name!r} is a reference model and takes no model.args settings; "
+                f"got {', '.join(sorted(map(repr, spec.args)))}."
+            )
         self.spec = spec
 
     def identity(self) -> dict[str, Any]:

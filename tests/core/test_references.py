@@ -12,7 +12,7 @@ import pytest
 
 from evalharness import registry
 from evalharness.benchmarks.base import Answered
-from evalharness.models.base import ModelSpec
+from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.runner import BenchmarkSpec, RunSpec, run_job
 from evalharness.types import Prediction, Sample, plan
 
@@ -97,3 +97,10 @@ def test_prior_matches_the_majority_rate(tmp_path: Path, suite: str) -> None:
     bench = registry.benchmarks.create(suite, n=n)
     expected = _majority_rate(list(bench.samples()))
     assert _run(tmp_path, "prior", suite, n) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("name", ["oracle", "random", "prior"])
+def test_reference_models_refuse_settings_they_would_ignore(name: str) -> None:
+    with pytest.raises(ModelLoadError, match=r"takes no model.args settings; got 'temperature'"):
+        registry.models.create(name, ModelSpec(name, args={"temperature": 0.7}))
+    assert registry.models.create(name, ModelSpec(name)).identity()["family_group"] == "reference"
