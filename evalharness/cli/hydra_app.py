@@ -7,6 +7,7 @@ EVALHARNESS_STATUS_FILE; the parent turns that into the exit code after the swee
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import traceback
@@ -117,8 +118,8 @@ def _fail(label: str, message: str) -> None:
     print(f"error: {label}: {message}", file=sys.stderr)
     path = os.environ.get(STATUS_ENV)
     if path:
-        with open(path, "a") as f:
-            f.write(f"{label}: {message}\n")
+        with open(path, "a") as f:  # one line per job, whatever its message holds
+            f.write(json.dumps(f"{label}: {message}") + "\n")
 
 
 def run_hydra(overrides: Sequence[str]) -> int:
@@ -153,10 +154,11 @@ def run_hydra(overrides: Sequence[str]) -> int:
     finally:
         sys.argv = saved
         with open(status_path) as f:
-            failures = f.read().splitlines()
+            failures = [json.loads(line) for line in f]
         os.unlink(status_path)
     if failures:
         if len(failures) > 1:
-            print(f"{len(failures)} jobs failed:", *failures, sep="\n  ", file=sys.stderr)
+            listed = [f.replace("\n", "\n    ") for f in failures]
+            print(f"{len(failures)} jobs failed:", *listed, sep="\n  ", file=sys.stderr)
         return 1
     return 0

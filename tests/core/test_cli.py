@@ -114,6 +114,26 @@ def test_a_run_shows_hydras_sweep_lines_but_no_library_info_chatter(
     assert "somelib warning" in out and "somelib chatter" not in out
 
 
+def test_failed_jobs_are_counted_by_job_not_by_line(cli: RunCLI) -> None:
+    # unknown hf settings give a message of many lines (every known setting, one a line)
+    proc = cli("run", "model=hf", "model.path=x", "model.args.bogus=1", "benchmark=example_parity")
+    assert proc.returncode == 1 and "unknown args 'bogus'" in proc.stderr
+    assert "jobs failed" not in proc.stderr  # one job: its error is the whole report
+    proc = cli(
+        "run",
+        "-m",
+        "model=hf,random",
+        "model.path=x",
+        "model.args.bogus=1",
+        "benchmark=example_parity",
+    )
+    assert proc.returncode == 1 and "2 jobs failed:" in proc.stderr
+    report = proc.stderr.split("2 jobs failed:")[1]
+    assert "\n  hf: model 'hf': unknown args 'bogus'" in report
+    assert "\n      max_new_tokens:" in report  # a message's own lines indented under its job
+    assert "\n  random: model 'random' is a reference model" in report
+
+
 def test_joblib_launcher(cli: RunCLI, tmp_path: Path) -> None:
     proc = cli(
         "run",
