@@ -14,6 +14,12 @@ class EvalharnessError(Exception):
     """A user-facing error: the message says what is wrong and what to do."""
 
 
+def quoted(exc: BaseException) -> str:
+    """Another library's error message to quote inside one of ours: one line, no closing period
+    (so "… cached files. Check …" does not end in ".." before our own advice)."""
+    return " ".join(str(exc).split()).rstrip(".")
+
+
 def did_you_mean(name: str, options: list[str]) -> str:
     close = difflib.get_close_matches(name, options, n=3, cutoff=0.5)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""

@@ -477,6 +477,19 @@ def test_load_errors_name_the_model_and_the_fix(cache: Path, tmp_path: Path) -> 
         load(copy_of("llava", tmp_path), attn_impl="sdpa")
 
 
+def test_a_hub_id_that_cannot_be_fetched_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # no network wait
+    with pytest.raises(ModelLoadError) as info:
+        load("evalharness-tests/no-such-model")
+    message = str(info.value)
+    assert message.startswith("model 'mine': cannot find evalharness-tests/no-such-model: ")
+    assert "\n" not in message and ".." not in message and "For a hub id, check the name" in message
+
+
 def test_missing_chat_template(cache: Path, tmp_path: Path) -> None:
     folder = copy_of("llava", tmp_path)
     template = (folder / "chat_template.jinja").read_text()

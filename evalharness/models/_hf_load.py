@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalharness.errors import unknown_settings
+from evalharness.errors import quoted, unknown_settings
 from evalharness.models import _vision_attention as vision_attention
 from evalharness.models.base import ModelLoadError
 
@@ -308,7 +308,7 @@ def load(
         raise ModelLoadError(f"model {name!r}: cannot read the config of {path}: {exc}") from exc
     except OSError as exc:
         raise ModelLoadError(
-            f"model {name!r}: cannot find {path}: {exc}. For a hub id, check the name and your "
+            f"model {name!r}: cannot find {path}: {quoted(exc)}. For a hub id, check the name and your "
             "network (or download it first); for a folder, check the path."
         ) from exc
     model_type = str(config.model_type)

@@ -10,7 +10,7 @@ from typing import TextIO
 
 from evalharness import registry
 from evalharness.benchmarks.base import Benchmark
-from evalharness.errors import EvalharnessError, did_you_mean
+from evalharness.errors import EvalharnessError, did_you_mean, quoted
 from evalharness.models.base import Model
 from evalharness.runner.execute import RunResult, run_benchmark
 from evalharness.runner.progress import Progress
@@ -46,7 +46,7 @@ def load_benchmark(spec: BenchmarkSpec) -> Benchmark:
     try:
         return factory(**dict(spec.args))
     except TypeError as exc:
-        raise JobError(f"benchmark {spec.name!r}: {exc}.") from exc
+        raise JobError(f"benchmark {spec.name!r}: {quoted(exc)}.") from exc
 
 
 def load_model(spec: RunSpec) -> Model:

@@ -28,6 +28,7 @@ from evalharness.benchmarks.synthetic.scene import (
     Scene,
     SceneSpec,
 )
+from evalharness.errors import quoted
 from evalharness.types import Sample, Scored
 
 
@@ -104,7 +105,7 @@ class SyntheticSuite(BaseBenchmark):
                 self._samples = list(self.build())
             except PlacementError as exc:
                 raise BenchmarkSettingError(
-                    f"{self.name}: {exc}. The knobs ask for more objects than the image holds: "
+                    f"{self.name}: {quoted(exc)}. The knobs ask for more objects than the image holds: "
                     "lower the object counts, or raise image_size or overlap."
                 ) from exc
             ids = [s.id for s in self._samples]
