@@ -12,6 +12,7 @@ import pytest
 
 from evalharness.metrics import (
     CAPTION_METRICS,
+    CaptionMetricsError,
     CaptionScores,
     caption_scores,
     caption_scores_per_image,
@@ -19,6 +20,7 @@ from evalharness.metrics import (
 )
 from evalharness.metrics._caption import _close_meteor
 
+_REFS_1 = {"1": ["a red circle above a blue square"]}
 _FAST = ("CIDEr", "BLEU-4", "ROUGE-L")  # the pure-Python scorers
 _REFS = {
     "1": ["a red circle above a blue square"],
@@ -155,3 +157,41 @@ def test_java_tokenisation_and_meteor(full_scores: CaptionScores) -> None:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads child processes from /proc")
 def test_no_java_process_outlives_the_call(full_scores: CaptionScores) -> None:
     assert _java_children() == []
+
+
+_TRICKY = [
+    'A man\u2019s "dog" -- (runs) fast!',
+    "Café au lait, naïve; the end...",
+    "\ufffd garbled \ufffd output \ufffd",  # Java warns about these
+    "\ufffd",  # a line the tokeniser empties
+    "It's 3:45 p.m. -- isn't it? {yes} [no]",
+    "UPPER case, e.g. U.S.A. and `quotes'",
+]
+
+
+def test_tokenisation_agrees_with_pycocoevalcaps_and_is_quiet(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+
+    from evalharness.metrics._caption import _one_line, _ptb_tokenize
+
+    ours = _ptb_tokenize(["", *_TRICKY])
+    assert capfd.readouterr().err == ""  # Java's warnings stay out of the progress bars
+    official = PTBTokenizer().tokenize({i: [{"caption": t}] for i, t in enumerate(_TRICKY)})
+    assert ours == ["", *(_one_line(official[i][0]) for i in range(len(_TRICKY)))]
+    # lower-cased, punctuation dropped; brackets stay, as "-lrb-": the official list has them
+    # upper-case only, and COCO numbers are computed with that
+    assert ours[1] == "a man 's dog -lrb- runs -rrb- fast"
+    assert ours[4] == ""
+
+
+def test_without_java_the_error_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    for metrics in (CAPTION_METRICS, ["METEOR"]):
+        with pytest.raises(CaptionMetricsError, match=r"need Java .* Install a Java runtime"):
+            score_captions({"1": "a red circle"}, _REFS_1, metrics=metrics, tokenize=False)
+    with pytest.raises(CaptionMetricsError, match="need Java"):
+        score_captions({"1": "a red circle"}, _REFS_1, metrics=_FAST)  # tokenising needs it
+    scores = score_captions({"1": "a red circle"}, _REFS_1, metrics=_FAST, tokenize=False)
+    assert 0 < scores.corpus["ROUGE-L"] < 1

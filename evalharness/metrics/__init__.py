@@ -9,6 +9,7 @@ pycocoevalcap and Java load only when a caption metric is computed.
 from evalharness.metrics._anls import anls, levenshtein
 from evalharness.metrics._caption import (
     CAPTION_METRICS,
+    CaptionMetricsError,
     CaptionScores,
     caption_scores,
     caption_scores_per_image,
@@ -31,6 +32,7 @@ __all__ = [
     "POPE_COLUMNS",
     "SHAPE_SYNONYMS",
     "SHAPE_VOCABULARY",
+    "CaptionMetricsError",
     "CaptionScores",
     "anls",
     "caption_scores",

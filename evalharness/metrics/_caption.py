@@ -8,9 +8,14 @@ before returning, also when scoring fails.
 from __future__ import annotations
 
 import contextlib
+import shutil
+import subprocess
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from evalharness.errors import EvalharnessError
 
 CAPTION_METRICS = ("CIDEr", "BLEU-4", "ROUGE-L", "METEOR")
 
@@ -26,6 +31,20 @@ class CaptionScores:
     per_image: dict[str, dict[str, float]]
 
 
+class CaptionMetricsError(EvalharnessError, RuntimeError):
+    """Java, which PTB tokenisation and METEOR run on, is missing or failed."""
+
+
+def _need_java() -> None:
+    if shutil.which("java") is None:
+        raise CaptionMetricsError(
+            "caption metrics need Java (PTB tokenisation and METEOR run on it), and there is no "
+            "`java` command. Install a Java runtime, 8 or later (Debian: default-jre-headless); "
+            "a run's answers are stored, so the same command run again then scores them "
+            "without asking the model."
+        )
+
+
 def _one_line(text: str) -> str:
     # A line break or "|" would corrupt the line protocols of the Java tools.
     return " ".join(text.replace("|", " ").split())
@@ -33,16 +52,43 @@ def _one_line(text: str) -> str:
 
 def _ptb_tokenize(texts: Sequence[str]) -> list[str]:
     """PTB-tokenised, lower-cased, punctuation-free texts; empty texts skip the tokeniser."""
-    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
-
     lines = [_one_line(t) for t in texts]
     filled = [i for i, line in enumerate(lines) if line]
-    if not filled:
-        return lines
-    tokenized = PTBTokenizer().tokenize({i: [{"caption": lines[i]}] for i in filled})
-    for i in filled:
-        lines[i] = _one_line(tokenized[i][0])
+    if filled:
+        for i, line in zip(filled, _run_ptb_tokenizer([lines[i] for i in filled]), strict=True):
+            lines[i] = _one_line(line)
     return lines
+
+
+def _run_ptb_tokenizer(lines: Sequence[str]) -> list[str]:
+    """The COCO evaluation's tokenisation: pycocoevalcap's Stanford PTBTokenizer jar with its
+    options and punctuation list, one output line per input line.
+
+    pycocoevalcap's own wrapper would do the same, but it writes its input to a file inside the
+    installed package (which fails where site-packages is read-only) and lets Java's warnings
+    ("Untokenizable: …", a token count) through to our progress bars. Here the lines go through
+    a pipe and Java's messages are kept for the error, should it fail.
+    """
+    from pycocoevalcap.tokenizer import ptbtokenizer as ptb
+
+    cmd = ["java", "-cp", ptb.STANFORD_CORENLP_3_4_1_JAR, "edu.stanford.nlp.process.PTBTokenizer"]
+    proc = subprocess.run(
+        [*cmd, "-preserveLines", "-lowerCase"],
+        cwd=Path(ptb.__file__).parent,
+        input="\n".join(lines).encode(),
+        capture_output=True,
+        check=False,
+    )
+    out = proc.stdout.decode().split("\n")
+    if proc.returncode != 0 or len(out) < len(lines):
+        said = " ".join(proc.stderr.decode(errors="replace").split())[-500:]
+        raise CaptionMetricsError(
+            f"the PTB tokeniser (Java) failed (exit {proc.returncode}): {said}"
+        )
+    drop = set(ptb.PUNCTUATIONS)
+    return [
+        " ".join(w for w in out[k].rstrip().split(" ") if w not in drop) for k in range(len(lines))
+    ]
 
 
 def _bleu4(gts: _Texts, res: _Texts) -> tuple[float, list[float]]:
@@ -139,6 +185,8 @@ def score_captions(
     if not ids:
         return CaptionScores({m: float("nan") for m in chosen}, {})
 
+    if tokenize or "METEOR" in chosen:
+        _need_java()
     texts = [predictions[i] for i in ids] + [r for i in ids for r in references[i]]
     texts = _ptb_tokenize(texts) if tokenize else [_one_line(t) for t in texts]
     res = {i: [texts[k]] for k, i in enumerate(ids)}

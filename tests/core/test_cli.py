@@ -134,6 +134,21 @@ def test_failed_jobs_are_counted_by_job_not_by_line(cli: RunCLI) -> None:
     assert "\n  random: model 'random' is a reference model" in report
 
 
+def test_scoring_without_java_fails_in_one_line_and_loses_no_answer(
+    cli: RunCLI, tmp_path: Path
+) -> None:
+    args = ("run", "model=oracle", "benchmark=synth_caption", "limit=3")
+    proc = cli(*args, env={"PATH": "/nonexistent"})  # caption metrics run Java
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "error: oracle: caption metrics need Java" in proc.stderr
+    assert len(load_samples(tmp_path / "results")) == 3  # the answers were stored
+    proc = cli(*args, check=True)
+    runs = load_runs(tmp_path / "results")
+    assert list(runs["status"]) == ["complete"] and runs.loc[0, "score"] == 1.0
+    [row] = [line.split() for line in proc.stdout.splitlines() if line.startswith("oracle")]
+    assert row[-1] == "3"  # the "reused" column: the model was not asked again
+
+
 def test_joblib_launcher(cli: RunCLI, tmp_path: Path) -> None:
     proc = cli(
         "run",
