@@ -39,9 +39,12 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
             raise EvalharnessError(
                 f"no runs of benchmark {name!r} in {results_dir}.{did_you_mean(name, stored)}"
             )
-    done = skipped = 0
+    done = skipped = unfinished = 0
     for run in runs.to_dict("records"):
-        if (benchmarks and run["benchmark"] not in benchmarks) or run["status"] != "complete":
+        if benchmarks and run["benchmark"] not in benchmarks:
+            continue
+        if run["status"] != "complete":  # its answers are incomplete: only a rerun finishes it
+            unfinished += 1
             continue
         title = f"{run['model']} × {run['benchmark']} (run {run['run_id']})"
         try:
@@ -79,6 +82,12 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
         print(f"rescored {title}: score {primary.value:.3f}{moved}")
         done += 1
     left = f", {skipped} skipped (each line above says why)" if skipped else ""
+    if unfinished:
+        left += (
+            f"; {unfinished} unfinished run{'s' if unfinished != 1 else ''} (failed or "
+            "interrupted) left as stored: the command that started a run, run again, finishes "
+            "it from its stored answers"
+        )
     print(f"{done} run{'s' if done != 1 else ''} rescored{left}.")
     return done
 

@@ -166,3 +166,16 @@ def test_a_run_whose_benchmark_cannot_be_built_is_skipped_and_the_rest_go_on(
     out = capsys.readouterr().out
     assert "skip random × uninstalled_plugin_bench" in out and "cannot be built here" in out
     assert out.splitlines()[-1] == "1 run rescored, 1 skipped (each line above says why)."
+
+
+def test_an_unfinished_run_is_left_as_stored_and_said_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(tmp_path)
+    edit(tmp_path, lambda row: row.update(status="interrupted"))
+    assert rescore(tmp_path / "results") == 0
+    [row] = load_runs(tmp_path / "results").to_dict("records")
+    assert row["status"] == "interrupted" and row["score"] == -1.0  # untouched
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("0 runs rescored; 1 unfinished run (failed or interrupted) left as")
+    assert "run again, finishes it" in last
