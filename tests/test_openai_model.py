@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from evalharness.models.base import ModelSpec
+from evalharness.models.base import ModelSpec, ModelUnavailableError
 from evalharness.models.openai import APISettingsError, OpenAIModel, Settings
 from evalharness.types import GenerationSettings, PILImageSource, Request, Sample
 
@@ -235,12 +235,46 @@ def test_timeout_without_retries_is_an_error(server: FakeServer) -> None:
     assert pred.error is not None and "timed out" in pred.error
 
 
-def test_connection_refused_is_an_error(server: FakeServer) -> None:
-    model = make_model(server, max_retries=1)
+def _close(server: FakeServer) -> None:
     server.shutdown()
     server.server_close()  # the port is closed now: every connect is refused
+
+
+def test_connection_refused_after_answers_is_an_error_row(server: FakeServer) -> None:
+    model = make_model(server, max_retries=1)
+    assert model.predict([request("first")])[0].text == "echo first (1)"
+    _close(server)
     (pred,) = model.predict([request("anyone?")])
     assert pred.error is not None and "connection failed" in pred.error
+
+
+def test_a_server_never_reached_stops_the_run_at_once(server: FakeServer) -> None:
+    model = make_model(server, max_retries=2, concurrency=2)
+    _close(server)
+    with pytest.raises(ModelUnavailableError) as info:
+        model.predict([request(f"q{i}") for i in range(40)])
+    message = str(info.value)
+    assert message.startswith(f"model 'openai': cannot reach {model.settings.base_url}: ")
+    assert "connection failed" in message and "gave up after 3 attempts" in message
+    assert "Is the server running" in message and "same command run again" in message
+    with pytest.raises(ModelUnavailableError, match="cannot reach"):  # and it stays stopped
+        model.predict([request("later")])
+
+
+def test_a_server_that_stops_answering_stops_the_run_after_a_streak(server: FakeServer) -> None:
+    model = make_model(server, max_retries=0, concurrency=1)
+    assert model.give_up_limit == 8
+    for i in range(21):
+        server.script[f"q{i}"] = ["503"]
+    server.script["q5"] = ["400"]  # a client error is an answer: the streak starts again
+    preds = model.predict([request(f"q{i}") for i in range(13)])
+    assert [p.error is not None for p in preds] == [True] * 13  # 5 + a 400 + 7: no streak of 8
+    assert model.predict([request("fine")])[0].text == "echo fine (1)"  # the count restarts
+    with pytest.raises(ModelUnavailableError) as info:
+        model.predict([request(f"q{i}") for i in range(13, 21)] + [request("x")])
+    assert "stopped answering: 8 requests in a row failed for good" in str(info.value)
+    assert "HTTP 503" in str(info.value)
+    assert server.calls("x") == 0  # the request after the streak was never sent
 
 
 def test_max_image_size_shrinks_keeping_aspect(server: FakeServer) -> None:

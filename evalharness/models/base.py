@@ -18,6 +18,16 @@ class ModelLoadError(EvalharnessError, RuntimeError):
     """A model could not be loaded; the message names the model and what to do about it."""
 
 
+class ModelUnavailableError(EvalharnessError, RuntimeError):
+    """The model cannot answer anything now (its server is down, say).
+
+    Raised from `predict`, it stops the run instead of failing one batch: the answers so far are
+    kept, and the same command run again goes on from them. Any other exception fails only the
+    batch's samples, which is right for a bad input but would record every remaining sample of
+    a long run as an error when nothing can answer them.
+    """
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything that picks and configures a model; built once from the config."""

@@ -5,7 +5,9 @@ URLs, greedy decoding (`temperature` from the request, 0 by default) and `max_to
 generation settings. Requests run concurrently on a thread pool; answers come back in request
 order. Rate limits (429), server errors (5xx), timeouts and dropped connections are retried with
 exponential backoff and jitter; any other client error (400, 401, 404, …) is reported at once with
-the server's message, since sending the same request again cannot fix it.
+the server's message, since sending the same request again cannot fix it. A server that answers
+nothing stops the run (`ModelUnavailableError`) rather than turning every remaining sample into
+an error after its retries.
 
 Only the standard library is used, so an API model needs nothing beyond the core install. The API
 key is read from the environment variable named by `api_key_env` and never leaves this module.
@@ -19,6 +21,7 @@ import io
 import json
 import os
 import random
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from evalharness.errors import EvalharnessError, unknown_settings
-from evalharness.models.base import ModelSpec
+from evalharness.models.base import ModelSpec, ModelUnavailableError
 from evalharness.types import Capability, Prediction, Request
 
 if TYPE_CHECKING:
@@ -41,10 +44,18 @@ MAX_ERROR_CHARS = 500
 class APIError(RuntimeError):
     """A request that failed for good; `retryable` says whether trying again could have helped."""
 
-    def __init__(self, message: str, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        retryable: bool,
+        retry_after: float | None = None,
+        unreached: bool = False,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        self.unreached = unreached
+        """No connection to the server was made (refused, unknown host, …)."""
 
 
 KNOWN_ARGS = {
@@ -186,6 +197,11 @@ class OpenAIModel:
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec
         self.settings = Settings.from_spec(spec)
+        self._lock = threading.Lock()
+        self._answered = False  # the server has answered at least once
+        self._given_up = 0  # requests in a row that failed for good on retryable errors
+        self._halt = threading.Event()  # set when the run is to stop: no more retries
+        self._why = ""  # and why it stops
 
     def __repr__(self) -> str:
         return f"OpenAIModel(model={self.settings.model!r}, base_url={self.settings.base_url!r})"
@@ -210,8 +226,49 @@ class OpenAIModel:
         if not requests:
             return []
         workers = min(self.settings.concurrency, len(requests))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="openai") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="openai")
+        try:
             return list(pool.map(self._answer, requests))
+        finally:
+            pool.shutdown(cancel_futures=True)  # after a halt, queued requests are not sent
+
+    @property
+    def give_up_limit(self) -> int:
+        """Requests in a row that may fail for good before the run stops: the server is down."""
+        return max(8, 2 * self.settings.concurrency)
+
+    def _count(self, failure: APIError | None) -> None:
+        """Keep track of the server's health; stop the run when it answers nothing.
+
+        A request that got an answer (or a client error, which the server sent) resets the count.
+        One that failed for good on retryable errors (no connection, timeouts, 5xx, 429) adds to
+        it. The run stops when no connection was ever made, or after `give_up_limit` such
+        failures in a row, instead of spending every remaining sample's retries on a dead server.
+        """
+        with self._lock:
+            if failure is None or not failure.retryable:
+                self._answered, self._given_up = True, 0
+                return
+            self._given_up += 1
+            never = not self._answered and failure.unreached
+            if not never and self._given_up < self.give_up_limit:
+                return
+            if not self._halt.is_set():
+                self._why = f"model {self.spec.name!r}: {self._stopped(failure, never)}"
+                self._halt.set()
+        raise ModelUnavailableError(self._why)
+
+    def _stopped(self, failure: APIError, never: bool) -> str:
+        s = self.settings
+        if never:
+            what = f"cannot reach {s.base_url}: {failure}. Is the server running, and is "
+            what += "base_url its API root (http://host:port/v1)?"
+        else:
+            what = f"{s.base_url} stopped answering: {self._given_up} requests in a row "
+            what += f"failed for good, the last with {failure}."
+        return (
+            f"{what} The answers so far are stored; the same command run again goes on from them."
+        )
 
     def body(self, request: Request) -> dict[str, Any]:
         """The chat-completions request body for one request."""
@@ -240,12 +297,16 @@ class OpenAIModel:
     def _answer(self, request: Request) -> Prediction:
         if request.mode != "generate":
             return Prediction(unsupported=f"API models only generate text (mode {request.mode!r})")
+        if self._halt.is_set():
+            raise ModelUnavailableError(self._why)
         try:
             payload = json.dumps(self.body(request)).encode()
             data, latency = self._post_with_retries(payload)
+            self._count(None)
             choice = data["choices"][0]
             usage = data.get("usage") or {}
         except APIError as exc:
+            self._count(exc)
             return Prediction(error=f"APIError: {exc}")
         except (KeyError, IndexError, TypeError) as exc:
             return Prediction(error=f"APIError: malformed response ({type(exc).__name__}: {exc})")
@@ -268,10 +329,12 @@ class OpenAIModel:
             except APIError as exc:
                 if not exc.retryable:
                     raise
-                if attempt == s.max_retries:
+                if attempt == s.max_retries or self._halt.is_set():
                     n = attempt + 1
                     tries = f"gave up after {n} attempt{'s' if n > 1 else ''}"
-                    raise APIError(f"{exc} ({tries})", retryable=False) from exc
+                    raise APIError(
+                        f"{exc} ({tries})", retryable=True, unreached=exc.unreached
+                    ) from exc
                 time.sleep(self._delay(attempt, exc.retry_after))
         raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
 
@@ -304,7 +367,7 @@ class OpenAIModel:
             reason = exc.reason
             if isinstance(reason, TimeoutError):
                 raise APIError(f"timed out after {s.timeout_s:g} s", True) from exc
-            raise APIError(f"connection failed: {reason}", True) from exc
+            raise APIError(f"connection failed: {reason}", True, unreached=True) from exc
         except (OSError, http.client.HTTPException) as exc:  # reset, refused, cut-off body
             raise APIError(f"connection failed: {exc}", True) from exc
         try:

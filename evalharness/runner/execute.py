@@ -22,7 +22,7 @@ import pandas as pd
 
 from evalharness._version import __version__
 from evalharness.benchmarks.base import Benchmark
-from evalharness.models.base import Fittable, Model, Preparing
+from evalharness.models.base import Fittable, Model, ModelUnavailableError, Preparing
 from evalharness.runner import provenance
 from evalharness.runner.progress import Progress
 from evalharness.runner.scoring import aggregate, score_rows
@@ -466,6 +466,8 @@ def _predict(call: Callable[[], list[Prediction]], n: int) -> list[Prediction]:
         predictions = call()
         if len(predictions) != n:
             raise RuntimeError(f"model returned {len(predictions)} predictions for {n} requests")
+    except ModelUnavailableError:
+        raise  # nothing can be answered now: stop the run, keeping what was answered
     except Exception as exc:  # a model crash fails this batch's samples, not the run
         predictions = [Prediction.from_exception(exc) for _ in range(n)]
     share = (time.perf_counter() - t0) / max(n, 1)

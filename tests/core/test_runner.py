@@ -159,6 +159,34 @@ def test_sample_errors_become_rows_and_the_threshold_fails_the_job(tmp_path: Pat
     assert r.n_errors == 2 and r.n_reused == 10
 
 
+def test_a_model_that_cannot_answer_stops_the_run_and_keeps_the_answers(tmp_path: Path) -> None:
+    from evalharness import registry
+    from evalharness.models.base import ModelUnavailableError
+    from evalharness.types import Prediction
+
+    class GoesDown(FakeModel):
+        name = "goes_down"
+        calls = 0
+
+        def predict(self, requests):  # type: ignore[no-untyped-def]
+            type(self).calls += 1
+            if type(self).calls > 2:
+                raise ModelUnavailableError("model 'goes_down': the server is gone")
+            return [Prediction(text="yes") for _ in requests]
+
+    registry.models.register("goes_down", GoesDown)
+    with pytest.raises(ModelUnavailableError, match="the server is gone"):
+        run_job(spec(tmp_path, model="goes_down", batch_size=3, flush_s=0), out=io.StringIO())
+    assert GoesDown.calls == 3  # stopped at the failing batch, not asked for the other two
+    assert list(load_runs(tmp_path / "results")["status"]) == ["failed"]
+    samples = load_samples(tmp_path / "results")
+    assert len(samples) == 6 and samples["error"].isna().all()  # no error rows were made up
+    GoesDown.calls = -100  # the server is back: the same command goes on from the answers
+    [r] = run_job(spec(tmp_path, model="goes_down", batch_size=3), out=io.StringIO())
+    assert r.n_reused == 6 and r.n_samples == 12 and r.n_errors == 0
+    assert list(load_runs(tmp_path / "results")["status"]) == ["complete"]
+
+
 def test_undecodable_image_is_an_error_row(tmp_path: Path) -> None:
     from evalharness import registry
     from evalharness.benchmarks.base import BaseBenchmark
