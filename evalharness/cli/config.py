@@ -106,6 +106,35 @@ _FIELDS = {
     "suite": [f.name for f in dataclasses.fields(SuiteConfig)],
 }
 _FREE = ("model.args.", "benchmark.args.", "benchmark_args.", "hydra.", "hydra/")
+# the typed top-level settings, by their annotation (this module's annotations are strings)
+_SCALARS = {
+    f.name: str(f.type)
+    for f in dataclasses.fields(EvalConfig)
+    if str(f.type) in ("int", "int | None", "float", "float | None", "bool")
+}
+_TRUTHS = ("true", "false", "yes", "no", "on", "off", "y", "n", "1", "0")
+
+
+def _check_value(key: str, value: str) -> None:
+    """A typed setting's value must read as its type (sweep lists and interpolations aside)."""
+    kind = _SCALARS.get(key)
+    if kind is None or re.search(r"[,()\[\]{}$]", value):
+        return
+    if kind.endswith(" | None") and value.strip().lower() in ("null", "none", "~"):
+        return
+    base = kind.removesuffix(" | None")
+    try:
+        if base == "bool":
+            ok = value.strip().lower() in _TRUTHS
+        else:
+            (int if base == "int" else float)(value)
+            ok = True
+    except ValueError:
+        ok = False
+    if not ok:
+        what = {"int": "a whole number", "float": "a number", "bool": "true or false"}[base]
+        null = " (or null)" if kind.endswith(" | None") else ""
+        raise OverrideError(f"{key} takes {what}{null}, got {value!r}.")
 
 
 def check_overrides(args: list[str]) -> None:
@@ -125,6 +154,7 @@ def check_overrides(args: list[str]) -> None:
             valid = _FIELDS[""] + list(GROUPS)
             if key not in valid:
                 raise OverrideError(f"unknown key {key!r}.{did_you_mean(key, valid)}")
+            _check_value(key, value)
         elif head in _FIELDS:
             sub = rest.split(".")[0]
             if sub not in _FIELDS[head]:

@@ -46,6 +46,19 @@ def test_misspelt_key_names_the_valid_keys(cli: RunCLI) -> None:
     assert "batch_size" in proc.stderr
 
 
+def test_a_value_of_the_wrong_type_is_one_line_naming_the_type(cli: RunCLI) -> None:
+    for arg, says in [
+        ("seed=abc", "seed takes a whole number, got 'abc'."),
+        ("limit=many", "limit takes a whole number (or null), got 'many'."),
+        ("blind=maybe", "blind takes true or false, got 'maybe'."),
+        ("max_error_rate=lots", "max_error_rate takes a number, got 'lots'."),
+    ]:
+        proc = cli("run", "model=oracle", "benchmark=example_parity", arg)
+        assert proc.returncode == 2 and proc.stderr.strip() == f"error: {says}", proc.stderr
+    for ok in ("limit=null", "blind=yes", "seed=+3", "max_error_rate=1e-1"):
+        cli("run", "model=oracle", "benchmark=example_parity", ok, check=True)
+
+
 def test_misspelt_nested_key(cli: RunCLI) -> None:
     proc = cli("run", "model=oracle", "benchmark=example_parity", "model.pth=x")
     assert proc.returncode == 2 and "Did you mean 'path'" in proc.stderr
