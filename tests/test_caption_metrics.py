@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import threading
+import random
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -14,11 +14,12 @@ from evalharness.metrics import (
     CAPTION_METRICS,
     CaptionMetricsError,
     CaptionScores,
+    _meteor,
     caption_scores,
     caption_scores_per_image,
     score_captions,
 )
-from evalharness.metrics._caption import _close_meteor
+from evalharness.metrics._meteor import MeteorError
 
 _REFS_1 = {"1": ["a red circle above a blue square"]}
 _FAST = ("CIDEr", "BLEU-4", "ROUGE-L")  # the pure-Python scorers
@@ -91,24 +92,6 @@ def test_argument_checks() -> None:
     assert all(v != v for v in empty.corpus.values())  # NaN
 
 
-def test_close_meteor_survives_a_failed_scoring() -> None:
-    """A scorer whose compute_score died midway still holds its lock; closing must not hang."""
-
-    class Stub:
-        lock = threading.Lock()
-        meteor_p = subprocess.Popen(
-            [sys.executable, "-c", "import time; time.sleep(60)"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-
-    Stub.lock.acquire()
-    _close_meteor(Stub)
-    assert Stub.meteor_p.returncode is not None
-    assert not Stub.lock.locked()
-
-
 def _java_children() -> list[str]:
     children = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -153,10 +136,98 @@ def test_java_tokenisation_and_meteor(full_scores: CaptionScores) -> None:
     assert set(full_scores.corpus) == set(CAPTION_METRICS)
 
 
+# The tests below take the METEOR process that `full_scores` started, in this order, so that the
+# file starts Java's METEOR (seconds each time) as few times as it can; alone, each starts its own.
+
+
+@pytest.mark.slow
+def test_meteor_agrees_with_pycocoevalcaps_own_wrapper(full_scores: CaptionScores) -> None:
+    from pycocoevalcap.meteor.meteor import Meteor
+
+    rng = random.Random(0)
+    words = [
+        "a",
+        "the",
+        "red",
+        "blue",
+        "circle",
+        "square",
+        "above",
+        "below",
+        "left",
+        "of",
+        "two",
+        "and",
+        "is",
+        "near",
+    ]
+
+    def caption() -> str:
+        return " ".join(rng.choice(words) for _ in range(rng.randint(1, 10)))
+
+    gts = {str(i): [caption() for _ in range(rng.randint(1, 4))] for i in range(60)}
+    res = {i: [caption()] for i in gts}
+    res["7"] = [""]
+    official = Meteor()
+    try:
+        expected = official.compute_score(gts, res)
+    finally:
+        official.meteor_p.kill()
+        official.meteor_p.wait()
+    assert _meteor.score(gts, res) == (expected[0], expected[1])
+
+
+@pytest.mark.slow
+def test_a_meteor_process_that_dies_is_reported_and_replaced(full_scores: CaptionScores) -> None:
+    first = score_captions({"1": "a red circle"}, _REFS_1, metrics=["METEOR"], tokenize=False)
+    pid = _meteor.running_pid()
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(MeteorError, match=r"METEOR \(Java\) (ended|stopped)"):
+        score_captions({"1": "a red circle"}, _REFS_1, metrics=["METEOR"], tokenize=False)
+    assert _meteor.running_pid() is None  # not reused in an unknown state
+    again = score_captions({"1": "a red circle"}, _REFS_1, metrics=["METEOR"], tokenize=False)
+    assert again.corpus == first.corpus and _meteor.running_pid() not in (None, pid)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_does_not_share_the_meteor_process(full_scores: CaptionScores) -> None:
+    score_captions({"1": "a red circle"}, _REFS_1, metrics=["METEOR"], tokenize=False)
+    assert _meteor.running_pid() is not None
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child)
+        os.write(write, b"none" if _meteor.running_pid() is None else b"shared")
+        os._exit(0)
+    os.waitpid(child, 0)
+    assert os.read(read, 16) == b"none"
+    os.close(read)
+    os.close(write)
+    assert _meteor.running_pid() is not None  # the parent's is untouched
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads child processes from /proc")
-def test_no_java_process_outlives_the_call(full_scores: CaptionScores) -> None:
-    assert _java_children() == []
+def test_one_meteor_process_serves_every_scoring_and_ends_when_idle(
+    full_scores: CaptionScores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    score_captions({"1": "a red circle"}, _REFS_1, metrics=["METEOR"], tokenize=False)
+    pid = _meteor.running_pid()
+    assert pid is not None and _java_children() == [str(pid)]  # the tokeniser has ended
+    monkeypatch.setattr(_meteor, "IDLE_S", 0.2)
+    again = score_captions({"1": "a red circle"}, _REFS_1, metrics=["METEOR"], tokenize=False)
+    assert _meteor.running_pid() == pid and 0 < again.corpus["METEOR"] < 1
+    deadline = time.monotonic() + 10
+    while _meteor.running_pid() is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _meteor.running_pid() is None and _java_children() == []
+
+
+def test_close_ends_the_meteor_process_and_is_safe_to_repeat() -> None:
+    _meteor.close()
+    _meteor.close()
+    assert _meteor.running_pid() is None
 
 
 _TRICKY = [

@@ -1,19 +1,17 @@
 """Caption metrics (CIDEr, BLEU-4, ROUGE-L, METEOR) computed by pycocoevalcap, the COCO scorers.
 
 pycocoevalcap loads only when a function here is called. Tokenisation (Stanford PTBTokenizer) and
-METEOR run Java; each call starts at most one tokeniser and one METEOR process and ends them
-before returning, also when scoring fails.
+METEOR run Java: each call runs the tokeniser once, and METEOR in a process that later calls
+share (`_meteor`: its start takes seconds, a scoring a fraction of that).
 """
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import subprocess
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from evalharness.errors import EvalharnessError
 
@@ -113,28 +111,9 @@ def _rouge(gts: _Texts, res: _Texts) -> tuple[float, list[float]]:
 
 
 def _meteor(gts: _Texts, res: _Texts) -> tuple[float, list[float]]:
-    from pycocoevalcap.meteor.meteor import Meteor
+    from evalharness.metrics import _meteor
 
-    scorer = Meteor()
-    try:
-        score, scores = scorer.compute_score(gts, res)
-    finally:
-        _close_meteor(scorer)
-    return float(score), [float(s) for s in scores]
-
-
-def _close_meteor(scorer: Any) -> None:
-    """End the METEOR process now, rather than whenever the garbage collector gets to it."""
-    # compute_score keeps its lock when it fails midway; the scorer's __del__ takes that lock,
-    # so leaving it held would hang the interpreter at collection.
-    if scorer.lock.locked():
-        scorer.lock.release()
-    process = scorer.meteor_p
-    process.kill()
-    process.wait()
-    for stream in (process.stdin, process.stdout, process.stderr):
-        with contextlib.suppress(OSError):
-            stream.close()
+    return _meteor.score(gts, res)
 
 
 _SCORERS: dict[str, _Scorer] = {

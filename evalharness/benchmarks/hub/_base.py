@@ -213,7 +213,8 @@ class CaptionBenchmark(HubBenchmark):
     scoring = "coco-caption"
 
     meteor: bool = True
-    """METEOR starts a Java process that loads paraphrase tables: seconds per scoring."""
+    """Score METEOR too. It runs in a Java process that loads paraphrase tables: seconds to start,
+    once per process (later scorings reuse it)."""
 
     def metrics(self) -> list[str]:
         return [m for m in CAPTION_METRICS if self.meteor or m != "METEOR"]

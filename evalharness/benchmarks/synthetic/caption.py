@@ -140,7 +140,8 @@ class CaptionSuite(SyntheticSuite):
     min_objects: int = 1
     max_objects: int = 5
     meteor: bool = True
-    """METEOR starts a Java process that loads paraphrase tables: a few seconds per scoring."""
+    """Score METEOR too. It runs in a Java process that loads paraphrase tables: seconds to start,
+    once per process (later scorings reuse it)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
