@@ -172,6 +172,15 @@ def test_head_to_head_computes_paired_tests(driver: Any, site: Path) -> None:
         assert _js(driver, f"return EH.stats.mcnemar({b}, {c})") == pytest.approx(
             mcnemar_p(b, c), rel=1e-6
         )
+    # a verdict only where the test and the interval agree (they can differ with few clusters)
+    for p, ci, says in [
+        (0.45, [0.04, 0.21], "unclear: test and interval disagree"),
+        (0.01, [-0.01, 0.3], "unclear: test and interval disagree"),
+        (0.01, [0.05, 0.3], "A better"),
+        (0.5, [-0.1, 0.2], "no significant difference"),
+    ]:
+        got = _js(driver, f"return EH.verdict({{n: 24, p: {p}, ci: {ci}, d: 0.1}}, 'A', 'B')")
+        assert got == says
     _assert_not_blank(driver)
     assert _errors(driver) == []
 

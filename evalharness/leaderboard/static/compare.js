@@ -52,15 +52,20 @@
              ci: S.percentiles(draws), p: p, onlyA: onlyA, onlyB: onlyB, draws: draws, binary: scores.binary };
   }
 
+  /* McNemar's test counts items; the interval resamples clusters (items sharing an image). With
+   * few clusters the two can disagree, and neither verdict would be honest alone. */
   function verdict(r, nameA, nameB) {
     if (r.n === 0) return "no shared items";
+    var excludesZero = isFinite(r.ci[0]) && (r.ci[0] > 0 || r.ci[1] < 0);
+    if (isFinite(r.ci[0]) && (r.p < ALPHA) !== excludesZero) return "unclear: test and interval disagree";
     if (r.p >= ALPHA) return "no significant difference";
     return (r.d > 0 ? nameA : nameB) + " better";
   }
+  EH.verdict = verdict;
 
   function row(label, r, pct, nameA, nameB, strong) {
     var ci = isFinite(r.ci[0]) ? " [" + EH.fmt(r.ci[0], pct) + ", " + EH.fmt(r.ci[1], pct) + "]" : "";
-    var cls = r.p < ALPHA ? (r.d > 0 ? "win-a" : "win-b") : "";
+    var cls = / better$/.test(verdict(r, nameA, nameB)) ? (r.d > 0 ? "win-a" : "win-b") : "";
     return el("tr", { class: (strong ? "total " : "") + cls }, [
       el("td", {}, [label]), el("td", { class: "num" }, [r.n === null ? "" : String(r.n)]),
       el("td", { class: "num" }, [EH.fmt(r.a, pct)]), el("td", { class: "num" }, [EH.fmt(r.b, pct)]),
@@ -95,7 +100,8 @@
           body.appendChild(row("Mean over " + used.length + " benchmarks", o, pct, nameA, nameB, true));
         }
         summary.textContent = "A = " + nameA + ", B = " + nameB + ". Means are over the items both answered; the overall " +
-          "row averages the benchmarks and tests it with a paired bootstrap over the pooled samples.";
+          "row averages the benchmarks and tests it with a paired bootstrap over the pooled samples. " +
+          "A verdict is unclear where the test and the interval disagree, as they can with few items or few images.";
         fill(results);
       }, function (err) { summary.textContent = String(err.message); });
   }
