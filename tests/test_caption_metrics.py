@@ -6,7 +6,9 @@ import os
 import random
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,16 +180,37 @@ def test_meteor_agrees_with_pycocoevalcaps_own_wrapper(full_scores: CaptionScore
 
 
 @pytest.mark.slow
-def test_a_meteor_process_that_dies_is_reported_and_replaced(full_scores: CaptionScores) -> None:
+def test_a_meteor_process_that_dies_is_replaced(
+    full_scores: CaptionScores, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = score_captions({"1": "a red circle"}, _REFS_1, metrics=["METEOR"], tokenize=False)
     pid = _meteor.running_pid()
     assert pid is not None
-    os.kill(pid, signal.SIGKILL)
+    os.kill(pid, signal.SIGKILL)  # while idle: the next scoring starts another, unseen
+    process = _meteor._process
+    assert process is not None
+    _wait_for(lambda: process.proc.poll() is not None)
+    again = score_captions({"1": "a red circle"}, _REFS_1, metrics=["METEOR"], tokenize=False)
+    pid2 = _meteor.running_pid()
+    assert again.corpus == first.corpus and pid2 not in (None, pid)
+
+    send = _meteor._Process.send
+
+    def dies_midway(self: Any, line: str) -> None:
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        send(self, line)
+
+    monkeypatch.setattr(_meteor._Process, "send", dies_midway)
     with pytest.raises(MeteorError, match=r"METEOR \(Java\) (ended|stopped)"):
         score_captions({"1": "a red circle"}, _REFS_1, metrics=["METEOR"], tokenize=False)
-    assert _meteor.running_pid() is None  # not reused in an unknown state
-    again = score_captions({"1": "a red circle"}, _REFS_1, metrics=["METEOR"], tokenize=False)
-    assert again.corpus == first.corpus and _meteor.running_pid() not in (None, pid)
+    assert _meteor.running_pid() is None  # a process in an unknown state is not reused
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
 
 
 @pytest.mark.slow
@@ -218,9 +241,7 @@ def test_one_meteor_process_serves_every_scoring_and_ends_when_idle(
     monkeypatch.setattr(_meteor, "IDLE_S", 0.2)
     again = score_captions({"1": "a red circle"}, _REFS_1, metrics=["METEOR"], tokenize=False)
     assert _meteor.running_pid() == pid and 0 < again.corpus["METEOR"] < 1
-    deadline = time.monotonic() + 10
-    while _meteor.running_pid() is not None and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _wait_for(lambda: _meteor.running_pid() is None)
     assert _meteor.running_pid() is None and _java_children() == []
 
 

@@ -11,6 +11,7 @@ quoted when it fails.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import subprocess
 import tempfile
@@ -65,7 +66,8 @@ class _Process:
         self.proc.wait()
         for stream in (self.proc.stdin, self.proc.stdout, self.log):
             if stream is not None:
-                stream.close()
+                with contextlib.suppress(OSError):  # unsent input meets a closed pipe
+                    stream.close()
 
 
 _lock = threading.Lock()
@@ -87,6 +89,8 @@ def score(
         if _timer is not None:
             _timer.cancel()
         try:
+            if _process is not None and _process.proc.poll() is not None:
+                _end()  # it ended while idle (killed, out of memory): start another
             if _process is None:
                 _process = _Process()
             stats = []
