@@ -48,8 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument(
         "what",
         nargs="?",
-        help="only this kind (models, benchmarks, suites, sweeps), or one model or benchmark "
-        "by name: its description and settings",
+        help="only this kind (models, benchmarks, suites, sweeps), or one by name: a model's "
+        "or benchmark's description and settings, a suite's benchmarks, a sweep's models",
     )
     lb = sub.add_parser("leaderboard", help="build the static leaderboard site from results")
     lb.add_argument(
@@ -134,14 +134,14 @@ def _run(overrides: list[str]) -> int:
 
 def _list(what: str | None) -> int:
     from evalharness import registry
-    from evalharness.cli.config import group_options
+    from evalharness.cli.config import group_options, option_summary
 
     def rows(name: str) -> list[tuple[str, str]]:
         if name == "models":
             return registry.models.describe()
         if name == "benchmarks":
             return registry.benchmarks.describe()
-        return [(n, "") for n in group_options(name[:-1])]
+        return [(n, option_summary(name[:-1], n)) for n in group_options(name[:-1])]
 
     kinds = ("models", "benchmarks", "suites", "sweeps")
     if what and what not in kinds:
@@ -161,6 +161,7 @@ def _details(name: str) -> int:
     import inspect
 
     from evalharness import registry
+    from evalharness.cli.config import group_options
     from evalharness.errors import EvalharnessError, did_you_mean
     from evalharness.runner.job import benchmark_settings
 
@@ -188,7 +189,29 @@ def _details(name: str) -> int:
         else:
             print("  no model.args settings")
         return 0
-    names = sorted({*kinds, *registry.models.names(), *registry.benchmarks.names()})
+    from evalharness.cli.config import configs_dir, option_summary
+
+    for group in ("suite", "sweep"):
+        path = configs_dir() / group / f"{name}.yaml"
+        if not path.exists():
+            continue
+        from omegaconf import OmegaConf
+
+        node: Any = OmegaConf.to_container(OmegaConf.load(path))
+        print(f"{group} {name}: {option_summary(group, name)}".rstrip())
+        if group == "suite":
+            print(f"  benchmarks: {', '.join(node.get('benchmarks') or [])}")
+            print(f"  run it: evalharness run model=NAME suite={name}")
+        else:
+            swept = (node.get("hydra") or {}).get("sweeper", {}).get("params", {})
+            for key, values in swept.items():
+                print(f"  {key}: {values}")
+            print(f"  run it: evalharness run sweep={name}")
+        return 0
+    suites, sweeps = group_options("suite"), group_options("sweep")
+    names = sorted(
+        {*kinds, *registry.models.names(), *registry.benchmarks.names(), *suites, *sweeps}
+    )
     raise EvalharnessError(f"nothing to list called {name!r}.{did_you_mean(name, names)}")
 
 

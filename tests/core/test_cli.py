@@ -377,3 +377,21 @@ def test_list_one_benchmark_or_model_shows_its_settings(capsys: pytest.CaptureFi
     assert "no model.args settings" in capsys.readouterr().out
     assert main(["list", "synth_countin"]) == 1
     assert "Did you mean 'synth_counting'" in capsys.readouterr().err
+
+
+def test_list_says_what_each_suite_and_sweep_is(capsys: pytest.CaptureFixture[str]) -> None:
+    from evalharness.cli.main import main
+
+    assert main(["list", "suites"]) == 0
+    out = capsys.readouterr().out
+    assert "  synthetic                The synthetic probe suites: counting," in out
+    assert main(["list", "synthetic"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("suite synthetic: The synthetic probe suites")
+    assert "  benchmarks: synth_counting, synth_spatial," in out
+    assert main(["list", "references"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("sweep references: The three reference models")
+    assert "  model: random,prior,oracle\n" in out and "evalharness run sweep=references" in out
+    assert main(["list", "synthetc"]) == 1
+    assert "Did you mean 'synthetic'" in capsys.readouterr().err
