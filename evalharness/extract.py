@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 from evalharness.types import LETTERS
 
-VERSION = "2"
+VERSION = "3"
 """Bumped whenever a function here reads some reply differently. It is part of every benchmark
 version built with `version_string`, so results extracted differently are never ranked together;
 `evalharness rescore` brings stored runs up to date from their raw outputs."""
@@ -106,10 +106,24 @@ _NEGATION = re.compile(r"\b(?:not|never|nothing|none|neither|nor|cannot)\b|n't\b
 _EXISTS = re.compile(r"^(?:there (?:is|are|(?:appears?|seems?) to be)|there's|i (?:can )?see)\b")
 
 
+# "That's correct.", "It is true.": the verdict word opens the answer ("right"/"wrong" only
+# after "that", as "it is right" may be a place: "It is right of the square.")
+_JUDGED = {"correct": "correct", "true": "true", "incorrect": "incorrect", "false": "false"}
+_THAT_JUDGED = {**_JUDGED, "right": "correct", "wrong": "incorrect"}
+_JUDGE_LEADS = (("that's",), ("that", "is"), ("this", "is"), ("it's",), ("it", "is"))
+
+
 def _words(sentence: str) -> list[str]:
-    """The sentence's words, "of course" read as "certainly"."""
+    """The sentence's words, "of course" read as "certainly", "that's right" as "correct"."""
     words = _WORD.findall(sentence)
-    return ["certainly", *words[2:]] if words[:2] == ["of", "course"] else words
+    if words[:2] == ["of", "course"]:
+        return ["certainly", *words[2:]]
+    for lead in _JUDGE_LEADS:
+        verdicts = _THAT_JUDGED if lead[0].startswith("that") else _JUDGED
+        k = len(lead)
+        if tuple(words[:k]) == lead and words[k : k + 1] and words[k] in verdicts:
+            return [verdicts[words[k]], *words[k + 1 :]]
+    return words
 
 
 def _leading_verdict(sentence: str) -> tuple[bool, bool | None]:
@@ -218,12 +232,18 @@ def _word_number(tokens: Sequence[str], i: int) -> tuple[int, int] | None:
     return value, j
 
 
-def _is_zero(tok: str, previous: str, nxt: str) -> bool:
-    """ "none", "zero", "nothing", "no triangles", "not any", "aren't any"."""
+def _is_zero(tokens: Sequence[str], i: int) -> bool:
+    """ "none", "zero", "nothing", "no triangles", "not any", "aren't any", "I don't see any"."""
+    tok, nxt = tokens[i], tokens[i + 1] if i + 1 < len(tokens) else ""
     if tok == "no":
         return _WORD.fullmatch(nxt) is not None and nxt not in _NOT_COUNTED
-    if tok == "any":
-        return previous == "not" or previous.endswith("n't")
+    if tok == "any":  # a negation at most two words before, words only between
+        for j in range(i - 1, max(i - 4, -1), -1):
+            if _WORD.fullmatch(tokens[j]) is None:
+                return False
+            if tokens[j] in ("not", "cannot", "never") or tokens[j].endswith("n't"):
+                return True
+        return False
     return tok in _ZERO_WORDS
 
 
@@ -238,7 +258,6 @@ def _negated(tokens: Sequence[str], i: int) -> bool:
 def _numbers(text: str) -> Iterator[int | float]:
     tokens = _NUM_TOKEN.findall(text)
     for i, tok in enumerate(tokens):
-        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
         if "0" <= tok[0] <= "9":
             digits = tok.replace(",", "")
             yield float(digits) if "." in digits else int(digits)
@@ -248,7 +267,7 @@ def _numbers(text: str) -> Iterator[int | float]:
                 yield 0 if found[0] == 1 and _negated(tokens, i) else found[0]
         elif tok == "single":  # "a single circle"; "not a single one"
             yield 0 if _negated(tokens, i) else 1
-        elif _is_zero(tok, tokens[i - 1] if i else "", nxt):
+        elif _is_zero(tokens, i):
             yield 0
 
 
@@ -256,8 +275,8 @@ def number(text: str) -> int | float | None:
     """The number a reply gives, from digits or words, or None.
 
     "I count 7" → 7, "There are three circles." → 3, "twenty-one" → 21, "3.5" → 3.5, "1,000" →
-    1000, "a single circle" → 1; "none", "zero", "no triangles", "there aren't any", "not one",
-    "not a single one" → 0. Integers come back as int.
+    1000, "a single circle" → 1; "none", "zero", "no triangles", "there aren't any", "I don't see
+    any", "not one", "not a single one" → 0. Integers come back as int.
     Where a reply restates the question, the answer is sought first after the last "answer is" /
     "answer:", then after the last question mark, then anywhere; within that span the first number
     wins. Numbers are read as non-negative (a dash is a separator).
