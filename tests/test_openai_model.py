@@ -21,7 +21,7 @@ from PIL import Image
 
 from evalharness.models.base import ModelSpec, ModelUnavailableError
 from evalharness.models.openai import APISettingsError, OpenAIModel, Settings
-from evalharness.types import GenerationSettings, PILImageSource, Request, Sample
+from evalharness.types import GenerationSettings, PILImageSource, Prediction, Request, Sample
 
 KEY_ENV = "EVALHARNESS_TEST_API_KEY"
 KEY = "sk-test-not-a-real-key"
@@ -275,6 +275,19 @@ def test_a_server_that_stops_answering_stops_the_run_after_a_streak(server: Fake
     assert "stopped answering: 8 requests in a row failed for good" in str(info.value)
     assert "HTTP 503" in str(info.value)
     assert server.calls("x") == 0  # the request after the streak was never sent
+
+
+def test_a_request_waiting_to_retry_gives_up_when_the_run_stops(server: FakeServer) -> None:
+    server.script["wait"] = ["500"] * 10
+    model = make_model(server, backoff_s=30, max_retries=5)
+    got: list[Prediction] = []
+    worker = threading.Thread(target=lambda: got.extend(model.predict([request("wait")])))
+    worker.start()
+    time.sleep(0.5)  # the request failed once and waits 15 to 30 s before its next try
+    model._halt.set()  # as another request does when the server is found down
+    worker.join(timeout=5)
+    assert not worker.is_alive() and server.calls("wait") == 1
+    assert got[0].error is not None and "gave up after 1 attempt" in got[0].error
 
 
 def test_max_image_size_shrinks_keeping_aspect(server: FakeServer) -> None:

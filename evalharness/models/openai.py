@@ -329,13 +329,15 @@ class OpenAIModel:
             except APIError as exc:
                 if not exc.retryable:
                     raise
-                if attempt == s.max_retries or self._halt.is_set():
+                last = attempt == s.max_retries
+                if not last:  # wait before the next try, unless the run stops meanwhile
+                    last = self._halt.wait(self._delay(attempt, exc.retry_after))
+                if last:
                     n = attempt + 1
                     tries = f"gave up after {n} attempt{'s' if n > 1 else ''}"
                     raise APIError(
                         f"{exc} ({tries})", retryable=True, unreached=exc.unreached
                     ) from exc
-                time.sleep(self._delay(attempt, exc.retry_after))
         raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
