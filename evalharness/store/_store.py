@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from evalharness._version import __version__
-from evalharness.errors import EvalharnessError
+from evalharness.errors import EvalharnessError, quoted
 from evalharness.store._files import atomic_write_bytes, atomic_write_parquet
 
 if TYPE_CHECKING:
@@ -255,17 +255,24 @@ def _scan(files: Sequence[Path], columns: Sequence[str] | None) -> pd.DataFrame:
 
 
 def _read_one(path: Path, columns: Sequence[str] | None) -> Any:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         file = pq.ParquetFile(path)
+        names = file.schema_arrow.names
+        return file.read(
+            columns=[c for c in columns if c in names] if columns is not None else None,
+            use_threads=False,
+        )
     except FileNotFoundError:
-        return None
-    names = file.schema_arrow.names
-    return file.read(
-        columns=[c for c in columns if c in names] if columns is not None else None,
-        use_threads=False,
-    )
+        return None  # compacted away while we listed
+    except (pa.ArrowException, OSError) as exc:  # our writes are atomic: damaged from outside
+        raise StoreError(
+            f"cannot read {path}: {quoted(exc)}. The file is damaged (a full disk or a copy cut "
+            f"short?). Move it out of the results folder: the rest reads as before, and running "
+            "the same command again redoes what it held."
+        ) from exc
 
 
 def load_runs(path: Path | str) -> pd.DataFrame:

@@ -35,6 +35,24 @@ def test_newest_part_wins_and_compaction_removes_parts(tmp_path: Path) -> None:
     assert len(load_samples(tmp_path)) == 3
 
 
+@pytest.mark.parametrize("damage", ["garbage", "cut short"])
+def test_a_damaged_file_is_named_with_what_to_do(tmp_path: Path, damage: str) -> None:
+    store = ResultsStore(tmp_path)
+    store.append_samples("r1", rows(["a", "b"], "old"))
+    store.append_samples("r1", rows(["c"], "new"))
+    part = tmp_path / "samples" / "r1" / "part-000001.parquet"
+    data = part.read_bytes()
+    part.write_bytes(b"not parquet at all" if damage == "garbage" else data[: len(data) // 2])
+    for read in (lambda: store.read_samples("r1"), lambda: load_samples(tmp_path)):
+        with pytest.raises(StoreError) as info:
+            read()
+        message = str(info.value)
+        assert message.startswith(f"cannot read {part}: ") and "\n" not in message
+        assert "Move it out of the results folder" in message
+    part.unlink()  # as the message says: the rest reads as before
+    assert sorted(store.read_samples("r1")["sample_id"]) == ["a", "b"]
+
+
 def test_compaction_keeps_rows_it_is_not_given_aside(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path)
     store.append_samples("r1", rows(["a", "b", "c"], "old"))
