@@ -20,6 +20,8 @@ STATUS_ENV = "EVALHARNESS_STATUS_FILE"
 def to_run_spec(cfg: Any) -> Any:
     from omegaconf import OmegaConf
 
+    from evalharness import registry
+    from evalharness.errors import did_you_mean
     from evalharness.models.base import ModelSpec
     from evalharness.runner import BenchmarkSpec, JobError, RunSpec
 
@@ -34,6 +36,13 @@ def to_run_spec(cfg: Any) -> Any:
         )
     per_bench = OmegaConf.to_container(cfg.benchmark_args, resolve=True)
     assert isinstance(per_bench, dict)
+    # settings for a benchmark this job does not run are fine (a sweep over benchmarks sets
+    # each one's); for a name that is no benchmark at all, they are a typo
+    known = registry.benchmarks.names()
+    for key in map(str, per_bench):
+        if key not in known and key not in names:
+            hint = did_you_mean(key, known)
+            raise JobError(f"benchmark_args.{key}: there is no benchmark {key!r}.{hint}")
     benchmarks = []
     for name in names:
         args = dict(per_bench.get(name, {}))

@@ -59,6 +59,18 @@ def test_a_value_of_the_wrong_type_is_one_line_naming_the_type(cli: RunCLI) -> N
         cli("run", "model=oracle", "benchmark=example_parity", ok, check=True)
 
 
+def test_settings_for_a_benchmark_that_does_not_exist_are_refused(cli: RunCLI) -> None:
+    proc = cli(
+        "run", "model=oracle", "benchmark=example_parity", "benchmark_args.example_parit.n=3"
+    )
+    assert proc.returncode == 1
+    assert "benchmark_args.example_parit: there is no benchmark 'example_parit'." in proc.stderr
+    assert "Did you mean 'example_parity'" in proc.stderr
+    # one for another benchmark, as a sweep over benchmarks sets each one's, is fine
+    cli("run", "model=oracle", "benchmark=example_parity", "benchmark_args.synth_spatial.n=3",
+        check=True)  # fmt: skip
+
+
 def test_misspelt_nested_key(cli: RunCLI) -> None:
     proc = cli("run", "model=oracle", "benchmark=example_parity", "model.pth=x")
     assert proc.returncode == 2 and "Did you mean 'path'" in proc.stderr
