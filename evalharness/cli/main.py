@@ -161,7 +161,7 @@ def _details(name: str) -> int:
     import inspect
 
     from evalharness import registry
-    from evalharness.cli.config import group_options
+    from evalharness.cli.config import configs_dir, group_options, option_summary
     from evalharness.errors import EvalharnessError, did_you_mean
     from evalharness.runner.job import benchmark_settings
 
@@ -189,8 +189,6 @@ def _details(name: str) -> int:
         else:
             print("  no model.args settings")
         return 0
-    from evalharness.cli.config import configs_dir, option_summary
-
     for group in ("suite", "sweep"):
         path = configs_dir() / group / f"{name}.yaml"
         if not path.exists():
