@@ -277,6 +277,34 @@ def test_a_server_that_stops_answering_stops_the_run_after_a_streak(server: Fake
     assert server.calls("x") == 0  # the request after the streak was never sent
 
 
+@pytest.mark.parametrize(
+    ("status", "says"),
+    [
+        ("401", f"The API key is read from the environment variable {KEY_ENV} (not set here"),
+        ("403", f"The API key is read from the environment variable {KEY_ENV} (not set here"),
+        ("404", "Check the served model's name ('served-vlm': model.path or model.args.model)"),
+    ],
+)
+def test_a_wrong_key_or_model_name_stops_the_run_at_once(
+    server: FakeServer, status: str, says: str
+) -> None:
+    for i in range(20):
+        server.script[f"q{i}"] = [status]
+    model = make_model(server, concurrency=1)
+    with pytest.raises(ModelUnavailableError) as info:
+        model.predict([request(f"q{i}") for i in range(20)])
+    assert says in str(info.value) and f"HTTP {status}: scripted {status}" in str(info.value)
+    assert len(server.log) == 1  # one request told us; the other 19 were not sent
+
+
+def test_a_404_after_answers_is_one_sample_s_error(server: FakeServer) -> None:
+    server.script["gone"] = ["404"]
+    model = make_model(server, concurrency=1)
+    preds = model.predict([request("fine"), request("gone"), request("fine too")])
+    assert preds[1].error is not None and "HTTP 404" in preds[1].error
+    assert preds[2].text == "echo fine too (1)"
+
+
 def test_a_request_waiting_to_retry_gives_up_when_the_run_stops(server: FakeServer) -> None:
     server.script["wait"] = ["500"] * 10
     model = make_model(server, backoff_s=30, max_retries=5)

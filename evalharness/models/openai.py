@@ -5,9 +5,9 @@ URLs, greedy decoding (`temperature` from the request, 0 by default) and `max_to
 generation settings. Requests run concurrently on a thread pool; answers come back in request
 order. Rate limits (429), server errors (5xx), timeouts and dropped connections are retried with
 exponential backoff and jitter; any other client error (400, 401, 404, …) is reported at once with
-the server's message, since sending the same request again cannot fix it. A server that answers
-nothing stops the run (`ModelUnavailableError`) rather than turning every remaining sample into
-an error after its retries.
+the server's message, since sending the same request again cannot fix it. When no request can
+succeed (no server, a wrong key, model name or URL, a server gone down) the run stops
+(`ModelUnavailableError`) rather than turning every remaining sample into an error.
 
 Only the standard library is used, so an API model needs nothing beyond the core install. The API
 key is read from the environment variable named by `api_key_env` and never leaves this module.
@@ -50,12 +50,15 @@ class APIError(RuntimeError):
         retryable: bool,
         retry_after: float | None = None,
         unreached: bool = False,
+        status: int | None = None,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
         self.unreached = unreached
         """No connection to the server was made (refused, unknown host, …)."""
+        self.status = status
+        """The HTTP status the server answered with, if it answered."""
 
 
 KNOWN_ARGS = {
@@ -238,29 +241,43 @@ class OpenAIModel:
         return max(8, 2 * self.settings.concurrency)
 
     def _count(self, failure: APIError | None) -> None:
-        """Keep track of the server's health; stop the run when it answers nothing.
+        """Keep track of the server's health; stop the run when no request can succeed.
 
-        A request that got an answer (or a client error, which the server sent) resets the count.
-        One that failed for good on retryable errors (no connection, timeouts, 5xx, 429) adds to
-        it. The run stops when no connection was ever made, or after `give_up_limit` such
-        failures in a row, instead of spending every remaining sample's retries on a dead server.
+        An answer resets the count of requests in a row that failed for good on retryable errors
+        (no connection, timeouts, 5xx, 429); a client error resets it too, as the server sent
+        it. The run stops when no connection was ever made, after `give_up_limit` such failures
+        in a row, or when the first answers are 401, 403 or 404 (a wrong key, model name or
+        URL: every request would get the same), rather than spend every remaining sample on it.
         """
         with self._lock:
-            if failure is None or not failure.retryable:
+            if failure is None:
                 self._answered, self._given_up = True, 0
                 return
-            self._given_up += 1
-            never = not self._answered and failure.unreached
-            if not never and self._given_up < self.give_up_limit:
+            if failure.retryable:
+                self._given_up += 1
+                never = failure.unreached and not self._answered
+                down = never or self._given_up >= self.give_up_limit
+            else:
+                self._given_up = 0
+                down = not self._answered and failure.status in (401, 403, 404)
+            if not down:
                 return
             if not self._halt.is_set():
-                self._why = f"model {self.spec.name!r}: {self._stopped(failure, never)}"
+                self._why = f"model {self.spec.name!r}: {self._stopped(failure)}"
                 self._halt.set()
         raise ModelUnavailableError(self._why)
 
-    def _stopped(self, failure: APIError, never: bool) -> str:
+    def _stopped(self, failure: APIError) -> str:
         s = self.settings
-        if never:
+        if failure.status in (401, 403) and not failure.retryable:
+            key = "set" if os.environ.get(s.api_key_env) else "not set"
+            what = f"{s.base_url} refused the first requests ({failure}). The API key is read "
+            what += f"from the environment variable {s.api_key_env} ({key} here; "
+            what += "model.args.api_key_env names another)."
+        elif failure.status == 404 and not failure.retryable:
+            what = f"{s.url} answered the first requests with {failure}. Check the served "
+            what += f"model's name ({s.model!r}: model.path or model.args.model) and base_url."
+        elif failure.unreached and not self._answered:
             what = f"cannot reach {s.base_url}: {failure}. Is the server running, and is "
             what += "base_url its API root (http://host:port/v1)?"
         else:
@@ -362,7 +379,7 @@ class OpenAIModel:
             message = _server_message(exc.read())
             retryable = code >= 500 or code == 429
             wait = _retry_after(exc.headers)
-            raise APIError(f"HTTP {code}: {message}", retryable, wait) from None
+            raise APIError(f"HTTP {code}: {message}", retryable, wait, status=code) from None
         except TimeoutError as exc:
             raise APIError(f"timed out after {s.timeout_s:g} s", True) from exc
         except urllib.error.URLError as exc:
