@@ -173,10 +173,14 @@ def _details(name: str) -> int:
             print(f"  capability: {factory.capability}")
         params = benchmark_settings(name)
         if params:
+            from evalharness.cli._setting_docs import setting_docs
+
+            docs = setting_docs(factory) if isinstance(factory, type) else {}
             print("  settings (benchmark.args.KEY=VALUE; in suites benchmark_args.NAME.KEY=VALUE):")
             for p in params:
                 default = "" if p.default is inspect.Parameter.empty else f" = {p.default!r}"
-                print(f"    {p.name}{default}")
+                what = f": {docs[p.name]}" if p.name in docs else ""
+                print(f"    {p.name}{default}{what}")
         return 0
     if name in registry.models.names():
         factory = registry.models.get(name)

@@ -380,7 +380,9 @@ def test_list_one_benchmark_or_model_shows_its_settings(capsys: pytest.CaptureFi
     assert main(["list", "synth_counting"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("benchmark synth_counting: Count coloured shapes")
-    assert "capability: counting" in out and "    max_count = 8\n" in out
+    assert "capability: counting" in out
+    assert "    max_count = 8: Most objects of the kind asked about.\n" in out
+    assert "    n = 200: Images to generate; each may carry several questions.\n" in out  # a base's
     assert main(["list", "tiny_llava"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("model tiny_llava: Tiny random-weight LLaVA")
@@ -407,3 +409,41 @@ def test_list_says_what_each_suite_and_sweep_is(capsys: pytest.CaptureFixture[st
     assert "  model: random,prior,oracle\n" in out and "evalharness run sweep=references" in out
     assert main(["list", "synthetc"]) == 1
     assert "Did you mean 'synthetic'" in capsys.readouterr().err
+
+
+def test_every_built_in_benchmark_setting_says_what_it_does() -> None:
+    from evalharness import registry
+    from evalharness.cli._setting_docs import setting_docs
+    from evalharness.runner.job import benchmark_settings
+
+    for name in registry.benchmarks.names():
+        factory = registry.benchmarks.get(name)
+        if not factory.__module__.startswith("evalharness.benchmarks."):
+            continue  # plugins, and the lmms-eval bridge (its docstring lists its settings)
+        docs = setting_docs(factory)
+        undocumented = [p.name for p in benchmark_settings(name) or [] if p.name not in docs]
+        assert undocumented == [], f"{name}: {undocumented}"
+
+
+def test_setting_docs_read_the_string_under_each_field_nearest_class_first() -> None:
+    from dataclasses import dataclass
+
+    from evalharness.cli._setting_docs import setting_docs
+
+    @dataclass
+    class Base:
+        size: int = 1
+        """Side in pixels. More words."""
+        plain: int = 2
+
+    @dataclass
+    class Child(Base):
+        size: int = 3
+        """Side of the image."""
+        extra: str = ""
+        """Anything
+        else."""
+
+    assert setting_docs(Child) == {"size": "Side of the image.", "extra": "Anything else."}
+    assert setting_docs(Base) == {"size": "Side in pixels."}
+    assert setting_docs(int) == {}  # no source: no docs, no error

@@ -52,11 +52,13 @@ class HubBenchmark(BaseBenchmark):
     path: str = ""
     """Hub id, or a local folder / data file holding a copy in the same schema."""
     split: str = ""
+    """The split to read: each benchmark's evaluation split by default."""
     subset: str | None = None
     """The dataset's configuration name (`load_dataset(path, name=...)`), if it has several."""
     data_files: DataFiles | None = None
     """Data files to read instead of the dataset's own layout: local files load offline."""
     revision: str | None = None
+    """Hub branch, tag or commit of the dataset (the data hash records what was read)."""
     n: int | None = None
     """Use only the first `n` usable rows, in dataset order."""
 

@@ -73,7 +73,9 @@ class AdherenceSuite(SyntheticSuite):
     scoring = "strict_format*lenient_correct"
 
     min_objects: int = 3
+    """Fewest objects in an image."""
     max_objects: int = 7
+    """Most objects in an image."""
 
     def build(self) -> Iterator[Sample]:
         for i in range(self.n):

@@ -138,7 +138,9 @@ class CaptionSuite(SyntheticSuite):
     scoring = "coco-caption+chair;primary=rouge-l"
 
     min_objects: int = 1
+    """Fewest objects in an image."""
     max_objects: int = 5
+    """Most objects in an image."""
     meteor: bool = True
     """Score METEOR too. It runs in a Java process that loads paraphrase tables: seconds to start,
     once per process (later scorings reuse it)."""

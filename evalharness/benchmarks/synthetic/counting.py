@@ -32,7 +32,9 @@ class CountingSuite(SyntheticSuite):
     scoring = "exact+abs_error+off_by_one"
 
     min_count: int = 1
+    """Fewest objects of the kind asked about."""
     max_count: int = 8
+    """Most objects of the kind asked about."""
     distractors: int = 4
     """Up to this many other objects per image: same shape or colour as the target, or neither."""
 

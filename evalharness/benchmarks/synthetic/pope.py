@@ -48,7 +48,9 @@ class PopeSuite(SyntheticSuite):
     scoring = "pope"
 
     min_objects: int = 3
+    """Fewest objects in an image."""
     max_objects: int = 6
+    """Most objects in an image."""
     questions: int = 1
     """Present-object and absent-object questions each, per strategy and image."""
     skew: float = 1.0

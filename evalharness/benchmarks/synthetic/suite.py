@@ -37,8 +37,11 @@ class SyntheticSuite(BaseBenchmark):
     """Base of the procedural suites. `n` counts images; an image may carry several questions."""
 
     n: int = 200
+    """Images to generate; each may carry several questions."""
     seed: int = 0
+    """Seed of the generator: another seed gives other images (and another data hash)."""
     image_size: int = 224
+    """Side of the square images, in pixels."""
     clutter: float = 0.0
     """Gray noise lines and dots behind the objects: 0 (none) to 1 (busy)."""
     overlap: float = 0.0

@@ -87,7 +87,9 @@ class TextSuite(SyntheticSuite):
     scoring = "anls+exact"
 
     min_font: int = 16
+    """Smallest font size of the sign's text, in pixels."""
     max_font: int = 40
+    """Largest font size of the sign's text, in pixels."""
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -108,7 +108,9 @@ class VQASuite(SyntheticSuite):
     scoring = "vqa_accuracy+lenient"
 
     min_objects: int = 3
+    """Fewest objects in an image."""
     max_objects: int = 7
+    """Most objects in an image."""
     questions: int = 3
     """Questions per image, of different types."""
 
