@@ -7,6 +7,7 @@ a plugin is imported only when used, and a broken one warns instead of breaking 
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from collections.abc import Callable
@@ -35,14 +36,16 @@ class Registry(Generic[T]):
         self.group = group
         self._extra: dict[str, Callable[..., T]] = {}
         self._loaded: dict[str, Callable[..., T]] = {}
-        self._scanned: tuple[tuple[str, ...], dict[str, EntryPoint]] | None = None
+        self._scanned: tuple[tuple[tuple[str, int], ...], dict[str, EntryPoint]] | None = None
 
     def _entry_points(self) -> dict[str, EntryPoint]:
         # Scanning every installed distribution takes tens of milliseconds, and listing asks
-        # once per name; the answer changes only with the import path.
-        path = tuple(sys.path)
-        if self._scanned is None or self._scanned[0] != path:
-            self._scanned = (path, {ep.name: ep for ep in entry_points(group=self.group)})
+        # once per name. The answer changes only with the import path or with what is installed
+        # in its folders (an install changes the folder's modification time), so it is kept
+        # until one of those changes.
+        key = tuple((folder, _mtime(folder)) for folder in sys.path)
+        if self._scanned is None or self._scanned[0] != key:
+            self._scanned = (key, {ep.name: ep for ep in entry_points(group=self.group)})
         return self._scanned[1]
 
     def names(self) -> list[str]:
@@ -96,6 +99,13 @@ class Registry(Generic[T]):
                 warnings.warn(f"{self.kind} plugin {name!r} failed to load: {exc}", stacklevel=2)
                 out.append((name, f"(failed to load: {type(exc).__name__}: {exc})"))
         return out
+
+
+def _mtime(folder: str) -> int:
+    try:
+        return os.stat(folder or ".").st_mtime_ns
+    except OSError:
+        return 0
 
 
 models: Registry[Model] = Registry("model", MODELS_GROUP)
