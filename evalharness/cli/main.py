@@ -95,6 +95,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from evalharness.leaderboard._table import CSV_FILE, MARKDOWN_FILE, ranking
 
             print(*ranking(index.parent / CSV_FILE), sep="\n")
+            from evalharness.leaderboard._runs import build_board, unranked_summary
+            from evalharness.store import load_runs
+
+            for line in unranked_summary(build_board(load_runs(args.results))):
+                print(line)
             tables = f"{index.parent / MARKDOWN_FILE}, {index.parent / CSV_FILE}"
             print(f"leaderboard written: {index} (tables: {tables})")
             return 0

@@ -154,6 +154,36 @@ def _reasons(runs: pd.DataFrame, versions: dict[str, str]) -> pd.Series:
     return reason
 
 
+# reason prefix → what the command line says of such runs, and what to do
+_UNRANKED = (
+    (
+        "benchmark version",
+        "of another benchmark version than the board's: `evalharness rescore` brings older "
+        "ones to the current version where their questions are unchanged; then build again",
+    ),
+    ("run ", "not complete (failed, interrupted or running): run their command again"),
+    ("a different sample set", "on another sample set than the board's (another limit or n)"),
+    ("superseded", "superseded by a newer run of the same model"),
+    ("the model cannot answer", "where the model can answer no item (open ones, for a matcher)"),
+)
+
+
+def unranked_summary(board: Board) -> list[str]:
+    """Lines for the command line: how many runs the board leaves out, by kind of reason, with
+    what to do where something can be done. Empty when every run is ranked."""
+    reasons = board.runs.loc[~board.runs["ranked"], "reason"].astype(str)
+    if reasons.empty:
+        return []
+    counts: dict[str, int] = {}
+    for reason in reasons:
+        said = next((what for prefix, what in _UNRANKED if reason.startswith(prefix)), reason)
+        counts[said] = counts.get(said, 0) + 1
+    n = len(reasons)
+    lines = [f"{n} run{'s' if n != 1 else ''} not ranked (the site lists each under Other runs):"]
+    lines += [f"  {k} {what}" for what, k in sorted(counts.items(), key=lambda kv: -kv[1])]
+    return lines
+
+
 def size_bucket(params: float) -> str:
     if not math.isfinite(params) or params <= 0:
         return "unknown"

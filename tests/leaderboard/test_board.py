@@ -6,7 +6,12 @@ from typing import Any
 
 import pandas as pd
 
-from evalharness.leaderboard._runs import build_board, format_params, size_bucket
+from evalharness.leaderboard._runs import (
+    build_board,
+    format_params,
+    size_bucket,
+    unranked_summary,
+)
 
 
 def _run(run_id: str, model: str, benchmark: str, **kw: Any) -> dict[str, Any]:
@@ -119,3 +124,21 @@ def test_format_params_and_buckets() -> None:
     assert format_params(1.3e8) == "130M"
     assert format_params(float("nan")) == "—"
     assert size_bucket(2e11) == "≥ 100B"
+
+
+def test_the_command_line_summary_groups_unranked_runs_and_says_what_to_do() -> None:
+    board = build_board(pd.DataFrame([
+        _run("new", "m1", "b", benchmark_version="3", finished_at="2025-02-01"),
+        _run("old1", "m2", "b", benchmark_version="2", finished_at="2025-01-01"),
+        _run("old2", "m3", "b", benchmark_version="2", finished_at="2025-01-01"),
+        _run("fail", "m4", "b", status="failed", score=float("nan")),
+        _run("noscore", "m6", "b", score=float("nan")),
+    ]))  # fmt: skip
+    assert unranked_summary(board) == [
+        "4 runs not ranked (the site lists each under Other runs):",
+        "  2 of another benchmark version than the board's: `evalharness rescore` brings older "
+        "ones to the current version where their questions are unchanged; then build again",
+        "  1 not complete (failed, interrupted or running): run their command again",
+        "  1 complete but without a score",
+    ]
+    assert unranked_summary(build_board(pd.DataFrame([_run("new", "m1", "b")]))) == []

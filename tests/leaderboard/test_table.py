@@ -86,3 +86,7 @@ def test_leaderboard_command_prints_the_ranking(
     assert printed[1].split()[0] in ("1", "1=") and printed[1].endswith(best["model"])
     assert "table.md" in printed[-1] and "table.csv" in printed[-1]
     assert ranking(out / "table.csv", top=1)[-1].startswith("… and ")
+    # the fake results hold runs kept apart (a failed one, an older version, …): said, grouped
+    apart = next(i for i, line in enumerate(printed) if "not ranked" in line)
+    assert printed[apart].endswith("runs not ranked (the site lists each under Other runs):")
+    assert any("not complete (failed" in line for line in printed[apart + 1 : -1])
