@@ -24,6 +24,7 @@ from evalharness._version import __version__
 from evalharness.benchmarks.base import Benchmark
 from evalharness.models.base import Fittable, Model, ModelUnavailableError, Preparing
 from evalharness.runner import provenance
+from evalharness.runner._older import older_answers
 from evalharness.runner.progress import Progress
 from evalharness.runner.scoring import aggregate, score_rows
 from evalharness.runner.spec import BenchmarkSpec, RunSpec, stable_hash
@@ -102,19 +103,17 @@ def run_benchmark(
         model.fit(all_samples)
     generation = generation_for(spec.max_new_tokens, benchmark)
     identity = model.identity()
-    run_key = stable_hash(
-        {
-            "format": FORMAT_VERSION,
-            "model": identity,
-            "label": spec.model_label,
-            "blind": spec.blind,
-            "benchmark": benchmark.name,
-            "version": benchmark.version,
-            "generation": generation.as_dict(),
-            "seed": spec.seed,
-        },
-        length=32,
-    )
+    key_fields = {
+        "format": FORMAT_VERSION,
+        "model": identity,
+        "label": spec.model_label,
+        "blind": spec.blind,
+        "benchmark": benchmark.name,
+        "version": benchmark.version,
+        "generation": generation.as_dict(),
+        "seed": spec.seed,
+    }
+    run_key = stable_hash(key_fields, length=32)
     run_id = run_key[:16]
 
     def key(sample: Sample) -> str:
@@ -132,6 +131,8 @@ def run_benchmark(
 
     with store.lock(run_id):
         done = _reusable(store.read_samples(run_id, spare=True), samples, key)
+        if not done:  # a new run: an older version's run may have asked the same already
+            done = older_answers(store, benchmark, samples, key_fields, run_id, key)
         with _running(store, base_row):
             todo = [s for s in samples if s.id not in done]
             progress.start_run(f"{spec.model_label} × {benchmark.name}", len(samples), len(done))

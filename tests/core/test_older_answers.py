@@ -1,0 +1,111 @@
+"""A new benchmark version that asks the same takes over the older run's answers."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evalharness import extract, registry
+from evalharness.models.base import ModelSpec
+from evalharness.runner import BenchmarkSpec, RunSpec, run_job
+from evalharness.store import load_runs, load_samples
+from evalharness.types import Prediction, Request
+
+
+class Counted:
+    """The random reference model, counting the requests it is asked."""
+
+    asked = 0
+
+    def __new__(cls, spec: ModelSpec) -> Any:
+        model = registry.models.create("random", ModelSpec("random", seed=spec.seed))
+        predict = model.predict
+
+        def counted(requests: Sequence[Request]) -> list[Prediction]:
+            cls.asked += len(requests)
+            return predict(requests)
+
+        model.predict = counted
+        return model
+
+
+@pytest.fixture(autouse=True)
+def counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(registry.models._extra, "counted", Counted)
+    Counted.asked = 0
+
+
+def run(tmp_path: Path, seed: int = 0, **bench: Any) -> Any:
+    spec = RunSpec(
+        model=ModelSpec(name="counted"),
+        benchmarks=(BenchmarkSpec("synth_vqa", {"n": 6, **bench}),),
+        results_dir=str(tmp_path / "results"),
+        progress=False,
+        seed=seed,
+    )
+    [result] = run_job(spec, out=io.StringIO())
+    return result
+
+
+def test_a_new_extraction_version_reuses_the_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as m:
+        m.setattr(extract, "VERSION", "older")
+        first = run(tmp_path)
+    asked = Counted.asked
+    assert asked == first.n_samples > 0
+    second = run(tmp_path)
+    assert second.benchmark_version != first.benchmark_version
+    assert Counted.asked == asked  # the model was not asked again
+    assert second.n_reused == second.n_samples == first.n_samples
+    assert second.metrics["score"].value == first.metrics["score"].value
+    runs = load_runs(tmp_path / "results")
+    assert sorted(runs["benchmark_version"]) == sorted(
+        [first.benchmark_version, second.benchmark_version]
+    )
+    samples = load_samples(tmp_path / "results")
+    mine = samples[samples["run_id"] == second.run_id]
+    assert set(mine["benchmark_version"]) == {second.benchmark_version}
+    # and a rerun of the new version resumes its own run
+    assert run(tmp_path).n_reused == second.n_samples and Counted.asked == asked
+
+
+def test_answers_of_another_seed_or_other_samples_are_not_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as m:
+        m.setattr(extract, "VERSION", "older")
+        run(tmp_path, seed=1)
+        run(tmp_path, image_size=200)  # other images: another data hash, another version
+    asked = Counted.asked
+    result = run(tmp_path)
+    assert result.n_reused == 0 and Counted.asked == asked + result.n_samples
+
+
+def test_answers_to_a_prompt_asked_differently_are_asked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evalharness.runner import _older
+
+    with monkeypatch.context() as m:
+        m.setattr(extract, "VERSION", "older")
+        first = run(tmp_path)
+    asked = Counted.asked
+    real = _older.request_text
+
+    def reworded(sample: Any, form: Any) -> str:
+        text = real(sample, form)
+        return text + " Think first." if sample.id.endswith("color") else text
+
+    monkeypatch.setattr(_older, "request_text", reworded)
+    second = run(tmp_path)
+    reasked = sum(1 for s in load_samples(tmp_path / "results")["sample_id"].unique()
+                  if s.endswith("color"))  # fmt: skip
+    assert 0 < reasked < first.n_samples
+    assert second.n_reused == first.n_samples - reasked
+    assert Counted.asked == asked + reasked
