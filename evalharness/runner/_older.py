@@ -11,11 +11,12 @@ shown are all the same; those rows are taken over, and the rest are asked as usu
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from evalharness.benchmarks.base import Benchmark
 from evalharness.runner.spec import stable_hash
-from evalharness.store import ResultsStore, load_runs
+from evalharness.store import ResultsStore
 from evalharness.types import Sample, request_text
 
 
@@ -32,16 +33,16 @@ def older_answers(
     run's key fields). A row is taken when its sample is unchanged, it has no error and it was
     asked with the prompt this version asks; rows come back as this run's (id, key, version).
     """
-    runs = load_runs(store.root) if (store.root / "runs").is_dir() else None
-    if runs is None or runs.empty:
-        return {}
-    mine = runs[
-        (runs["benchmark"] == benchmark.name)
-        & (runs["status"] == "complete")
-        & (runs["benchmark_version"] != benchmark.version)
-    ].sort_values("finished_at", ascending=False)
+    mine = [
+        run
+        for run in _runs(store.root / "runs")
+        if run.get("benchmark") == benchmark.name
+        and run.get("status") == "complete"
+        and run.get("benchmark_version") != benchmark.version
+    ]
+    mine.sort(key=lambda run: str(run.get("finished_at") or ""), reverse=True)
     by_id = {s.id: s for s in samples}
-    for run in mine.to_dict("records"):
+    for run in mine:
         old_key = stable_hash({**key_fields, "version": run["benchmark_version"]}, length=32)
         if old_key[:16] != run["run_id"]:
             continue  # another model, setting or seed
@@ -64,3 +65,32 @@ def older_answers(
         if taken:
             return taken
     return {}
+
+
+_COLUMNS = ["run_id", "benchmark", "benchmark_version", "status", "finished_at"]
+_read: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+"""Run rows read before, by file, with the file's inode and modification time: a sweep's jobs
+look here once a run, and would otherwise read every run file each time."""
+
+
+def _runs(folder: Path) -> list[dict[str, Any]]:
+    """The key columns of every run in a `runs` folder; a file that cannot be read is passed
+    over (reading results reports it; here it only means its answers are not taken over)."""
+    import pyarrow.parquet as pq
+
+    rows = []
+    for path in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
+        try:
+            stat = path.stat()  # a run file is replaced whole (a new inode) when rewritten
+            stamp = (stat.st_ino, stat.st_mtime_ns)
+            hit = _read.get(path)
+            if hit is None or hit[0] != stamp:
+                with pq.ParquetFile(path) as file:
+                    names = file.schema_arrow.names
+                    table = file.read(columns=[c for c in _COLUMNS if c in names])
+                hit = (stamp, table.to_pylist()[0] if table.num_rows else {})
+                _read[path] = hit
+        except Exception:  # damaged or vanished: not ours to report here
+            continue
+        rows.append(hit[1])
+    return rows

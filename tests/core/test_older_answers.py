@@ -109,3 +109,19 @@ def test_answers_to_a_prompt_asked_differently_are_asked_again(
     assert 0 < reasked < first.n_samples
     assert second.n_reused == first.n_samples - reasked
     assert Counted.asked == asked + reasked
+
+
+def test_run_rows_are_read_again_when_rewritten_and_damaged_ones_passed_over(
+    tmp_path: Path,
+) -> None:
+    from evalharness.runner._older import _runs
+    from evalharness.store import ResultsStore
+
+    store = ResultsStore(tmp_path)
+    row = {"run_id": "r1", "benchmark": "b", "benchmark_version": "1", "status": "running"}
+    store.write_run(row)
+    assert [r["status"] for r in _runs(tmp_path / "runs")] == ["running"]
+    store.write_run({**row, "status": "complete"})
+    assert [r["status"] for r in _runs(tmp_path / "runs")] == ["complete"]
+    (tmp_path / "runs" / "r0.parquet").write_bytes(b"not parquet")
+    assert [r["run_id"] for r in _runs(tmp_path / "runs")] == ["r1"]
