@@ -27,11 +27,12 @@ def older_answers(
     key_fields: Mapping[str, Any],
     run_id: str,
     key: Callable[[Sample], str],
-) -> dict[str, dict[str, Any]]:
+) -> tuple[dict[str, dict[str, Any]], str]:
     """This run's rows, by sample id, taken from the newest complete run of another version of
     `benchmark` whose key differs from this run's in the version alone (`key_fields` are this
-    run's key fields). A row is taken when its sample is unchanged, it has no error and it was
-    asked with the prompt this version asks; rows come back as this run's (id, key, version).
+    run's key fields), and that run's id ("" when none). A row is taken when its sample is
+    unchanged, it has no error and it was asked with the prompt this version asks; rows come
+    back as this run's (id, key, version).
     """
     mine = [
         run
@@ -63,8 +64,8 @@ def older_answers(
             }
             taken[sample.id] = {**row, **new}
         if taken:
-            return taken
-    return {}
+            return taken, str(run["run_id"])
+    return {}, ""
 
 
 _COLUMNS = ["run_id", "benchmark", "benchmark_version", "status", "finished_at"]

@@ -131,8 +131,12 @@ def run_benchmark(
 
     with store.lock(run_id):
         done = _reusable(store.read_samples(run_id, spare=True), samples, key)
-        if not done:  # a new run: an older version's run may have asked the same already
-            done = older_answers(store, benchmark, samples, key_fields, run_id, key)
+        if done:  # resumed: it keeps what it said of its answers' origin
+            base_row["answers_from"] = (store.read_run(run_id) or {}).get("answers_from") or ""
+        else:  # a new run: an older version's run may have asked the same already
+            done, base_row["answers_from"] = older_answers(
+                store, benchmark, samples, key_fields, run_id, key
+            )
         with _running(store, base_row):
             todo = [s for s in samples if s.id not in done]
             progress.start_run(f"{spec.model_label} × {benchmark.name}", len(samples), len(done))
@@ -328,6 +332,7 @@ def _run_row(
         "limit": float(spec.limit) if spec.limit is not None else float("nan"),
         "started_at": started,
         "finished_at": "",
+        "answers_from": "",
         "n_samples": len(samples),
         "n_errors": 0,
         "n_unsupported": 0,

@@ -96,6 +96,12 @@ class ResultsStore:
             self.root / "runs" / f"{row['run_id']}.parquet", pd.DataFrame([dict(row)])
         )
 
+    def read_run(self, run_id: str) -> dict[str, Any] | None:
+        """A run's row, or None if there is none."""
+        path = self.root / "runs" / f"{run_id}.parquet"
+        table = _read_one(path, None) if path.is_file() else None
+        return table.to_pylist()[0] if table is not None and table.num_rows else None
+
     # samples ----------------------------------------------------------------------------------
 
     def _run_dir(self, run_id: str) -> Path:

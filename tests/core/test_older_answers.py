@@ -71,8 +71,12 @@ def test_a_new_extraction_version_reuses_the_answers(
     samples = load_samples(tmp_path / "results")
     mine = samples[samples["run_id"] == second.run_id]
     assert set(mine["benchmark_version"]) == {second.benchmark_version}
-    # and a rerun of the new version resumes its own run
+    origin = runs.set_index("run_id")["answers_from"]
+    assert origin[second.run_id] == first.run_id and origin[first.run_id] == ""
+    # and a rerun of the new version resumes its own run, still saying where its answers came from
     assert run(tmp_path).n_reused == second.n_samples and Counted.asked == asked
+    origin = load_runs(tmp_path / "results").set_index("run_id")["answers_from"]
+    assert origin[second.run_id] == first.run_id
 
 
 def test_answers_of_another_seed_or_other_samples_are_not_taken(
