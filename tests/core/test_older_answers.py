@@ -51,13 +51,18 @@ def run(tmp_path: Path, seed: int = 0, **bench: Any) -> Any:
     return result
 
 
+def run_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> tuple[Any, int]:
+    """A run made with an older extraction version, and how many requests the model has had."""
+    with monkeypatch.context() as m:
+        m.setattr(extract, "VERSION", "older")
+        result = run(tmp_path, **kw)
+    return result, Counted.asked
+
+
 def test_a_new_extraction_version_reuses_the_answers(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with monkeypatch.context() as m:
-        m.setattr(extract, "VERSION", "older")
-        first = run(tmp_path)
-    asked = Counted.asked
+    first, asked = run_as_before(tmp_path, monkeypatch)
     assert asked == first.n_samples > 0
     second = run(tmp_path)
     assert second.benchmark_version != first.benchmark_version
@@ -96,10 +101,7 @@ def test_answers_to_a_prompt_asked_differently_are_asked_again(
 ) -> None:
     from evalharness.runner import _older
 
-    with monkeypatch.context() as m:
-        m.setattr(extract, "VERSION", "older")
-        first = run(tmp_path)
-    asked = Counted.asked
+    first, asked = run_as_before(tmp_path, monkeypatch)
     real = _older.request_text
 
     def reworded(sample: Any, form: Any) -> str:
