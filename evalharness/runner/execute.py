@@ -24,7 +24,7 @@ from evalharness._version import __version__
 from evalharness.benchmarks.base import Benchmark
 from evalharness.models.base import Fittable, Model, ModelUnavailableError, Preparing
 from evalharness.runner import provenance
-from evalharness.runner._older import older_answers
+from evalharness.runner._reuse import older_answers, reusable, sample_key
 from evalharness.runner.progress import Progress
 from evalharness.runner.scoring import aggregate, score_rows
 from evalharness.runner.spec import BenchmarkSpec, RunSpec, stable_hash
@@ -119,7 +119,7 @@ def run_benchmark(
     def key(sample: Sample) -> str:
         # Worked out when needed: for a stored row now, for the rest as its batch is prepared
         # (on the worker thread), so that a run does not first hash every image it will ask about.
-        return stable_hash([run_key, sample.content_hash()], 24)
+        return sample_key(run_key, sample)
 
     started = _now()
     base_row = _run_row(spec, model, benchmark, run_id, identity, generation, samples, started)
@@ -130,7 +130,7 @@ def run_benchmark(
     )
 
     with store.lock(run_id):
-        done = _reusable(store.read_samples(run_id, spare=True), samples, key)
+        done = reusable(store.read_samples(run_id, spare=True), samples, key)
         if done:  # resumed: it keeps what it said of its answers' origin
             base_row["answers_from"] = (store.read_run(run_id) or {}).get("answers_from") or ""
         else:  # a new run: an older version's run may have asked the same already
@@ -184,25 +184,6 @@ def run_benchmark(
         metrics,
         top_error,
     )
-
-
-def _reusable(
-    stored: pd.DataFrame, samples: Sequence[Sample], key: Callable[[Sample], str]
-) -> dict[str, dict[str, Any]]:
-    """The stored rows a resumed run keeps, by sample id: same resume key, no error."""
-    done: dict[str, dict[str, Any]] = {}
-    if stored.empty:
-        return done
-    sample_by_id = {s.id: s for s in samples}
-    for rec in stored.to_dict("records"):
-        sample = sample_by_id.get(rec["sample_id"])
-        if (
-            sample is not None
-            and key(sample) == rec.get("cache_key")
-            and not isinstance(rec.get("error"), str)
-        ):
-            done[rec["sample_id"]] = rec
-    return done
 
 
 @contextlib.contextmanager

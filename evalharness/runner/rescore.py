@@ -12,12 +12,13 @@ import pandas as pd
 
 from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError, did_you_mean
+from evalharness.runner._reuse import asked_the_same
 from evalharness.runner.execute import data_hash, generation_for, run_samples
 from evalharness.runner.job import load_benchmark
 from evalharness.runner.scoring import METRIC_PREFIX, aggregate, score_rows
 from evalharness.runner.spec import BenchmarkSpec
 from evalharness.store import ResultsStore, load_runs, to_frame
-from evalharness.types import Sample, request_text
+from evalharness.types import Sample
 
 
 def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) -> int:
@@ -113,9 +114,7 @@ def _asked_differently(
     forms, prompts = (raw[c] if c in raw else [None] * len(raw) for c in ("form", "prompt"))
     for sample_id, form, prompt in zip(raw["sample_id"], forms, prompts, strict=True):
         sample = by_id.get(sample_id)
-        if sample is None or not isinstance(prompt, str) or form not in ("open", "choice"):
-            continue  # a sample the model was not asked
-        if request_text(sample, form) != prompt:
+        if sample is not None and not asked_the_same(sample, form, prompt):
             return "its prompts have changed"
     return None
 

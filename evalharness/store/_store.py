@@ -96,10 +96,10 @@ class ResultsStore:
             self.root / "runs" / f"{row['run_id']}.parquet", pd.DataFrame([dict(row)])
         )
 
-    def read_run(self, run_id: str) -> dict[str, Any] | None:
-        """A run's row, or None if there is none."""
+    def read_run(self, run_id: str, columns: Sequence[str] | None = None) -> dict[str, Any] | None:
+        """A run's row (only `columns` of it, where given), or None if there is none."""
         path = self.root / "runs" / f"{run_id}.parquet"
-        table = _read_one(path, None) if path.is_file() else None
+        table = _read_one(path, columns) if path.is_file() else None
         return table.to_pylist()[0] if table is not None and table.num_rows else None
 
     # samples ----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""A new benchmark version that asks the same takes over the older run's answers."""
+"""Stored answers a run keeps: a new benchmark version that asks the same takes over the older
+run's answers."""
 
 from __future__ import annotations
 
@@ -99,16 +100,16 @@ def test_answers_of_another_seed_or_other_samples_are_not_taken(
 def test_answers_to_a_prompt_asked_differently_are_asked_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from evalharness.runner import _older
+    from evalharness.runner import _reuse
 
     first, asked = run_as_before(tmp_path, monkeypatch)
-    real = _older.request_text
+    real = _reuse.request_text
 
     def reworded(sample: Any, form: Any) -> str:
         text = real(sample, form)
         return text + " Think first." if sample.id.endswith("color") else text
 
-    monkeypatch.setattr(_older, "request_text", reworded)
+    monkeypatch.setattr(_reuse, "request_text", reworded)
     second = run(tmp_path)
     reasked = sum(1 for s in load_samples(tmp_path / "results")["sample_id"].unique()
                   if s.endswith("color"))  # fmt: skip
@@ -120,14 +121,14 @@ def test_answers_to_a_prompt_asked_differently_are_asked_again(
 def test_run_rows_are_read_again_when_rewritten_and_damaged_ones_passed_over(
     tmp_path: Path,
 ) -> None:
-    from evalharness.runner._older import _runs
+    from evalharness.runner._reuse import _runs
     from evalharness.store import ResultsStore
 
     store = ResultsStore(tmp_path)
     row = {"run_id": "r1", "benchmark": "b", "benchmark_version": "1", "status": "running"}
     store.write_run(row)
-    assert [r["status"] for r in _runs(tmp_path / "runs")] == ["running"]
+    assert [r["status"] for r in _runs(store)] == ["running"]
     store.write_run({**row, "status": "complete"})
-    assert [r["status"] for r in _runs(tmp_path / "runs")] == ["complete"]
+    assert [r["status"] for r in _runs(store)] == ["complete"]
     (tmp_path / "runs" / "r0.parquet").write_bytes(b"not parquet")
-    assert [r["run_id"] for r in _runs(tmp_path / "runs")] == ["r1"]
+    assert [r["run_id"] for r in _runs(store)] == ["r1"]
