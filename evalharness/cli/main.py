@@ -89,17 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "list":
             return _list(args.what)
         if args.command == "leaderboard":
-            from evalharness.leaderboard import build_site
-
-            index = build_site(args.results, args.out, title=args.title)
+            from evalharness.leaderboard._runs import unranked_summary
+            from evalharness.leaderboard._site import build
             from evalharness.leaderboard._table import CSV_FILE, MARKDOWN_FILE, ranking
 
-            print(*ranking(index.parent / CSV_FILE), sep="\n")
-            from evalharness.leaderboard._runs import build_board, unranked_summary
-            from evalharness.store import load_runs
-
-            for line in unranked_summary(build_board(load_runs(args.results))):
-                print(line)
+            index, board = build(args.results, args.out, title=args.title)
+            print(*ranking(index.parent / CSV_FILE), *unranked_summary(board), sep="\n")
             tables = f"{index.parent / MARKDOWN_FILE}, {index.parent / CSV_FILE}"
             print(f"leaderboard written: {index} (tables: {tables})")
             return 0

@@ -20,7 +20,7 @@ from evalharness.errors import EvalharnessError
 from evalharness.leaderboard import _table
 from evalharness.leaderboard._pages import Site
 from evalharness.leaderboard._read import read_results
-from evalharness.leaderboard._runs import build_board
+from evalharness.leaderboard._runs import Board, build_board
 from evalharness.leaderboard._safe import json_markup, safe_json
 from evalharness.leaderboard._samples import SAMPLE_COLUMNS, prepare, process
 from evalharness.leaderboard._scores import RESAMPLES, compute
@@ -48,10 +48,17 @@ def build_site(
     results_dir: Path | str, out_dir: Path | str, *, title: str = "evalharness leaderboard"
 ) -> Path:
     """Build the leaderboard of a results folder into `out_dir`; return the path of index.html."""
+    return build(results_dir, out_dir, title=title)[0]
+
+
+def build(
+    results_dir: Path | str, out_dir: Path | str, *, title: str = "evalharness leaderboard"
+) -> tuple[Path, Board]:
+    """`build_site`, also returning the board it ranked (which runs, and why others not)."""
     root = Path(results_dir)
     runs, samples = read_results(root, SAMPLE_COLUMNS)
     images = root / "images"
-    return build_site_from_frames(
+    return _build(
         runs,
         samples,
         images if images.is_dir() else None,
@@ -77,6 +84,29 @@ def build_site_from_frames(
     `versions` pins the version ranked per benchmark (default: that of its newest complete run);
     `descriptions` gives benchmark descriptions by name.
     """
+    return _build(
+        runs,
+        samples,
+        images_dir,
+        out_dir,
+        title=title,
+        versions=versions,
+        descriptions=descriptions,
+        resamples=resamples,
+    )[0]
+
+
+def _build(
+    runs: pd.DataFrame,
+    samples: pd.DataFrame,
+    images_dir: Path | None,
+    out_dir: Path | str,
+    *,
+    title: str,
+    versions: Mapping[str, str] | None = None,
+    descriptions: Mapping[str, str] | None = None,
+    resamples: int = RESAMPLES,
+) -> tuple[Path, Board]:
     out = _prepare_out(Path(out_dir))
     board = build_board(runs, versions, descriptions)
     data = process(prepare(samples, board.runs), out, images_dir, board.ranked["rkey"])
@@ -116,7 +146,7 @@ def build_site_from_frames(
         render(
             "model.html", out / "models" / f"{mkey}.html", "../", page="model", **site.model(mkey)
         )
-    return out / "index.html"
+    return out / "index.html", board
 
 
 def _prepare_out(out: Path) -> Path:
