@@ -78,23 +78,6 @@ def group_options(group: str) -> list[str]:
     return sorted(names)
 
 
-def option_summary(group: str, name: str) -> str:
-    """The first sentence of a group option's header comment (suites and sweeps say what they
-    are there), or "" when it has none."""
-    path = configs_dir() / group / f"{name}.yaml"
-    if not path.exists():
-        return ""
-    words = []
-    for line in path.read_text().splitlines():
-        if not line.startswith("#"):
-            break
-        if not line.startswith("# @package"):
-            words += line.lstrip("# ").split()
-    text = " ".join(words)
-    end = text.find(". ")
-    return text[: end + 1] if end >= 0 else text
-
-
 def register_schemas() -> None:
     """Schemas, plus a config node for each registered plugin that ships no YAML."""
     from hydra.core.config_store import ConfigStore

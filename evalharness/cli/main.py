@@ -132,9 +132,13 @@ def _run(overrides: list[str]) -> int:
     return run_hydra(normalize_overrides(overrides))
 
 
+KINDS = ("models", "benchmarks", "suites", "sweeps")
+
+
 def _list(what: str | None) -> int:
     from evalharness import registry
-    from evalharness.cli.config import group_options, option_summary
+    from evalharness.cli._docs import option_summary
+    from evalharness.cli.config import group_options
 
     def rows(name: str) -> list[tuple[str, str]]:
         if name == "models":
@@ -143,10 +147,9 @@ def _list(what: str | None) -> int:
             return registry.benchmarks.describe()
         return [(n, option_summary(name[:-1], n)) for n in group_options(name[:-1])]
 
-    kinds = ("models", "benchmarks", "suites", "sweeps")
-    if what and what not in kinds:
+    if what and what not in KINDS:
         return _details(what)
-    for name in kinds:
+    for name in KINDS:
         if what and what != name:
             continue
         print(f"{name}:")
@@ -156,65 +159,79 @@ def _list(what: str | None) -> int:
 
 
 def _details(name: str) -> int:
-    """One model's or benchmark's description and settings (`evalharness list NAME`)."""
-    import importlib
+    """What `evalharness list NAME` says of one model, benchmark, suite or sweep."""
+    from evalharness import registry
+    from evalharness.cli.config import group_options
+    from evalharness.errors import EvalharnessError, did_you_mean
+
+    suites, sweeps = group_options("suite"), group_options("sweep")
+    if name in registry.benchmarks.names():
+        _benchmark_details(name)
+    elif name in registry.models.names():
+        _model_details(name)
+    elif name in suites or name in sweeps:
+        _config_details("suite" if name in suites else "sweep", name)
+    else:
+        names = [*KINDS, *registry.models.names(), *registry.benchmarks.names(), *suites, *sweeps]
+        options = sorted(set(names))
+        raise EvalharnessError(f"nothing to list called {name!r}.{did_you_mean(name, options)}")
+    return 0
+
+
+def _benchmark_details(name: str) -> None:
     import inspect
 
     from evalharness import registry
-    from evalharness.cli.config import configs_dir, group_options, option_summary
-    from evalharness.errors import EvalharnessError, did_you_mean
+    from evalharness.cli._docs import setting_docs
     from evalharness.runner.job import benchmark_settings
 
-    kinds = ["models", "benchmarks", "suites", "sweeps"]
-    if name in registry.benchmarks.names():
-        factory: Any = registry.benchmarks.get(name)
-        print(f"benchmark {name}: {registry.benchmarks.summary(name)}".rstrip())
-        if getattr(factory, "capability", ""):
-            print(f"  capability: {factory.capability}")
-        params = benchmark_settings(name)
-        if params:
-            from evalharness.cli._setting_docs import setting_docs
+    factory: Any = registry.benchmarks.get(name)
+    print(f"benchmark {name}: {registry.benchmarks.summary(name)}".rstrip())
+    if getattr(factory, "capability", ""):
+        print(f"  capability: {factory.capability}")
+    params = benchmark_settings(name)
+    if params:
+        docs = setting_docs(factory) if isinstance(factory, type) else {}
+        print("  settings (benchmark.args.KEY=VALUE; in suites benchmark_args.NAME.KEY=VALUE):")
+        for p in params:
+            default = "" if p.default is inspect.Parameter.empty else f" = {p.default!r}"
+            what = f": {docs[p.name]}" if p.name in docs else ""
+            print(f"    {p.name}{default}{what}")
 
-            docs = setting_docs(factory) if isinstance(factory, type) else {}
-            print("  settings (benchmark.args.KEY=VALUE; in suites benchmark_args.NAME.KEY=VALUE):")
-            for p in params:
-                default = "" if p.default is inspect.Parameter.empty else f" = {p.default!r}"
-                what = f": {docs[p.name]}" if p.name in docs else ""
-                print(f"    {p.name}{default}{what}")
-        return 0
-    if name in registry.models.names():
-        factory = registry.models.get(name)
-        print(f"model {name}: {registry.models.summary(name)}".rstrip())
-        known = getattr(importlib.import_module(factory.__module__), "KNOWN_ARGS", None)
-        if known:
-            print("  settings (model.args.KEY=VALUE):")
-            for key, what in known.items():
-                print(f"    {key}: {what}")
-        else:
-            print("  no model.args settings")
-        return 0
-    for group in ("suite", "sweep"):
-        path = configs_dir() / group / f"{name}.yaml"
-        if not path.exists():
-            continue
-        from omegaconf import OmegaConf
 
-        node: Any = OmegaConf.to_container(OmegaConf.load(path))
-        print(f"{group} {name}: {option_summary(group, name)}".rstrip())
-        if group == "suite":
-            print(f"  benchmarks: {', '.join(node.get('benchmarks') or [])}")
-            print(f"  run it: evalharness run model=NAME suite={name}")
-        else:
-            swept = (node.get("hydra") or {}).get("sweeper", {}).get("params", {})
-            for key, values in swept.items():
-                print(f"  {key}: {values}")
-            print(f"  run it: evalharness run sweep={name}")
-        return 0
-    suites, sweeps = group_options("suite"), group_options("sweep")
-    names = sorted(
-        {*kinds, *registry.models.names(), *registry.benchmarks.names(), *suites, *sweeps}
-    )
-    raise EvalharnessError(f"nothing to list called {name!r}.{did_you_mean(name, names)}")
+def _model_details(name: str) -> None:
+    import importlib
+
+    from evalharness import registry
+
+    factory = registry.models.get(name)
+    print(f"model {name}: {registry.models.summary(name)}".rstrip())
+    known = getattr(importlib.import_module(factory.__module__), "KNOWN_ARGS", None)
+    if not known:
+        print("  no model.args settings")
+        return
+    print("  settings (model.args.KEY=VALUE):")
+    for key, what in known.items():
+        print(f"    {key}: {what}")
+
+
+def _config_details(group: str, name: str) -> None:
+    """A suite's benchmarks or a sweep's swept settings, from its config file."""
+    from omegaconf import OmegaConf
+
+    from evalharness.cli._docs import option_summary
+    from evalharness.cli.config import configs_dir
+
+    node: Any = OmegaConf.to_container(OmegaConf.load(configs_dir() / group / f"{name}.yaml"))
+    print(f"{group} {name}: {option_summary(group, name)}".rstrip())
+    if group == "suite":
+        print(f"  benchmarks: {', '.join(node.get('benchmarks') or [])}")
+        print(f"  run it: evalharness run model=NAME suite={name}")
+        return
+    swept = (node.get("hydra") or {}).get("sweeper", {}).get("params", {})
+    for key, values in swept.items():
+        print(f"  {key}: {values}")
+    print(f"  run it: evalharness run sweep={name}")
 
 
 def cli() -> NoReturn:

@@ -413,7 +413,7 @@ def test_list_says_what_each_suite_and_sweep_is(capsys: pytest.CaptureFixture[st
 
 def test_every_built_in_benchmark_setting_says_what_it_does() -> None:
     from evalharness import registry
-    from evalharness.cli._setting_docs import setting_docs
+    from evalharness.cli._docs import setting_docs
     from evalharness.runner.job import benchmark_settings
 
     for name in registry.benchmarks.names():
@@ -428,7 +428,7 @@ def test_every_built_in_benchmark_setting_says_what_it_does() -> None:
 def test_setting_docs_read_the_string_under_each_field_nearest_class_first() -> None:
     from dataclasses import dataclass
 
-    from evalharness.cli._setting_docs import setting_docs
+    from evalharness.cli._docs import setting_docs
 
     @dataclass
     class Base:
