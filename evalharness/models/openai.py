@@ -269,12 +269,12 @@ class OpenAIModel:
 
     def _stopped(self, failure: APIError) -> str:
         s = self.settings
-        if failure.status in (401, 403) and not failure.retryable:
+        if failure.status in (401, 403):
             key = "set" if os.environ.get(s.api_key_env) else "not set"
             what = f"{s.base_url} refused the first requests ({failure}). The API key is read "
             what += f"from the environment variable {s.api_key_env} ({key} here; "
             what += "model.args.api_key_env names another)."
-        elif failure.status == 404 and not failure.retryable:
+        elif failure.status == 404:
             what = f"{s.url} answered the first requests with {failure}. Check the served "
             what += f"model's name ({s.model!r}: model.path or model.args.model) and base_url."
         elif failure.unreached and not self._answered:
