@@ -370,6 +370,79 @@ def test_image_work_on_the_models_device_gives_the_same_answers(
     assert preds[-1].choice_scores == pytest.approx(expected[-1].choice_scores)
 
 
+def position_ids_seen(model: HFModel, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    """The position ids each `generate` call of `model` was given (`given`) or computed itself
+    (`computed`), and whether each `get_rope_index` call ran inside `generate` (`rope`)."""
+    seen: dict[str, list[Any]] = {"given": [], "computed": [], "rope": []}
+    inner = model._loaded.model
+    generating: list[bool] = []
+    real_call, real_prepare, real_rope = (
+        model._call_generate,
+        inner._prepare_position_ids_for_generation,
+        inner.model.get_rope_index,
+    )
+
+    def call(inputs: dict[str, Any], kwargs: dict[str, Any]) -> Any:
+        if "position_ids" in inputs:
+            seen["given"].append(inputs["position_ids"])
+        generating.append(True)
+        try:
+            return real_call(inputs, kwargs)
+        finally:
+            generating.clear()
+
+    def prepare(*args: Any, **kwargs: Any) -> Any:
+        out = real_prepare(*args, **kwargs)
+        if generating:
+            seen["computed"].append(out)
+        return out
+
+    def rope(*args: Any, **kwargs: Any) -> Any:
+        seen["rope"].append(bool(generating))
+        return real_rope(*args, **kwargs)
+
+    monkeypatch.setattr(model, "_call_generate", call)
+    monkeypatch.setattr(inner, "_prepare_position_ids_for_generation", prepare)
+    monkeypatch.setattr(inner.model, "get_rope_index", rope)
+    return seen
+
+
+@pytest.mark.parametrize("ahead", [False, True])
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen2_5_vl"])
+def test_position_ids_come_with_the_inputs_and_are_generates_own(
+    family: str, ahead: bool, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # prompts of different lengths (left padding), images of different sizes in one batch
+    # (different position grids), and a request without an image (text positions only)
+    sizes = [(84, 84), (400, 100), (100, 400), (56, 112), (84, 84)]
+    reqs = [ask(i, QUESTIONS[i], (picture(i, size),)) for i, size in enumerate(sizes)]
+    reqs.append(ask(5, QUESTIONS[5], ()))
+    reqs.append(choose(6, ("red", "blue")))
+    model = tiny_model(family, batch_size=3, args={"process_ahead": ahead})
+    plain = tiny_model(family, batch_size=3, args={"process_ahead": ahead})
+    assert model._loaded.positions_ahead
+    plain._loaded.positions_ahead = False  # generate computes them, as transformers does
+    ours, theirs = (position_ids_seen(m, monkeypatch) for m in (model, plain))
+    expected = plain.predict(reqs)
+    got = model.predict(reqs)
+    assert [p.error for p in got] == [None] * len(reqs)
+    assert [(p.text, p.output_tokens) for p in got] == [(p.text, p.output_tokens) for p in expected]
+    assert got[-1].choice_scores == expected[-1].choice_scores
+    # the same ids, computed before generate rather than inside it
+    assert theirs["given"] == [] and len(theirs["computed"]) == 3
+    assert ours["computed"] == [] and len(ours["given"]) == 3
+    for given, computed in zip(ours["given"], theirs["computed"], strict=True):
+        assert torch.equal(given, computed)
+    # transformers' walk over each sample (the two batches with images, then the choice
+    # item's forward): inside generate, or for ours before it
+    assert theirs["rope"] == [True, True, False]
+    assert ours["rope"] == [False, False, False]
+
+
+def test_other_models_leave_position_ids_to_generate(cache: Path) -> None:
+    assert not tiny_model("llava")._loaded.positions_ahead
+
+
 def test_image_work_on_the_device_needs_a_torchvision_image_processor() -> None:
     from types import SimpleNamespace
 

@@ -105,6 +105,39 @@ def process(loaded: Loaded, texts: list[str], images: list[list[PILImage.Image]]
         }
 
 
+PIXELS = ("pixel_values", "pixel_values_videos")
+"""Processor outputs that position ids never depend on (and that may be on the device)."""
+
+
+def with_positions(loaded: Loaded, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A generation batch's inputs with the `position_ids` that `generate` would compute.
+
+    For models that `computes_positions`, the model's own method runs here, on host tensors,
+    so that with `process_ahead` it runs on the worker thread beside the device's work rather
+    than inside `generate`, where every sample's small steps (dozens of device operations and
+    synchronisations on CUDA) keep the device waiting. The same method on the same integers
+    gives the same ids, and `generate` takes ids it is given as its own. For other models, or
+    if the method fails, `generate` computes them as usual.
+    """
+    if not loaded.positions_ahead:
+        return inputs
+    import torch
+
+    ids = inputs["input_ids"].cpu()
+    kwargs = {
+        k: v.cpu() if isinstance(v, torch.Tensor) else v
+        for k, v in inputs.items()
+        if k not in ("input_ids", *PIXELS)
+    }
+    try:
+        # It also stores the batch's RoPE offsets on the model (`rope_deltas`), which generate
+        # reads only when it computes position ids itself.
+        positions = loaded.model._prepare_position_ids_for_generation(ids, kwargs)
+    except Exception:
+        return inputs
+    return {**inputs, "position_ids": positions}
+
+
 @contextlib.contextmanager
 def side_stream(device: Any) -> Iterator[None]:
     """Work on a CUDA `device` goes to a stream of its own, finished when the block ends, so it

@@ -76,6 +76,9 @@ class Loaded:
     image_device: Any = None
     """Where the processor's image work runs: None for the CPU, else the model's device
     (`args.process_on=device`)."""
+    positions_ahead: bool = False
+    """Whether generation batches get their position ids with their inputs
+    (`_hf_inputs.with_positions`); see `computes_positions`."""
 
 
 def check_args(name: str, args: Mapping[str, Any]) -> None:
@@ -383,4 +386,21 @@ def load(
         model_type=model_type,
         revision=resolved,
         image_device=first if args.get("process_on", "cpu") == "device" else None,
+        positions_ahead=model_type in POSITIONS_AHEAD and computes_positions(model),
     )
+
+
+POSITIONS_AHEAD = frozenset({"qwen2_vl", "qwen2_5_vl"})
+"""Model types whose position ids the tests check are computed ahead exactly as `generate`
+computes them (`_hf_inputs.with_positions`)."""
+
+
+def computes_positions(model: Any) -> bool:
+    """Whether `model`'s `generate` computes position ids with a method of its own (models
+    with multimodal RoPE override transformers': theirs walks each sample's tokens and images
+    in Python)."""
+    from transformers import GenerationMixin
+
+    name = "_prepare_position_ids_for_generation"
+    own = getattr(type(model), name, None)
+    return own is not None and own is not getattr(GenerationMixin, name, None)

@@ -41,6 +41,7 @@ from evalharness.models._hf_inputs import (
     process,
     render,
     to_model,
+    with_positions,
 )
 from evalharness.models._hf_load import KNOWN_ARGS as KNOWN_ARGS  # this route's model.args
 from evalharness.models._hf_load import load, process_ahead
@@ -195,12 +196,18 @@ class HFModel:
             return process(self._loaded, prompts, images)
 
     def _process(self, batch: list[_Item]) -> dict[str, Any] | None:
-        """The batch's processed inputs; None if the processor fails: the batch then goes
-        through `_generate`'s own processing, which isolates the bad request."""
+        """`_inputs` ahead; None if the processor fails: the batch then goes through
+        `_generate`'s own processing, which isolates the bad request."""
         try:
-            return self._run_processor([it.prompt for it in batch], [it.images for it in batch])
+            return self._inputs(batch)
         except Exception:
             return None
+
+    def _inputs(self, batch: list[_Item]) -> dict[str, Any]:
+        """A generation batch's processed inputs, with its position ids where the model
+        computes them on the host (`with_positions`)."""
+        processed = self._run_processor([it.prompt for it in batch], [it.images for it in batch])
+        return with_positions(self._loaded, processed)
 
     def _run_batch(
         self, batch: list[_Item], inputs: dict[str, Any] | None
@@ -260,9 +267,7 @@ class HFModel:
         start = time.perf_counter()
         loaded = self._loaded
         if processed is None:
-            processed = self._run_processor(
-                [it.prompt for it in batch], [it.images for it in batch]
-            )
+            processed = self._inputs(batch)
         inputs = to_model(loaded, processed)
         limits = [self._max_new_tokens(it.request) for it in batch]
         settings = batch[0].request.generation
