@@ -14,7 +14,7 @@ import torch
 from model_helpers import answer_ahead
 from PIL import Image, ImageDraw
 
-from evalharness.models import _tiny_vlm, hf, tiny
+from evalharness.models import _hf_load, _tiny_vlm, hf, tiny
 from evalharness.models._hf_inputs import extend, limit_images, option_logprobs, process, to_model
 from evalharness.models._hf_load import check_process_on
 from evalharness.models.base import ModelLoadError, ModelSpec
@@ -646,6 +646,34 @@ def test_batched_vision_attention_gives_the_same_answers_in_fewer_calls(
     # batched: per layer, one call for the 4 images of one size, one per image for the
     # mixed sizes, one for the two option rows
     assert after == [4] * depth + [1] * 3 * depth + [2] * depth
+
+
+def test_compiled_vision_tower_gives_the_same_answers(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the default backend (inductor) needs a C++ compiler on a CPU; aot_eager traces the same
+    # graphs (what a transformers change could break) and runs them without generating code
+    monkeypatch.setattr(_hf_load, "COMPILE_BACKEND", "aot_eager")
+    torch._dynamo.reset()
+    reqs = [ask(i, q, (picture(i, (84, 84)),)) for i, q in enumerate(QUESTIONS[:5])]
+    reqs.append(choose(5, ("red", "blue"), picture(5, (84, 84))))
+    args = {"vision_attention": "batched"}
+    default = tiny_model("qwen2_vl", batch_size=2, args=args)
+    model = tiny_model("qwen2_vl", batch_size=2, args={**args, "compile": "vision"})
+    blocks = model._loaded.model.model.visual.blocks
+    assert all(b._compiled_call_impl is not None for b in blocks)
+    assert default._loaded.model.model.visual.blocks[0]._compiled_call_impl is None
+    # compiled code may round differently: a run with it is another run
+    assert model.identity() == {**default.identity(), "compile": "vision"}
+    expected, got = default.predict(reqs), model.predict(reqs)
+    assert [p.error for p in got] == [None] * len(reqs)
+    assert [p.text for p in got] == [p.text for p in expected]
+    assert got[-1].choice_scores == pytest.approx(expected[-1].choice_scores, rel=1e-4)
+    assert tiny_model("qwen2_vl", args={"compile": "none"}).identity() == default.identity()
+    with pytest.raises(ModelLoadError, match=r"compile=vision is for vision towers.*llava"):
+        tiny_model("llava", args={"compile": "vision"})
+    with pytest.raises(ModelLoadError, match=r"args\.compile must be none or vision, not 'all'"):
+        tiny_model("qwen2_vl", args={"compile": "all"})
 
 
 def test_batched_vision_attention_is_refused_where_it_does_not_apply(

@@ -46,7 +46,16 @@ KNOWN_ARGS = {
     "allow_missing_weights": "load even if the checkpoint lacks some weights of the model class "
     "(they stay randomly initialised; default false: an error)",
     "vision_attention": vision_attention.HELP,
+    "compile": "torch.compile part of the model: none (default) or vision (the vision tower's "
+    "blocks, for Qwen2-VL and Qwen2.5-VL: a slow first batch, then the element-wise work fused; "
+    "answers can differ in the last bits, so the setting is part of the run's key)",
 }
+
+COMPILE = ("none", "vision")
+"""The values of `args.compile`."""
+
+COMPILE_BACKEND = "inductor"
+"""torch.compile's backend for `args.compile` (the tests use one that needs no C++ compiler)."""
 
 DTYPES = {
     "float32": "float32",
@@ -92,6 +101,10 @@ def check_args(name: str, args: Mapping[str, Any]) -> None:
     reason = vision_attention.check(args)
     if reason:
         raise ModelLoadError(f"model {name!r}: {reason}")
+    if args.get("compile", "none") not in COMPILE:
+        raise ModelLoadError(
+            f"model {name!r}: args.compile must be none or vision, not {args['compile']!r}"
+        )
     score = args.get("choice_score", "mean")
     if score not in ("mean", "sum"):
         raise ModelLoadError(
@@ -325,6 +338,12 @@ def load(
     reason = vision_attention.check_model(args, model_type)
     if reason:
         raise ModelLoadError(f"model {name!r}: {reason}")
+    if args.get("compile", "none") == "vision" and model_type not in vision_attention.SUPPORTED:
+        known = ", ".join(sorted(vision_attention.SUPPORTED))
+        raise ModelLoadError(
+            f"model {name!r}: args.compile=vision is for vision towers built of blocks ({known}); "
+            f"this is a {model_type!r} model. Leave compile at none."
+        )
 
     try:
         processor = tf.AutoProcessor.from_pretrained(path, **hub)
@@ -370,6 +389,8 @@ def load(
     model.eval()
     if vision_attention.mode(args) == "batched":
         vision_attention.use_batched(model)
+    if args.get("compile", "none") == "vision":
+        compile_vision(model)
 
     resolved = revision or getattr(config, "_commit_hash", None)
     if local:
@@ -404,3 +425,15 @@ def computes_positions(model: Any) -> bool:
     name = "_prepare_position_ids_for_generation"
     own = getattr(type(model), name, None)
     return own is not None and own is not getattr(GenerationMixin, name, None)
+
+
+def compile_vision(model: Any) -> None:
+    """`torch.compile` each block of the vision tower (`args.compile=vision`), in place.
+
+    The blocks share their code, so one compilation serves all of them; a batch of another
+    shape compiles again once, then with dynamic shapes. The attention call itself stays as
+    configured (`vision_attention`); what compiling gains is the element-wise work around the
+    matrix products (norms, the rotary embedding, the activation) fused into fewer passes.
+    """
+    for block in model.model.visual.blocks:
+        block.compile(backend=COMPILE_BACKEND)

@@ -121,6 +121,12 @@ class HFModel:
             "choice_score": self.args.get("choice_score", "mean"),
             "chat_template": template,
             **{k: self.args[k] for k in keys if self.args.get(k) is not None},
+            # compiled code may round differently; not compiling keeps the key it always had
+            **(
+                {"compile": self.args["compile"]}
+                if self.args.get("compile", "none") != "none"
+                else {}
+            ),
         }
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
