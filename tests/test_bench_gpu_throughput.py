@@ -27,6 +27,9 @@ class Absent(importlib.abc.MetaPathFinder):
             raise ModuleNotFoundError(f"No module named {{name!r}} (absent on the device)")
 
 sys.meta_path.insert(0, Absent())
+# compile=vision with a backend that needs no C++ compiler (inductor's needs one on a CPU)
+from evalharness.models import _hf_load
+_hf_load.COMPILE_BACKEND = "aot_eager"
 sys.argv = sys.argv[1:]
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
@@ -38,7 +41,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]
     tmp = tmp_path_factory.mktemp("bench_gpu")
     out = tmp / "out.json"
     # +ahead as on a GPU: the processor runs for the next batch while this one generates
-    settings = "1+ahead,4+ahead,4+static,4+ahead+imgdev+visbatch"
+    settings = "1+ahead,4+ahead,4+static+genpos,4+ahead+imgdev+visbatch,4+ahead+visbatch+viscompile"
     args = ["--tiny", "--samples", "8", "--settings", settings, "--workdir", str(tmp / "work")]
     proc = subprocess.run(
         [sys.executable, "-c", RUN_WITHOUT, str(SCRIPT), *args, "--out", str(out)],
@@ -63,8 +66,9 @@ def test_tiny_run_measures_every_setting_and_batched_answers_match(
     harness = [
         "harness, batch 1, processor ahead",
         "harness, batch 4, processor ahead",
-        "harness, batch 4, static cache",
+        "harness, batch 4, static cache, position ids in generate",
         "harness, batch 4, processor ahead, image work on the device, vision attention batched",
+        "harness, batch 4, processor ahead, vision attention batched, vision tower compiled",
     ]
     assert list(settings) == ["plain generate, batch 1", *harness]  # in the order given
     assert settings["plain generate, batch 1"]["samples"] == 8
@@ -79,6 +83,8 @@ def test_tiny_run_measures_every_setting_and_batched_answers_match(
         assert row["process_on"] == ("device" if "on the device" in name else "cpu")
         batched = "vision attention batched" in name
         assert row["vision_attention"] == ("batched" if batched else "per_image")
+        assert row["compile"] == ("vision" if "compiled" in name else "none")
+        assert row["positions_ahead"] is ("in generate" not in name)
         assert row["agreement"] == 1.0 and row["agreement_first_word"] == 1.0
         # the answers compared are not empty, and each 448² image became 256 image tokens
         assert row["mean_output_tokens"] > 0
@@ -133,6 +139,11 @@ def test_settings_parse_and_refuse_unknown_modifiers() -> None:
         "attn_implementation": "sdpa",
         "vision_attention": "batched",
     }
+    assert parse("8+viscompile").model_args("sdpa") == {
+        "attn_implementation": "sdpa",
+        "compile": "vision",
+    }
+    assert parse("8+genpos") == bench.Setting(8, positions_in_generate=True)
     assert parse("64+static").model_args("sdpa") == {
         "attn_implementation": "sdpa",
         "cache_implementation": "static",
