@@ -153,7 +153,10 @@ def test_settings_parse_and_refuse_unknown_modifiers() -> None:
     with pytest.raises(SystemExit, match="start with a batch size"):
         parse("static")
     args = bench.parse([])  # the GPU run's defaults
-    assert [s.batch for s in args.settings][:2] == [128, 256] and args.samples == 1024
+    assert args.settings[0] == bench.Setting(
+        256, static=True, image_on_device=True, vision_batched=True, vision_compiled=True
+    )
+    assert args.samples == 1024
 
 
 def test_checkpoint_decodes_every_id_and_the_2b_config_has_qwen2_vl_2b_size(
