@@ -648,8 +648,9 @@ def test_batched_vision_attention_gives_the_same_answers_in_fewer_calls(
     assert after == [4] * depth + [1] * 3 * depth + [2] * depth
 
 
+@pytest.mark.parametrize("family", ["qwen2_vl", "qwen2_5_vl"])
 def test_compiled_vision_tower_gives_the_same_answers(
-    cache: Path, monkeypatch: pytest.MonkeyPatch
+    family: str, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the default backend (inductor) needs a C++ compiler on a CPU; aot_eager traces the same
     # graphs (what a transformers change could break) and runs them without generating code
@@ -658,8 +659,8 @@ def test_compiled_vision_tower_gives_the_same_answers(
     reqs = [ask(i, q, (picture(i, (84, 84)),)) for i, q in enumerate(QUESTIONS[:5])]
     reqs.append(choose(5, ("red", "blue"), picture(5, (84, 84))))
     args = {"vision_attention": "batched"}
-    default = tiny_model("qwen2_vl", batch_size=2, args=args)
-    model = tiny_model("qwen2_vl", batch_size=2, args={**args, "compile": "vision"})
+    default = tiny_model(family, batch_size=2, args=args)
+    model = tiny_model(family, batch_size=2, args={**args, "compile": "vision"})
     blocks = model._loaded.model.model.visual.blocks
     assert all(b._compiled_call_impl is not None for b in blocks)
     assert default._loaded.model.model.visual.blocks[0]._compiled_call_impl is None
@@ -669,7 +670,7 @@ def test_compiled_vision_tower_gives_the_same_answers(
     assert [p.error for p in got] == [None] * len(reqs)
     assert [p.text for p in got] == [p.text for p in expected]
     assert got[-1].choice_scores == pytest.approx(expected[-1].choice_scores, rel=1e-4)
-    assert tiny_model("qwen2_vl", args={"compile": "none"}).identity() == default.identity()
+    assert tiny_model(family, args={"compile": "none"}).identity() == default.identity()
     with pytest.raises(ModelLoadError, match=r"compile=vision is for vision towers.*llava"):
         tiny_model("llava", args={"compile": "vision"})
     with pytest.raises(ModelLoadError, match=r"args\.compile must be none or vision, not 'all'"):
