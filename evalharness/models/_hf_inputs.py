@@ -112,12 +112,13 @@ PIXELS = ("pixel_values", "pixel_values_videos")
 def with_positions(loaded: Loaded, inputs: dict[str, Any]) -> dict[str, Any]:
     """A generation batch's inputs with the `position_ids` that `generate` would compute.
 
-    For models that `computes_positions`, the model's own method runs here, on host tensors,
-    so that with `process_ahead` it runs on the worker thread beside the device's work rather
-    than inside `generate`, where every sample's small steps (dozens of device operations and
-    synchronisations on CUDA) keep the device waiting. The same method on the same integers
-    gives the same ids, and `generate` takes ids it is given as its own. For other models, or
-    if the method fails, `generate` computes them as usual.
+    For the models `Loaded.positions_ahead` marks (Qwen2-VL, Qwen2.5-VL), the model's own
+    method runs here, on host tensors, so that with `process_ahead` it runs on the worker
+    thread beside the device's work rather than inside `generate`, where every sample's small
+    steps (dozens of device operations and synchronisations on CUDA) keep the device waiting.
+    The same method on the same integers gives the same ids, and `generate` takes ids it is
+    given as its own. For other models, or if the method fails, `generate` computes them as
+    usual.
     """
     if not loaded.positions_ahead:
         return inputs
@@ -130,8 +131,8 @@ def with_positions(loaded: Loaded, inputs: dict[str, Any]) -> dict[str, Any]:
         if k not in ("input_ids", *PIXELS)
     }
     try:
-        # It also stores the batch's RoPE offsets on the model (`rope_deltas`), which generate
-        # reads only when it computes position ids itself.
+        # It also stores the batch's RoPE offsets on the model (`rope_deltas`), which the
+        # model reads only when it is given no position ids.
         positions = loaded.model._prepare_position_ids_for_generation(ids, kwargs)
     except Exception:
         return inputs
