@@ -7,6 +7,13 @@ matrix product, instead of looping in Python.
 
 Rows are resampled by cluster (items that share an image move together), as the items within a
 cluster are not independent.
+
+Where every value of a mean of [0, 1] values (`Aggregate.bounded`: accuracies, rates,
+similarities) sits at 0, or every one at 1, each resample gives the same mean and the percentile
+interval would have no width, as if 0 of 24 right proved the model never right. The interval is
+then the exact (Clopper-Pearson) one for 0 (or all) of k, with k the clusters: [0, 1 - 0.025^(1/k)]
+(or [0.025^(1/k), 1]). It holds for any values in [0, 1], not only 0/1 ones: a mean μ of such
+values has P(value = 0) ≤ 1 - μ.
 """
 
 from __future__ import annotations
@@ -38,12 +45,20 @@ class Aggregate:
     columns: tuple[str, ...]
     fn: Callable[[FloatArray], FloatArray] = field(compare=False)
     where: tuple[str, object] | None = None
+    bounded: bool = False
+    """A mean of values in [0, 1]: when they all sit at 0 (or all at 1), the CI is the exact
+    binomial one over the clusters instead of a zero-width interval."""
 
     @staticmethod
     def mean(
-        column: str, name: str | None = None, where: tuple[str, object] | None = None
+        column: str,
+        name: str | None = None,
+        where: tuple[str, object] | None = None,
+        *,
+        bounded: bool = False,
     ) -> Aggregate:
-        return Aggregate(name or column, (column, "__one__"), _ratio, where)
+        """The mean of `column`; `bounded`: its values lie in [0, 1]."""
+        return Aggregate(name or column, (column, "__one__"), _ratio, where, bounded)
 
     @staticmethod
     def ratio(numerator: str, denominator: str, name: str) -> Aggregate:
@@ -116,8 +131,17 @@ def estimate(
             lo, hi = np.percentile(boot, [2.5, 97.5])
         else:
             lo = hi = float("nan")
+        if agg.bounded and value in (0.0, 1.0) and np.all(x[valid, 0] == value):
+            lo, hi = all_alike(value, len(np.unique(clusters[valid])))
         out[agg.name] = Estimate(value, float(lo), float(hi), int(valid.sum()))
     return out
+
+
+def all_alike(value: float, clusters: int) -> tuple[float, float]:
+    """The exact 95 % interval of a [0, 1] mean whose values over `clusters` clusters all equal
+    `value`, 0 or 1 (Clopper-Pearson for 0 or k successes of k)."""
+    edge = 0.025 ** (1.0 / clusters)
+    return (0.0, 1.0 - edge) if value == 0.0 else (edge, 1.0)
 
 
 def _matrix(rows: pd.DataFrame, agg: Aggregate) -> tuple[FloatArray, npt.NDArray[np.bool_]]:

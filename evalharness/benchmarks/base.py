@@ -90,10 +90,14 @@ class BaseBenchmark:
         return self.score_open(a.sample, p.text or "")
 
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
+        """The mean score, and per category where there are several. The score is taken to lie
+        in [0, 1] (`Aggregate.bounded`); a benchmark scoring on another scale overrides this."""
         cats = sorted({s.category for s in samples if s.category})
-        aggs = [Aggregate.mean("score")]
+        aggs = [Aggregate.mean("score", bounded=True)]
         if len(cats) > 1:
-            aggs += [Aggregate.mean("score", f"score[{c}]", ("category", c)) for c in cats]
+            aggs += [
+                Aggregate.mean("score", f"score[{c}]", ("category", c), bounded=True) for c in cats
+            ]
         return aggs
 
 

@@ -167,6 +167,6 @@ def chair_aggregates(prefix: str = "", *, column_prefix: str = "") -> list[Aggre
     c = column_prefix
     return [
         Aggregate.ratio(c + "hallucinated", c + "mentioned", prefix + "chair_i"),
-        Aggregate.mean(c + "chair_s", prefix + "chair_s"),
+        Aggregate.mean(c + "chair_s", prefix + "chair_s", bounded=True),
         Aggregate.ratio(c + "covered", c + "present", prefix + "object_recall"),
     ]

@@ -73,11 +73,11 @@ def pope_aggregates(
         return column_prefix + name
 
     return [
-        Aggregate.mean(col("correct"), prefix + "accuracy", where),
+        Aggregate.mean(col("correct"), prefix + "accuracy", where, bounded=True),
         Aggregate(prefix + "precision", (col("tp"), col("pred_yes")), _precision, where),
         Aggregate(prefix + "recall", (col("tp"), col("fn")), _recall, where),
         Aggregate(prefix + "f1", (col("tp"), col("fp"), col("fn")), _f1, where),
-        Aggregate.mean(col("pred_yes"), prefix + "yes_ratio", where),
+        Aggregate.mean(col("pred_yes"), prefix + "yes_ratio", where, bounded=True),
     ]
 
 

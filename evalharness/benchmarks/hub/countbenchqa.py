@@ -63,4 +63,7 @@ class CountBenchQA(HubBenchmark):
         )
 
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
-        return [Aggregate.mean("score"), Aggregate.mean("abs_error", "mean_abs_error")]
+        return [
+            Aggregate.mean("score", bounded=True),
+            Aggregate.mean("abs_error", "mean_abs_error"),
+        ]

@@ -108,5 +108,5 @@ class HallusionBench(YesNoBenchmark):
             *super().aggregates(samples),
             Aggregate.ratio("q_right", "q_first", "qAcc"),
             Aggregate.ratio("f_right", "f_first", "fAcc"),
-            Aggregate.mean("pred_yes", "yes_ratio"),
+            Aggregate.mean("pred_yes", "yes_ratio", bounded=True),
         ]

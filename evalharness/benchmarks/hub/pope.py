@@ -47,7 +47,7 @@ class POPE(YesNoBenchmark):
         )
 
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
-        aggs = [Aggregate.mean("score"), *pope_aggregates()]
+        aggs = [Aggregate.mean("score", bounded=True), *pope_aggregates()]
         for c in sorted({s.category for s in samples}):
             aggs += pope_aggregates(f"{c}/", where=("category", c))
         return aggs

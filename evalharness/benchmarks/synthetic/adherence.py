@@ -128,7 +128,10 @@ class AdherenceSuite(SyntheticSuite):
         formats = [f for f in INSTRUCTIONS if any(s.category == f for s in samples)]
         return [
             *super().aggregates(samples),
-            Aggregate.mean("compliant", "compliance"),
-            Aggregate.mean("correct", "accuracy"),
-            *[Aggregate.mean("compliant", f"compliance[{f}]", ("category", f)) for f in formats],
+            Aggregate.mean("compliant", "compliance", bounded=True),
+            Aggregate.mean("correct", "accuracy", bounded=True),
+            *[
+                Aggregate.mean("compliant", f"compliance[{f}]", ("category", f), bounded=True)
+                for f in formats
+            ],
         ]

@@ -205,14 +205,14 @@ class CaptionSuite(SyntheticSuite):
 
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
         return [
-            Aggregate.mean("score"),
+            Aggregate.mean("score", bounded=True),  # ROUGE-L
             *[Aggregate.mean(m) for m in self._metrics()],
             *[
                 agg
                 for v in VOCABULARIES
                 for agg in chair_aggregates(f"{v}_", column_prefix=f"{v}_")
             ],
-            Aggregate.mean("correct", "choice_accuracy"),
+            Aggregate.mean("correct", "choice_accuracy", bounded=True),
         ]
 
 

@@ -75,11 +75,13 @@ class CountingSuite(SyntheticSuite):
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
         counts = sorted({int(s.metadata["true_count"]) for s in samples})
         return [
-            Aggregate.mean("score"),
+            Aggregate.mean("score", bounded=True),
             Aggregate.mean("abs_error", "mae"),
-            Aggregate.mean("off_by_one", "off_by_one_rate"),
+            Aggregate.mean("off_by_one", "off_by_one_rate", bounded=True),
             *[
-                Aggregate.mean("score", f"accuracy[count={k}]", ("meta_true_count", k))
+                Aggregate.mean(
+                    "score", f"accuracy[count={k}]", ("meta_true_count", k), bounded=True
+                )
                 for k in counts
             ],
         ]

@@ -112,7 +112,7 @@ class PopeSuite(SyntheticSuite):
         return Scored(extracted=got, score=row["correct"], metrics=row)
 
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
-        aggs = [Aggregate.mean("score"), *pope_aggregates()]
+        aggs = [Aggregate.mean("score", bounded=True), *pope_aggregates()]
         for strategy in STRATEGIES:
             aggs += pope_aggregates(f"{strategy}/", where=("category", strategy))
         return aggs

@@ -140,9 +140,12 @@ class SpatialSuite(SyntheticSuite):
         ]
         return [
             *super().aggregates(samples),
-            Aggregate.mean("pair_consistent", "consistency"),
-            Aggregate.mean("pair_correct", "pair_accuracy"),
-            *[Aggregate.mean("score", f"accuracy[{r}]", ("meta_relation", r)) for r in rels],
+            Aggregate.mean("pair_consistent", "consistency", bounded=True),
+            Aggregate.mean("pair_correct", "pair_accuracy", bounded=True),
+            *[
+                Aggregate.mean("score", f"accuracy[{r}]", ("meta_relation", r), bounded=True)
+                for r in rels
+            ],
         ]
 
 

@@ -153,7 +153,7 @@ class TextSuite(SyntheticSuite):
         return super().score_one(a)
 
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
-        return [*super().aggregates(samples), Aggregate.mean("exact", "exact_match")]
+        return [*super().aggregates(samples), Aggregate.mean("exact", "exact_match", bounded=True)]
 
 
 def _plain(text: str) -> str:

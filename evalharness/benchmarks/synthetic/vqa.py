@@ -145,4 +145,7 @@ class VQASuite(SyntheticSuite):
         )
 
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
-        return [*super().aggregates(samples), Aggregate.mean("correct", "lenient_accuracy")]
+        return [
+            *super().aggregates(samples),
+            Aggregate.mean("correct", "lenient_accuracy", bounded=True),
+        ]
