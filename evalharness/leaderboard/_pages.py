@@ -23,6 +23,9 @@ from evalharness.leaderboard._samples import BenchData
 from evalharness.leaderboard._scores import Scores
 
 Record = dict[str, Any]
+FEW_IMAGES = 20
+"""Below this many images (bootstrap clusters) a benchmark page says its intervals are rough."""
+
 KIND_SECTIONS = (
     ("model", "Models"),
     ("blind", "Blind runs (images replaced by gray)"),
@@ -249,6 +252,8 @@ class Site:
             "apart": self.apart(self.runs_of_bench[bkey]),
             "binary": data.binary if data else None,
             "difficulty_column": data.difficulty_column if data else "",
+            "images": int(data.groups.max()) + 1 if data is not None and data.groups.size else None,
+            "few_images": FEW_IMAGES,
         }
 
     # model pages ------------------------------------------------------------------------------

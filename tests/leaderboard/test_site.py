@@ -200,6 +200,25 @@ def test_benchmark_page_metrics_difficulty_and_forest(site: Path) -> None:
     assert "Count" in tree.find("p", **{"class": "lede"}).text  # description from the registry
 
 
+def _facts(page: Path) -> dict[str, str]:
+    tree = _page(page)
+    facts = tree.find("dl", **{"class": "facts"})
+    return {
+        div.find("dt").text.strip(): div.find("dd").text.strip() for div in facts.find_all("div")
+    }
+
+
+def test_benchmark_page_says_how_many_images_and_when_few(site: Path) -> None:
+    # the fixture: 30 counting questions on an image each; 30 others, two per image
+    counting = _facts(next((site / "benchmarks").glob("synth-counting-*.html")))
+    assert counting["Samples"] == "30" and counting["Images"] == "30"
+    others = [p for p in (site / "benchmarks").glob("*.html") if "counting" not in p.name]
+    paired = _facts(others[0])
+    assert paired["Samples"] == "30"
+    assert paired["Images"].startswith("15 (few: the bootstrap resamples images")
+    assert "rough" in paired["Images"]
+
+
 def test_model_page_provenance(site: Path) -> None:
     page = next(p for p in (site / "models").glob("generative-*.html") if "blind" not in p.name)
     text = _page(page).text
