@@ -8,12 +8,15 @@ matrix product, instead of looping in Python.
 Rows are resampled by cluster (items that share an image move together), as the items within a
 cluster are not independent.
 
-Where every value of a mean of [0, 1] values (`Aggregate.bounded`: accuracies, rates,
-similarities) sits at 0, or every one at 1, each resample gives the same mean and the percentile
-interval would have no width, as if 0 of 24 right proved the model never right. The interval is
-then the exact (Clopper-Pearson) one for 0 (or all) of k, with k the clusters: [0, 1 - 0.025^(1/k)]
-(or [0.025^(1/k), 1]). It holds for any values in [0, 1], not only 0/1 ones: a mean μ of such
-values has P(value = 0) ≤ 1 - μ.
+Where a [0, 1] aggregate (`Aggregate.bounded`: accuracies, rates, similarities, precision)
+comes out 0 (or 1) on every resample, because every item scored 0 (or every one 1), the
+percentile interval would have no width, as if 0 of 24 right proved the model never right. The
+interval is then the exact (Clopper-Pearson) one for 0 (or all) of k, with k the clusters that
+hold the aggregate's observations: [0, 1 - 0.025^(1/k)] (or [0.025^(1/k), 1]). For a mean it
+holds for any values in [0, 1], not only 0/1 ones: a mean μ of such values has P(value = 0) ≤
+1 - μ. For a ratio of counts (precision = true positives / predicted positives) the observations
+are the rows that count in it (those predicted positive), and k clusters of at least one trial
+each make the bound conservative.
 """
 
 from __future__ import annotations
@@ -46,8 +49,9 @@ class Aggregate:
     fn: Callable[[FloatArray], FloatArray] = field(compare=False)
     where: tuple[str, object] | None = None
     bounded: bool = False
-    """A mean of values in [0, 1]: when they all sit at 0 (or all at 1), the CI is the exact
-    binomial one over the clusters instead of a zero-width interval."""
+    """The aggregate lies in [0, 1] (a mean of [0, 1] values, or a ratio of counts whose
+    numerator never exceeds its denominator): where every resample gives 0 (or 1), the CI is
+    the exact binomial one over the clusters instead of a zero-width interval."""
 
     @staticmethod
     def mean(
@@ -61,8 +65,10 @@ class Aggregate:
         return Aggregate(name or column, (column, "__one__"), _ratio, where, bounded)
 
     @staticmethod
-    def ratio(numerator: str, denominator: str, name: str) -> Aggregate:
-        return Aggregate(name, (numerator, denominator), _ratio)
+    def ratio(numerator: str, denominator: str, name: str, *, bounded: bool = False) -> Aggregate:
+        """sum(numerator) / sum(denominator); `bounded`: no row's numerator exceeds its
+        denominator."""
+        return Aggregate(name, (numerator, denominator), _ratio, bounded=bounded)
 
 
 def _ratio(sums: FloatArray) -> FloatArray:
@@ -131,10 +137,23 @@ def estimate(
             lo, hi = np.percentile(boot, [2.5, 97.5])
         else:
             lo = hi = float("nan")
-        if agg.bounded and value in (0.0, 1.0) and np.all(x[valid, 0] == value):
-            lo, hi = all_alike(value, len(np.unique(clusters[valid])))
+        if agg.bounded and value in (0.0, 1.0) and boot.size and np.all(boot == value):
+            k = len(np.unique(clusters[observations(agg, x, valid)]))
+            if k:
+                lo, hi = all_alike(value, k)
         out[agg.name] = Estimate(value, float(lo), float(hi), int(valid.sum()))
     return out
+
+
+def observations(
+    agg: Aggregate, x: FloatArray, valid: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """The rows that count in `agg`: for a mean every valid row; for an aggregate of counts the
+    valid rows with any count (a precision's predicted positives, a recall's true ones)."""
+    if "__one__" in agg.columns:
+        return valid
+    counted: npt.NDArray[np.bool_] = valid & np.any(x != 0, axis=1)
+    return counted
 
 
 def all_alike(value: float, clusters: int) -> tuple[float, float]:

@@ -166,7 +166,7 @@ def chair_aggregates(prefix: str = "", *, column_prefix: str = "") -> list[Aggre
     """
     c = column_prefix
     return [
-        Aggregate.ratio(c + "hallucinated", c + "mentioned", prefix + "chair_i"),
+        Aggregate.ratio(c + "hallucinated", c + "mentioned", prefix + "chair_i", bounded=True),
         Aggregate.mean(c + "chair_s", prefix + "chair_s", bounded=True),
-        Aggregate.ratio(c + "covered", c + "present", prefix + "object_recall"),
+        Aggregate.ratio(c + "covered", c + "present", prefix + "object_recall", bounded=True),
     ]

@@ -74,9 +74,9 @@ def pope_aggregates(
 
     return [
         Aggregate.mean(col("correct"), prefix + "accuracy", where, bounded=True),
-        Aggregate(prefix + "precision", (col("tp"), col("pred_yes")), _precision, where),
-        Aggregate(prefix + "recall", (col("tp"), col("fn")), _recall, where),
-        Aggregate(prefix + "f1", (col("tp"), col("fp"), col("fn")), _f1, where),
+        Aggregate(prefix + "precision", (col("tp"), col("pred_yes")), _precision, where, True),
+        Aggregate(prefix + "recall", (col("tp"), col("fn")), _recall, where, True),
+        Aggregate(prefix + "f1", (col("tp"), col("fp"), col("fn")), _f1, where, True),
         Aggregate.mean(col("pred_yes"), prefix + "yes_ratio", where, bounded=True),
     ]
 

@@ -7,6 +7,7 @@ import math
 import pandas as pd
 import pytest
 
+from evalharness.metrics import pope_aggregates
 from evalharness.stats import Aggregate, all_alike, estimate
 
 
@@ -69,3 +70,30 @@ def test_other_cases_keep_the_bootstrap_interval() -> None:
     half = rows([0.0, 1.0] * 12, [i // 2 for i in range(24)])
     est = estimate(half, [Aggregate.mean("x", bounded=True)])["x"]
     assert est.ci_low == est.ci_high == 0.5
+
+
+def test_ratios_of_counts_count_the_rows_in_them() -> None:
+    # a model that says yes to 10 of 24 questions, none of them right, and to none of the 12
+    # whose answer is yes: precision 0 over 10 predicted positives, recall 0 over 12 true ones
+    truth = [1.0] * 12 + [0.0] * 12
+    said = [0.0] * 12 + [1.0] * 10 + [0.0] * 2
+    data = pd.DataFrame(
+        {
+            "group": range(24),
+            "tp": [t * s for t, s in zip(truth, said, strict=True)],
+            "fp": [(1 - t) * s for t, s in zip(truth, said, strict=True)],
+            "fn": [t * (1 - s) for t, s in zip(truth, said, strict=True)],
+            "pred_yes": said,
+            "correct": [float(t == s) for t, s in zip(truth, said, strict=True)],
+        }
+    )
+    est = estimate(data, pope_aggregates())
+    assert est["precision"].value == 0.0
+    assert est["precision"].ci_high == pytest.approx(1 - 0.025 ** (1 / 10))
+    assert est["recall"].ci_high == pytest.approx(1 - 0.025 ** (1 / 12))
+    assert est["f1"].ci_high == pytest.approx(1 - 0.025 ** (1 / 22))  # every row but the 2 no/no
+    # a ratio of 1: every mentioned object really there
+    chair = pd.DataFrame({"group": range(8), "hit": [2.0, 1, 0, 3, 1, 0, 1, 1]})
+    full = estimate(chair, [Aggregate.ratio("hit", "hit", "r", bounded=True)])["r"]
+    assert full.value == 1.0 and full.ci_low == pytest.approx(0.025 ** (1 / 6))
+    assert estimate(chair, [Aggregate.ratio("hit", "hit", "r")])["r"].ci_low == 1.0

@@ -85,7 +85,11 @@ class CVBench2D(HubBenchmark):
         present = [s for s in SOURCES if any(x.category == s for x in samples)]
         columns = tuple(c for s in present for c in (f"{s}_correct", f"{s}_n"))
         aggs = super().aggregates(samples)
-        return [*aggs, Aggregate("accuracy_2d", columns, _mean_of_ratios)] if columns else aggs
+        return (
+            [*aggs, Aggregate("accuracy_2d", columns, _mean_of_ratios, bounded=True)]
+            if columns
+            else aggs
+        )
 
 
 @dataclass(kw_only=True, eq=False)

@@ -106,7 +106,7 @@ class HallusionBench(YesNoBenchmark):
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
         return [
             *super().aggregates(samples),
-            Aggregate.ratio("q_right", "q_first", "qAcc"),
-            Aggregate.ratio("f_right", "f_first", "fAcc"),
+            Aggregate.ratio("q_right", "q_first", "qAcc", bounded=True),
+            Aggregate.ratio("f_right", "f_first", "fAcc", bounded=True),
             Aggregate.mean("pred_yes", "yes_ratio", bounded=True),
         ]
