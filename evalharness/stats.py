@@ -90,10 +90,18 @@ class Estimate:
 
 
 def by_category(
-    column: str, category_column: str, values: Sequence[object], prefix: str
+    column: str,
+    category_column: str,
+    values: Sequence[object],
+    prefix: str,
+    *,
+    bounded: bool = False,
 ) -> list[Aggregate]:
     """One mean of `column` per value of a category column, named `prefix[value]`."""
-    return [Aggregate.mean(column, f"{prefix}[{v}]", (category_column, v)) for v in values]
+    return [
+        Aggregate.mean(column, f"{prefix}[{v}]", (category_column, v), bounded=bounded)
+        for v in values
+    ]
 
 
 def estimate(

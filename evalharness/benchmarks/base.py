@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from evalharness import extract
 from evalharness.errors import EvalharnessError
-from evalharness.stats import Aggregate
+from evalharness.stats import Aggregate, by_category
 from evalharness.types import Form, GenerationSettings, Prediction, Sample, Scored
 
 
@@ -95,9 +95,7 @@ class BaseBenchmark:
         cats = sorted({s.category for s in samples if s.category})
         aggs = [Aggregate.mean("score", bounded=True)]
         if len(cats) > 1:
-            aggs += [
-                Aggregate.mean("score", f"score[{c}]", ("category", c), bounded=True) for c in cats
-            ]
+            aggs += by_category("score", "category", cats, "score", bounded=True)
         return aggs
 
 

@@ -74,9 +74,11 @@ def pope_aggregates(
 
     return [
         Aggregate.mean(col("correct"), prefix + "accuracy", where, bounded=True),
-        Aggregate(prefix + "precision", (col("tp"), col("pred_yes")), _precision, where, True),
-        Aggregate(prefix + "recall", (col("tp"), col("fn")), _recall, where, True),
-        Aggregate(prefix + "f1", (col("tp"), col("fp"), col("fn")), _f1, where, True),
+        Aggregate(
+            prefix + "precision", (col("tp"), col("pred_yes")), _precision, where, bounded=True
+        ),
+        Aggregate(prefix + "recall", (col("tp"), col("fn")), _recall, where, bounded=True),
+        Aggregate(prefix + "f1", (col("tp"), col("fp"), col("fn")), _f1, where, bounded=True),
         Aggregate.mean(col("pred_yes"), prefix + "yes_ratio", where, bounded=True),
     ]
 

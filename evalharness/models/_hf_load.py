@@ -54,6 +54,12 @@ KNOWN_ARGS = {
 COMPILE = ("none", "vision")
 """The values of `args.compile`."""
 
+
+def compile_mode(args: Mapping[str, Any]) -> str:
+    """`args.compile`: what part of the model `torch.compile` compiles ("none" by default)."""
+    return str(args.get("compile", "none"))
+
+
 COMPILE_BACKEND = "inductor"
 """torch.compile's backend for `args.compile` (the tests use one that needs no C++ compiler)."""
 
@@ -101,7 +107,7 @@ def check_args(name: str, args: Mapping[str, Any]) -> None:
     reason = vision_attention.check(args)
     if reason:
         raise ModelLoadError(f"model {name!r}: {reason}")
-    if args.get("compile", "none") not in COMPILE:
+    if compile_mode(args) not in COMPILE:
         raise ModelLoadError(
             f"model {name!r}: args.compile must be none or vision, not {args['compile']!r}"
         )
@@ -338,7 +344,7 @@ def load(
     reason = vision_attention.check_model(args, model_type)
     if reason:
         raise ModelLoadError(f"model {name!r}: {reason}")
-    if args.get("compile", "none") == "vision" and model_type not in vision_attention.SUPPORTED:
+    if compile_mode(args) == "vision" and model_type not in vision_attention.SUPPORTED:
         known = ", ".join(sorted(vision_attention.SUPPORTED))
         raise ModelLoadError(
             f"model {name!r}: args.compile=vision is for vision towers built of blocks ({known}); "
@@ -389,7 +395,7 @@ def load(
     model.eval()
     if vision_attention.mode(args) == "batched":
         vision_attention.use_batched(model)
-    if args.get("compile", "none") == "vision":
+    if compile_mode(args) == "vision":
         compile_vision(model)
 
     resolved = revision or getattr(config, "_commit_hash", None)

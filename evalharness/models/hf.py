@@ -44,7 +44,7 @@ from evalharness.models._hf_inputs import (
     with_positions,
 )
 from evalharness.models._hf_load import KNOWN_ARGS as KNOWN_ARGS  # this route's model.args
-from evalharness.models._hf_load import load, process_ahead
+from evalharness.models._hf_load import compile_mode, load, process_ahead
 from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.types import Capability, Prediction, Request
 
@@ -109,6 +109,8 @@ class HFModel:
         )
         # The template shapes every prompt but lives beside the weights (or in args): hash it.
         template = hashlib.sha256(loaded.template.encode()).hexdigest()[:16]
+        # compiled code may round differently; not compiling keeps the key it always had
+        compiled = compile_mode(self.args)
         return {
             "path": self._identity_path,
             "revision": loaded.revision,
@@ -121,12 +123,7 @@ class HFModel:
             "choice_score": self.args.get("choice_score", "mean"),
             "chat_template": template,
             **{k: self.args[k] for k in keys if self.args.get(k) is not None},
-            # compiled code may round differently; not compiling keeps the key it always had
-            **(
-                {"compile": self.args["compile"]}
-                if self.args.get("compile", "none") != "none"
-                else {}
-            ),
+            **({"compile": compiled} if compiled != "none" else {}),
         }
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:

@@ -20,7 +20,7 @@ from evalharness.benchmarks.synthetic.questions import TEMPLATES, Question, read
 from evalharness.benchmarks.synthetic.scene import Rng, Scene
 from evalharness.benchmarks.synthetic.suite import SyntheticSuite
 from evalharness.benchmarks.synthetic.vqa import ASK, mixed_scene
-from evalharness.stats import Aggregate
+from evalharness.stats import Aggregate, by_category
 from evalharness.types import GenerationSettings, Sample, Scored
 
 INSTRUCTIONS = {
@@ -130,8 +130,5 @@ class AdherenceSuite(SyntheticSuite):
             *super().aggregates(samples),
             Aggregate.mean("compliant", "compliance", bounded=True),
             Aggregate.mean("correct", "accuracy", bounded=True),
-            *[
-                Aggregate.mean("compliant", f"compliance[{f}]", ("category", f), bounded=True)
-                for f in formats
-            ],
+            *by_category("compliant", "category", formats, "compliance", bounded=True),
         ]

@@ -28,7 +28,7 @@ from evalharness.benchmarks.synthetic.scene import (
     relation,
 )
 from evalharness.benchmarks.synthetic.suite import SyntheticSuite
-from evalharness.stats import Aggregate
+from evalharness.stats import Aggregate, by_category
 from evalharness.types import GenerationSettings, Sample, Scored
 
 PHRASES: dict[str, str] = {
@@ -142,10 +142,7 @@ class SpatialSuite(SyntheticSuite):
             *super().aggregates(samples),
             Aggregate.mean("pair_consistent", "consistency", bounded=True),
             Aggregate.mean("pair_correct", "pair_accuracy", bounded=True),
-            *[
-                Aggregate.mean("score", f"accuracy[{r}]", ("meta_relation", r), bounded=True)
-                for r in rels
-            ],
+            *by_category("score", "meta_relation", rels, "accuracy", bounded=True),
         ]
 
 
