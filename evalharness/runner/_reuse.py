@@ -20,7 +20,7 @@ import pandas as pd
 from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError
 from evalharness.runner.spec import stable_hash
-from evalharness.store import ResultsStore
+from evalharness.store import ResultsStore, stored_text
 from evalharness.types import Sample, request_text
 
 
@@ -50,10 +50,10 @@ def reusable(
 
 def asked_the_same(sample: Sample, form: Any, prompt: Any) -> bool:
     """Was a stored row asked what this code asks of `sample`? A row the model was not asked
-    (no form, no prompt) has nothing to differ in."""
+    (no form, no prompt) has nothing to differ in. The stored prompt is in its stored form."""
     if form not in ("open", "choice") or not isinstance(prompt, str):
         return True
-    return request_text(sample, form) == prompt
+    return stored_text(request_text(sample, form)) == prompt
 
 
 def older_answers(

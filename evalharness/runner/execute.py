@@ -22,6 +22,7 @@ import pandas as pd
 
 from evalharness._version import __version__
 from evalharness.benchmarks.base import Benchmark
+from evalharness.errors import EvalharnessError
 from evalharness.models.base import Fittable, Model, ModelUnavailableError, Preparing
 from evalharness.runner import provenance
 from evalharness.runner._reuse import older_answers, reusable, sample_key
@@ -29,7 +30,7 @@ from evalharness.runner.progress import Progress
 from evalharness.runner.scoring import aggregate, score_rows
 from evalharness.runner.spec import BenchmarkSpec, RunSpec, stable_hash
 from evalharness.stats import Estimate
-from evalharness.store import FORMAT_VERSION, ResultsStore, to_frame
+from evalharness.store import FORMAT_VERSION, ResultsStore, escape_row, stored_text, to_frame
 from evalharness.types import (
     Form,
     GenerationSettings,
@@ -80,6 +81,12 @@ def generation_for(max_new_tokens: int | None, benchmark: Benchmark) -> Generati
 def run_samples(benchmark: Benchmark, limit: int | None) -> tuple[list[Sample], list[Sample]]:
     """All of the benchmark's samples, and the first `limit` of them: those a run asks."""
     everything = list(benchmark.samples())
+    for s in everything:  # a row's other text is stored escaped; its id must match as it is
+        if stored_text(s.id) != s.id:
+            raise EvalharnessError(
+                f"benchmark {benchmark.name!r}: sample id {s.id!r} is not valid text (UTF-8 "
+                "cannot encode it); its ids must be, to be stored and resumed."
+            )
     return everything, everything[:limit] if limit is not None else everything
 
 
@@ -239,8 +246,10 @@ def _answer_all(
                 assert ahead is not None
                 prepared = ahead.result()
                 ahead = pool.submit(prepare, batches[i + 1]) if i + 1 < len(batches) else None
-                rows = prepared.rows
                 _answer(model, generation, prepared)
+                # text parquet cannot hold (a lone surrogate in an answer) is escaped here,
+                # once: scoring, the store and a resumed run all see the same row
+                rows = [escape_row(r) for r in prepared.rows]
                 writer.add(rows)
                 new_rows += rows
                 progress.advance(len(batch))

@@ -22,6 +22,7 @@ import pandas as pd
 from evalharness._version import __version__
 from evalharness.errors import EvalharnessError, quoted
 from evalharness.store._files import atomic_write_bytes, atomic_write_parquet
+from evalharness.store._text import escape_row
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
@@ -93,7 +94,7 @@ class ResultsStore:
 
     def write_run(self, row: Mapping[str, Any]) -> None:
         atomic_write_parquet(
-            self.root / "runs" / f"{row['run_id']}.parquet", pd.DataFrame([dict(row)])
+            self.root / "runs" / f"{row['run_id']}.parquet", pd.DataFrame([escape_row(row)])
         )
 
     def read_run(self, run_id: str, columns: Sequence[str] | None = None) -> dict[str, Any] | None:
@@ -203,8 +204,9 @@ def jpeg_bytes(image: PILImage.Image) -> bytes:
 
 
 def to_frame(rows: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Rows to a frame parquet can store: mixed-type object columns become strings."""
-    frame = pd.DataFrame([dict(r) for r in rows])
+    """Rows to a frame parquet can store: text UTF-8 cannot encode is escaped, its row flagged
+    (`escape_row`), and mixed-type object columns become strings."""
+    frame = pd.DataFrame([escape_row(r) for r in rows])
     for col in frame.columns:
         if frame[col].dtype == object:
             kinds = {type(v) for v in frame[col] if v is not None and v == v}

@@ -120,7 +120,10 @@ def test_to_frame_roundtrip(tmp_path: Path) -> None:
     store.write_run({"run_id": "r1", "status": "running", "score": float("nan")})
     store.write_run({"run_id": "r1", "status": "complete", "score": 0.5})
     frame = pd.read_parquet(tmp_path / "runs" / "r1.parquet")
-    assert frame.to_dict("records") == [{"run_id": "r1", "status": "complete", "score": 0.5}]
+    # `escaped`: no text of the row needed escaping (see test_stored_text.py)
+    assert frame.to_dict("records") == [
+        {"run_id": "r1", "status": "complete", "score": 0.5, "escaped": None}
+    ]
 
 
 def test_parts_with_differing_column_types_read_as_one_table(tmp_path: Path) -> None:
