@@ -84,6 +84,8 @@ class Estimate:
     ci_low: float
     ci_high: float
     n: int
+    bounded: bool = field(default=False, compare=False)
+    """The aggregate lies in [0, 1] (`Aggregate.bounded`): draws around it may be clipped there."""
 
     def as_dict(self) -> dict[str, float]:
         return {"value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n}
@@ -118,7 +120,8 @@ def estimate(
     """
     n = len(rows)
     if n == 0:
-        return {a.name: Estimate(float("nan"), float("nan"), float("nan"), 0) for a in aggregates}
+        nan = float("nan")
+        return {a.name: Estimate(nan, nan, nan, 0, a.bounded) for a in aggregates}
     if cluster and cluster in rows.columns:
         import pandas as pd
 
@@ -149,7 +152,7 @@ def estimate(
             k = len(np.unique(clusters[observations(agg, x, valid)]))
             if k:
                 lo, hi = all_alike(value, k)
-        out[agg.name] = Estimate(value, float(lo), float(hi), int(valid.sum()))
+        out[agg.name] = Estimate(value, float(lo), float(hi), int(valid.sum()), agg.bounded)
     return out
 
 

@@ -54,7 +54,7 @@ _STR = (
 )
 _FLOAT = ("model_params", "limit", "score", "score_ci_low", "score_ci_high")
 _INT = ("seed", "batch_size", "n_samples", "n_errors", "n_unsupported", "format_version")
-_BOOL = ("reference", "blind")
+_BOOL = ("reference", "blind", "score_bounded")
 
 
 @dataclass

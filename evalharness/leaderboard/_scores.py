@@ -3,7 +3,8 @@
 Point estimates are the stored run scores (the primary score may be a corpus-level metric, not a
 mean of sample scores). Their uncertainty comes from a clustered bootstrap over the samples with
 weights shared by all runs of a benchmark version, recentred on the stored score; a run whose
-samples are missing falls back to normal draws from its stored CI.
+samples are missing falls back to normal draws from its stored CI. Draws of a score that lies in
+[0, 1] (`score_bounded`) are clipped there, so that no interval leaves the score's range.
 
 Overall score = mean of a model's benchmark scores. Its CI and the overall tie groups come from
 the same draws: each draw of the overall is the mean of that draw's benchmark means, so items are
@@ -70,11 +71,11 @@ def _draws(runs: pd.DataFrame, bench: BenchData | None, resamples: int) -> Float
     rng = np.random.default_rng(int(digest(str(runs["bvkey"].iloc[0]), 8), 16))
     draws: FloatArray = score + np.nan_to_num(se) * rng.standard_normal((resamples, len(runs)))
     if bench is None:
-        return draws
+        return _clip_bounded(runs, draws)
     cols = [bench.columns.get(k, -1) for k in runs["rkey"]]
     have = np.array([c >= 0 for c in cols])
     if not have.any():
-        return draws
+        return _clip_bounded(runs, draws)
     weights = cluster_weights(bench.groups, resamples, int(digest(bench.bvkey, 8), 16))
     matrix = bench.scores[:, [c for c in cols if c >= 0]]
     boot = bootstrap_means(matrix, weights)
@@ -83,6 +84,14 @@ def _draws(runs: pd.DataFrame, bench: BenchData | None, resamples: int) -> Float
     ok = np.isfinite(centre)
     idx = np.flatnonzero(have)
     draws[:, idx[ok]] = boot[:, ok] - centre[ok] + score[idx[ok]]
+    return _clip_bounded(runs, draws)
+
+
+def _clip_bounded(runs: pd.DataFrame, draws: FloatArray) -> FloatArray:
+    """Draws of scores that lie in [0, 1] clipped to it (the normal and recentred draws are not
+    bounded by themselves)."""
+    bounded = runs["score_bounded"].to_numpy(bool)
+    draws[:, bounded] = np.clip(draws[:, bounded], 0.0, 1.0)
     return draws
 
 

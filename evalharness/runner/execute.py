@@ -176,6 +176,7 @@ def run_benchmark(
                     "score": primary.value,
                     "score_ci_low": primary.ci_low,
                     "score_ci_high": primary.ci_high,
+                    "score_bounded": primary.bounded,
                     "metrics": json.dumps({k: v.as_dict() for k, v in metrics.items()}),
                 }
             )
@@ -329,6 +330,7 @@ def _run_row(
         "score": float("nan"),
         "score_ci_low": float("nan"),
         "score_ci_high": float("nan"),
+        "score_bounded": False,
         "metrics": "{}",
         "format_version": FORMAT_VERSION,
     }

@@ -76,6 +76,7 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
                     "score": primary.value,
                     "score_ci_low": primary.ci_low,
                     "score_ci_high": primary.ci_high,
+                    "score_bounded": primary.bounded,
                     "metrics": json.dumps({k: v.as_dict() for k, v in metrics.items()}),
                 }
             )

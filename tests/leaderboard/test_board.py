@@ -142,3 +142,27 @@ def test_the_command_line_summary_groups_unranked_runs_and_says_what_to_do() -> 
         "  1 complete but without a score",
     ]
     assert unranked_summary(build_board(pd.DataFrame([_run("new", "m1", "b")]))) == []
+
+
+def test_fallback_draws_of_a_bounded_score_stay_within_its_bounds() -> None:
+    from evalharness.leaderboard._scores import compute
+
+    # no samples to resample (the fallback: normal draws from the stored CI); a score of 0 whose
+    # exact interval is wide, as for 0 right of one image
+    runs = [
+        _run("zero", "m1", "b", score=0.0, score_ci_low=0.0, score_ci_high=0.975),
+        _run("top", "m2", "b", score=1.0, score_ci_low=0.025, score_ci_high=1.0),
+    ]
+
+    def overall(rows: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
+        board = build_board(pd.DataFrame(rows))
+        out = compute(board, {}).overall
+        keys = dict(zip(board.runs["model"], board.runs["mkey"], strict=True))
+        return {m: (out.loc[k, "lo"], out.loc[k, "hi"]) for m, k in keys.items()}
+
+    bounded = overall([{**r, "score_bounded": True} for r in runs])
+    assert all(0.0 <= lo <= hi <= 1.0 for lo, hi in bounded.values())
+    assert bounded["m1"][0] == 0.0 and bounded["m2"][1] == 1.0
+    # a score on another scale (or a run stored without saying) is not clipped
+    free = overall(runs)
+    assert free["m1"][0] < 0.0 and free["m2"][1] > 1.0
