@@ -266,8 +266,13 @@ class HubImage:
                 return bytes(cell["bytes"])
             if cell.get("path"):
                 return _read(str(cell["path"]))
-        if isinstance(cell, bytes | bytearray):
+            cell = cell.get("bytes")
+        if isinstance(cell, bytes | bytearray) and cell:
             return bytes(cell)
+        if isinstance(cell, bytes | bytearray):
+            raise ImageError(
+                f"row {self.index} of column {self.column!r} holds an empty image (0 bytes)"
+            )
         raise ImageError(f"row {self.index} has no image in column {self.column!r}")
 
     def load(self) -> PILImage.Image:
@@ -275,7 +280,14 @@ class HubImage:
 
     @once  # read once: a run names each image several times
     def fingerprint(self) -> str:
-        return hashlib.sha256(self.data()).hexdigest()[:32]
+        """The hash of the image's bytes; for a cell without readable bytes, a name of the
+        cell, so that the sample still has a resume key and `load` records why it failed."""
+        try:
+            data = self.data()
+        except ImageError:
+            where = f"{self.table_id}|{self.index}|{self.column}".encode()
+            return "unreadable:" + hashlib.sha256(where).hexdigest()[:24]
+        return hashlib.sha256(data).hexdigest()[:32]
 
 
 def _read(path: str) -> bytes:
