@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from evalharness.models.base import ModelSpec, Preparing
 from evalharness.types import (
     Capability,
@@ -91,3 +93,14 @@ def heavy_after_import(modules: str, heavy: Sequence[str]) -> list[str]:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return [m for m in out.stdout.strip().split(",") if m]
+
+
+def assert_scores_close(
+    got: Sequence[float] | None, want: Sequence[float] | None, **tol: float
+) -> None:
+    """Option scores agree within `tol` (pytest.approx's rel/abs), or both are None (a declined
+    request has none). pytest.approx refuses None as an expected value with a tolerance."""
+    if want is None or got is None:
+        assert got is want, f"{got!r} != {want!r}"
+        return
+    assert list(got) == pytest.approx(list(want), **tol)

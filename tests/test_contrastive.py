@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from model_helpers import answer_ahead, choice, option_items
+from model_helpers import answer_ahead, assert_scores_close, choice, option_items
 from PIL import Image
 
 from evalharness.models import tiny
@@ -62,7 +62,7 @@ def test_batch_equals_one_by_one(model: ContrastiveModel) -> None:
     alone = [model.predict([r])[0] for r in reqs]
     for a, b in zip(together, alone, strict=True):
         assert a.choice_scores is not None and b.choice_scores is not None
-        assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+        assert_scores_close(a.choice_scores, b.choice_scores, rel=1e-4, abs=1e-5)
         assert _argmax(a.choice_scores) == _argmax(b.choice_scores)
 
 
@@ -70,7 +70,7 @@ def test_small_batch_size_gives_the_same_scores(model: ContrastiveModel, root: P
     spec = cpu_spec(name="x", path=model.spec.path, batch_size=3)
     split = ContrastiveModel(spec).predict(batch())
     for a, b in zip(model.predict(batch()), split, strict=True):
-        assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+        assert_scores_close(a.choice_scores, b.choice_scores, rel=1e-4, abs=1e-5)
 
 
 def test_option_scores_follow_their_options(model: ContrastiveModel) -> None:
@@ -133,7 +133,7 @@ def test_prepare_processes_ahead_and_scores_as_predict(
     assert len(calls) == 4  # the call only embeds
     assert preds[-1].unsupported is not None
     for a, b in zip(preds, expected, strict=True):
-        assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+        assert_scores_close(a.choice_scores, b.choice_scores, rel=1e-4, abs=1e-5)
 
 
 def test_preparing_beside_a_running_call_changes_no_score(model: ContrastiveModel) -> None:
@@ -141,7 +141,7 @@ def test_preparing_beside_a_running_call_changes_no_score(model: ContrastiveMode
     expected = [model.predict(c) for c in chunks]
     for want, have in zip(expected, answer_ahead(ahead_twin(model), chunks), strict=True):
         for a, b in zip(have, want, strict=True):
-            assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+            assert_scores_close(a.choice_scores, b.choice_scores, rel=1e-4, abs=1e-5)
 
 
 def test_a_prepared_batch_that_fails_is_halved(
@@ -168,12 +168,12 @@ def test_a_prepared_batch_that_fails_is_halved(
     assert images == [4, 2, 2]  # the prepared four, then each half
     for a, b in zip(preds, expected, strict=True):
         assert a.error is None
-        assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+        assert_scores_close(a.choice_scores, b.choice_scores, rel=1e-4, abs=1e-5)
     monkeypatch.undo()
     preds = twin.predict([*reqs, choice(object(), ("red", "blue"))])
     assert preds[4].error is not None and preds[4].choice_scores is None
     for a, b in zip(preds[:4], expected, strict=True):
-        assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+        assert_scores_close(a.choice_scores, b.choice_scores, rel=1e-4, abs=1e-5)
 
 
 def test_identity(model: ContrastiveModel, root: Path) -> None:

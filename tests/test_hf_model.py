@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import torch
-from model_helpers import answer_ahead
+from model_helpers import answer_ahead, assert_scores_close
 from PIL import Image, ImageDraw
 
 from evalharness.models import _hf_load, _tiny_vlm, hf, tiny
@@ -269,7 +269,7 @@ def test_prepare_does_the_processing_and_the_call_only_generates(
     preds = run()
     assert calls == [2, 2, 2, 2]  # nothing processed again
     assert [p.text for p in preds] == [p.text for p in expected]
-    assert preds[-1].choice_scores == pytest.approx(expected[-1].choice_scores)
+    assert_scores_close(preds[-1].choice_scores, expected[-1].choice_scores)
     # by default (auto) a model on the CPU processes in the call: a processor running beside
     # generation would only take cores from it
     calls.clear()
@@ -367,7 +367,7 @@ def test_image_work_on_the_models_device_gives_the_same_answers(
     preds = model.predict(reqs)
     assert devices and set(devices) == {model._loaded.device}
     assert [p.text for p in preds] == [p.text for p in expected]
-    assert preds[-1].choice_scores == pytest.approx(expected[-1].choice_scores)
+    assert_scores_close(preds[-1].choice_scores, expected[-1].choice_scores)
 
 
 def position_ids_seen(model: HFModel, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
@@ -669,7 +669,7 @@ def test_compiled_vision_tower_gives_the_same_answers(
     expected, got = default.predict(reqs), model.predict(reqs)
     assert [p.error for p in got] == [None] * len(reqs)
     assert [p.text for p in got] == [p.text for p in expected]
-    assert got[-1].choice_scores == pytest.approx(expected[-1].choice_scores, rel=1e-4)
+    assert_scores_close(got[-1].choice_scores, expected[-1].choice_scores, rel=1e-4)
     assert tiny_model(family, args={"compile": "none"}).identity() == default.identity()
     with pytest.raises(ModelLoadError, match=r"compile=vision is for vision towers.*llava"):
         tiny_model("llava", args={"compile": "vision"})

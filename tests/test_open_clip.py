@@ -11,7 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from model_helpers import answer_ahead, choice, heavy_after_import, option_items
+from model_helpers import (
+    answer_ahead,
+    assert_scores_close,
+    choice,
+    heavy_after_import,
+    option_items,
+)
 from PIL import Image
 
 from evalharness.models import _tiny_open_clip, tiny
@@ -169,8 +175,8 @@ def test_batch_equals_one_by_one(model: OpenCLIPModel) -> None:
     for a, b, c in zip(together, alone, small, strict=True):
         assert a.text == b.text == c.text and a.output_tokens == b.output_tokens
         if a.choice_scores is not None:
-            assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
-            assert a.choice_scores == pytest.approx(c.choice_scores, rel=1e-4, abs=1e-5)
+            assert_scores_close(a.choice_scores, b.choice_scores, rel=1e-4, abs=1e-5)
+            assert_scores_close(a.choice_scores, c.choice_scores, rel=1e-4, abs=1e-5)
 
 
 def test_captions_are_greedy_within_the_budget(model: OpenCLIPModel) -> None:
@@ -268,7 +274,7 @@ def test_prepare_transforms_images_ahead_and_answers_as_predict(
     for a, b in zip(preds[:-1], expected[:-1], strict=True):
         assert a.text == b.text and a.error is None
         if b.choice_scores is not None:
-            assert a.choice_scores == pytest.approx(b.choice_scores, rel=1e-4, abs=1e-5)
+            assert_scores_close(a.choice_scores, b.choice_scores, rel=1e-4, abs=1e-5)
     chunks = [reqs[:3], reqs[3:7], reqs[7:]]
     for want, have in zip(
         [model.predict(c) for c in chunks], answer_ahead(twin, chunks), strict=True
@@ -281,7 +287,7 @@ def test_captions_off_makes_a_matcher(model: OpenCLIPModel, folder: Path) -> Non
     assert m.capabilities == frozenset({"choice"})
     cap, opt = m.predict([ask(image((9, 9, 9))), options_batch()[0]])
     assert cap.unsupported is not None and cap.error is None
-    assert opt.choice_scores == pytest.approx(model.predict([options_batch()[0]])[0].choice_scores)
+    assert_scores_close(opt.choice_scores, model.predict([options_batch()[0]])[0].choice_scores)
     assert m.identity()["captions"] is False and model.identity()["captions"] is True
 
 
@@ -307,7 +313,7 @@ def test_bfloat16_answers_like_float32(model: OpenCLIPModel, folder: Path) -> No
     reqs = [options_batch()[0], caption_batch()[1]]
     got, want = half.predict(reqs), model.predict(reqs)
     assert [p.error for p in got] == [None, None]
-    assert got[0].choice_scores == pytest.approx(want[0].choice_scores, abs=0.1)
+    assert_scores_close(got[0].choice_scores, want[0].choice_scores, abs=0.1)
     assert got[1].text and got[1].output_tokens == want[1].output_tokens
 
 
@@ -364,7 +370,7 @@ def test_hub_id_loads_through_open_clip(
     assert hub.identity()["revision"] == commit
     reqs = [options_batch()[0], caption_batch()[0]]
     a, b = hub.predict(reqs), model.predict(reqs)
-    assert a[0].choice_scores == pytest.approx(b[0].choice_scores, rel=1e-5)
+    assert_scores_close(a[0].choice_scores, b[0].choice_scores, rel=1e-5)
     assert a[1].text == b[1].text
 
 
