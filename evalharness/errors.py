@@ -38,3 +38,11 @@ def unknown_settings(owner: str, given: Iterable[str], known: Mapping[str, str])
         hints.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
     listing = "\n".join(f"  {k}: {v}" for k, v in known.items())
     return f"{owner}: unknown args {', '.join(hints)}. Known args:\n{listing}"
+
+
+class Stopped(KeyboardInterrupt):
+    """The process was asked to stop by a signal (SIGTERM, SIGHUP): handled as Ctrl-C is."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name

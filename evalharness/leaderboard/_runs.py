@@ -49,6 +49,7 @@ _STR = (
     "started_at",
     "finished_at",
     "status",
+    "status_reason",
     "metrics",
     "description",
 )
@@ -116,8 +117,9 @@ def _reasons(runs: pd.DataFrame, versions: dict[str, str]) -> pd.Series:
     reason = pd.Series("", index=runs.index, dtype=object)
     status = runs["status"].to_numpy(dtype=object)
     complete = status == "complete"
+    why = runs["status_reason"].to_numpy(dtype=object)
     for i in np.flatnonzero(~complete):
-        reason.iat[i] = f"run {status[i] or 'of unknown status'}"
+        reason.iat[i] = f"run {status[i] or 'of unknown status'}" + (f": {why[i]}" if why[i] else "")
     no_score = complete & ~np.isfinite(runs["score"].to_numpy(float))
     reason[no_score] = "complete but without a score"
     n, unsupported = runs["n_samples"].to_numpy(), runs["n_unsupported"].to_numpy()

@@ -22,7 +22,7 @@ import pandas as pd
 
 from evalharness._version import __version__
 from evalharness.benchmarks.base import Benchmark
-from evalharness.errors import EvalharnessError
+from evalharness.errors import EvalharnessError, Stopped
 from evalharness.models.base import Fittable, Model, ModelUnavailableError, Preparing
 from evalharness.runner import provenance
 from evalharness.runner._reuse import older_answers, reusable, sample_key
@@ -164,10 +164,24 @@ def run_benchmark(
             top_error = (str(counts.index[0]), int(counts.iloc[0])) if n_err else None
             n_uns = int(scored["unsupported"].astype(bool).sum())
             primary = metrics.get("score") or Estimate(float("nan"), float("nan"), float("nan"), 0)
+            # over the error threshold the run is failed (never ranked); a rerun retries the errors
+            answered = len(samples) - n_uns
+            over = answered > 0 and n_err / answered > spec.max_error_rate
+            why = (
+                f"error rate {n_err}/{answered} above max_error_rate={spec.max_error_rate}"
+                + (
+                    f"; most common ({top_error[1]} samples): {shorten(top_error[0])}"
+                    if top_error
+                    else ""
+                )
+                if over
+                else ""
+            )
             store.write_run(
                 {
                     **base_row,
-                    "status": "complete",
+                    "status": "failed" if over else "complete",
+                    "status_reason": why,
                     "finished_at": _now(),
                     "data_hash": data_hash(samples),
                     "n_samples": len(samples),
@@ -197,15 +211,35 @@ def run_benchmark(
 @contextlib.contextmanager
 def _running(store: ResultsStore, row: dict[str, Any]) -> Iterator[None]:
     """The run's row says `running` while the block runs. A run stopped by an exception is
-    marked `interrupted` (Ctrl-C) or `failed` rather than left `running`; the exception goes on."""
-    store.write_run({**row, "status": "running"})
+    marked `interrupted` (Ctrl-C, SIGTERM, SIGHUP) or `failed`, with the reason, rather than
+    left `running`; the exception goes on."""
+    store.write_run({**row, "status": "running", "status_reason": ""})
     try:
         yield
     except BaseException as exc:
-        status = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+        status, reason = ending(exc)
         with contextlib.suppress(Exception):  # the first error is the one to report
-            store.write_run({**row, "status": status, "finished_at": _now()})
+            store.write_run(
+                {**row, "status": status, "status_reason": reason, "finished_at": _now()}
+            )
         raise
+
+
+def ending(exc: BaseException) -> tuple[str, str]:
+    """The status, and its reason, of a run stopped by `exc`."""
+    if isinstance(exc, Stopped):
+        return "interrupted", f"stopped by {exc.signal_name}"
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted", "stopped by Ctrl-C"
+    if isinstance(exc, EvalharnessError):
+        return "failed", shorten(str(exc))
+    return "failed", shorten(f"crashed: {type(exc).__name__}: {exc}")
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    """`text` on one line, cut to `limit` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _answer_all(
@@ -324,6 +358,7 @@ def _run_row(
         "started_at": started,
         "finished_at": "",
         "answers_from": "",
+        "status_reason": "",
         "n_samples": len(samples),
         "n_errors": 0,
         "n_unsupported": 0,

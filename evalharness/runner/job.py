@@ -12,7 +12,7 @@ from evalharness import registry
 from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError, did_you_mean, quoted
 from evalharness.models.base import Model
-from evalharness.runner.execute import RunResult, run_benchmark
+from evalharness.runner.execute import RunResult, run_benchmark, shorten
 from evalharness.runner.progress import Progress
 from evalharness.runner.spec import BenchmarkSpec, RunSpec
 from evalharness.store import ResultsStore
@@ -69,17 +69,12 @@ def run_job(spec: RunSpec, out: TextIO | None = None) -> list[RunResult]:
             f"{r.benchmark} ({r.n_errors}/{r.n_samples - r.n_unsupported})" for r in failed
         )
         top = max((r.top_error for r in failed if r.top_error), key=lambda t: t[1], default=None)
-        common = f" Most common ({top[1]} samples): {_shorten(top[0])}." if top else ""
+        common = f" Most common ({top[1]} samples): {shorten(top[0])}." if top else ""
         raise JobError(
             f"error rate above max_error_rate={spec.max_error_rate} on {names}."
             f"{common} Every sample's error is in the `error` column in {spec.results_dir}."
         )
     return results
-
-
-def _shorten(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _fmt(x: float) -> str:

@@ -152,11 +152,20 @@ def test_sample_errors_become_rows_and_the_threshold_fails_the_job(tmp_path: Pat
     assert samples.loc["parity-003", "error"] == "RuntimeError: device fell over"
     assert samples.loc["parity-002", "error"] == "RuntimeError: device fell over"  # same batch
     assert pd.isna(samples.loc["parity-000", "error"]) and samples.loc["parity-000", "score"] == 1.0
+    # over the threshold the run is failed, with the reason, not complete (which would be ranked)
+    [row] = load_runs(tmp_path / "results").to_dict("records")
+    assert row["status"] == "failed" and row["finished_at"]
+    assert row["status_reason"] == (
+        "error rate 2/12 above max_error_rate=0.1; most common (2 samples): RuntimeError: "
+        "device fell over"
+    )
     # a looser threshold lets the same job pass; errored rows are retried, not reused
     [r] = run_job(
         spec(tmp_path, model="flaky", batch_size=2, max_error_rate=0.5), out=io.StringIO()
     )
     assert r.n_errors == 2 and r.n_reused == 10
+    [row] = load_runs(tmp_path / "results").to_dict("records")
+    assert row["status"] == "complete" and row["status_reason"] == ""
 
 
 def test_a_model_that_cannot_answer_stops_the_run_and_keeps_the_answers(tmp_path: Path) -> None:

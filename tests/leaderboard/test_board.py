@@ -62,6 +62,10 @@ def test_incomplete_runs_and_other_sample_sets_are_kept_apart() -> None:
     ])  # fmt: skip
     assert reasons["ok"] == reasons["ok2"] == ""
     assert reasons["fail"] == "run failed"
+    why = "error rate 5/10 above max_error_rate=0.1"
+    failed = _reasons([_run("ok", "m1", "b"), _run("bad", "m2", "b", score=1.0, status="failed",
+                                                   status_reason=why)])  # fmt: skip
+    assert failed == {"ok": "", "bad": f"run failed: {why}"}
     assert reasons["live"] == "run running"
     assert reasons["lim"] == "a different sample set (10 samples, limit=10)"
     assert reasons["noscore"] == "complete but without a score"
