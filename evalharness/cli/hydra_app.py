@@ -1,20 +1,21 @@
 """The Hydra side of `evalharness run`: compose the config, turn it into a RunSpec, run the job.
 
 Each Hydra job is one model against one benchmark or suite. Jobs may run in other processes
-(joblib, submitit), so a failed job writes a line to the status file the parent named in
-EVALHARNESS_STATUS_FILE; the parent turns that into the exit code after the sweep.
+or machines (joblib, submitit, SLURM), so each job reports how it ended through the results
+folder (`cli.outcomes`); the launching process turns that into the exit code and the errors on
+its terminal after the sweep.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-STATUS_ENV = "EVALHARNESS_STATUS_FILE"
+from evalharness.cli import outcomes
 
 
 def to_run_spec(cfg: Any) -> Any:
@@ -94,25 +95,30 @@ def to_run_spec(cfg: Any) -> Any:
 
 def task(cfg: Any) -> None:
     """Run one Hydra job; expected failures print one line, crashes print their traceback."""
-    from evalharness.cli.sweep import report_job
     from evalharness.errors import EvalharnessError
 
     label = f"{cfg.model.name}"
-    ok = False
+    message: str | None = None
+    shown = False
+    done = False
     try:
         spec = to_run_spec(cfg)
         label = spec.model_label
         from evalharness.runner import run_job
 
         run_job(spec)
-        ok = True
+        done = True
     except EvalharnessError as exc:
-        _fail(label, str(exc))
+        message, shown = _fail(label, str(exc)), True
     except Exception as exc:
         traceback.print_exc()
-        _fail(label, f"crashed: {type(exc).__name__}: {exc}")
+        message, shown = _fail(label, f"crashed: {type(exc).__name__}: {exc}"), True
     finally:
-        report_job(_job_title(label, cfg), ok)
+        title = _job_title(label, cfg)
+        if not done and message is None:  # stopped by Ctrl-C or a signal
+            message = f"{label}: interrupted; its answers so far are saved"
+        shown_by = os.getpid() if shown else 0
+        outcomes.record(outcomes.Outcome(title, done, message or "", shown_by))
 
 
 def _job_title(label: str, cfg: Any) -> str:
@@ -123,31 +129,24 @@ def _job_title(label: str, cfg: Any) -> str:
     return f"{label} × {target}" if target else label
 
 
-def _fail(label: str, message: str) -> None:
+def _fail(label: str, message: str) -> str:
+    """Show a job's error on its terminal; the message as the launching process reports it."""
     print(f"error: {label}: {message}", file=sys.stderr)
-    path = os.environ.get(STATUS_ENV)
-    if path:
-        with open(path, "a") as f:  # one line per job, whatever its message holds
-            f.write(json.dumps(f"{label}: {message}") + "\n")
+    return f"{label}: {message}"
 
 
 def run_hydra(overrides: Sequence[str]) -> int:
     """Run Hydra on these overrides; returns the process exit code."""
-    import tempfile
-
     import hydra
 
     from evalharness.cli.config import configs_dir, register_schemas
 
     register_schemas()
-    fd, status_path = tempfile.mkstemp(prefix="evalharness-status-")
-    os.close(fd)
-    os.environ[STATUS_ENV] = status_path
     main = hydra.main(config_path=str(configs_dir()), config_name="config", version_base="1.3")(
         task
     )
     saved = sys.argv
-    sys.argv = ["evalharness run", *overrides]
+    sys.argv = ["evalharness run", *overrides, *_launcher_overrides(overrides)]
     try:
         main()
     except SystemExit as exc:
@@ -162,12 +161,34 @@ def run_hydra(overrides: Sequence[str]) -> int:
         return 130
     finally:
         sys.argv = saved
-        with open(status_path) as f:
-            failures = [json.loads(line) for line in f]
-        os.unlink(status_path)
-    if failures:
-        if len(failures) > 1:
-            listed = [f.replace("\n", "\n    ") for f in failures]
-            print(f"{len(failures)} jobs failed:", *listed, sep="\n  ", file=sys.stderr)
+        board = os.environ.get(outcomes.JOBS_ENV)
+        failures = [o for o in outcomes.read_outcomes(Path(board) if board else None) if not o.ok]
+        outcomes.close_board(Path(board) if board else None)
+    return report_failures(failures)
+
+
+def _launcher_overrides(overrides: Sequence[str]) -> list[str]:
+    """Hydra's submitit launchers swapped for ours, which survive a job that ends without a
+    result (`cli.launchers`)."""
+    chosen = [o.partition("=")[2] for o in overrides if o.startswith("hydra/launcher=")]
+    if not chosen:
+        return []
+    from evalharness.cli.launchers import TARGETS
+
+    target = TARGETS.get(chosen[-1])
+    return [f"hydra.launcher._target_={target}"] if target else []
+
+
+def report_failures(failures: Sequence[outcomes.Outcome]) -> int:
+    """The exit code of a run or sweep; the errors that no terminal has shown yet are printed
+    (a job run elsewhere wrote its own to a log file), and two or more are listed together."""
+    if not failures:
+        return 0
+    if len(failures) == 1:
+        [failure] = failures
+        if not failure.shown_here:
+            print(f"error: {failure.message}", file=sys.stderr)
         return 1
-    return 0
+    listed = [f.message.replace("\n", "\n    ") for f in failures]
+    print(f"{len(failures)} jobs failed:", *listed, sep="\n  ", file=sys.stderr)
+    return 1

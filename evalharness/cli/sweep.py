@@ -2,9 +2,8 @@
 
 Hydra runs the jobs of a sweep through a launcher: in this process (basic), in worker processes
 (joblib) or as separate jobs (submitit). So the bar lives in the process that launched the
-sweep, and jobs report to it through a file: each finished job appends one line (`ok LABEL` or
-`failed LABEL`) to the file named by EVALHARNESS_SWEEP_FILE, and a thread here follows the file.
-Each job still shows its own bar per run beneath this one.
+sweep, and jobs report to it through the results folder (`cli.outcomes`: a file per finished
+job), which a thread here follows. Each job still shows its own bar per run beneath this one.
 
 The number of jobs is worked out as Hydra's basic sweeper does (the product of every swept
 key's values, the preset's `hydra.sweeper.params` first); with another sweeper the bar counts
@@ -13,19 +12,17 @@ jobs without a total.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import tempfile
 import threading
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
 
-SWEEP_ENV = "EVALHARNESS_SWEEP_FILE"
+from evalharness.cli import outcomes
 
-__all__ = ["SWEEP_ENV", "SweepProgress", "count_jobs", "report_job"]
+__all__ = ["SweepProgress", "count_jobs"]
 
 
 def count_jobs(params: Mapping[str, Any], overrides: Iterable[str]) -> int:
@@ -39,29 +36,18 @@ def count_jobs(params: Mapping[str, Any], overrides: Iterable[str]) -> int:
     return len(jobs)
 
 
-def report_job(label: str, ok: bool) -> None:
-    """Tell the sweep's bar (if any) that this job is over."""
-    path = os.environ.get(SWEEP_ENV)
-    if not path:
-        return
-    try:
-        with open(path, "a") as f:  # one short write per line: appends do not interleave
-            f.write(f"{'ok' if ok else 'failed'} {label}\n")
-    except OSError:
-        pass  # the bar is a convenience; a job never fails over it
-
-
 class SweepProgress(Callback):
-    """Hydra callback: the sweep's bar, opened at the start of a multirun, closed at its end."""
+    """Hydra callback: opens the board the sweep's jobs report to (`cli.outcomes`) and shows the
+    sweep's bar over it, from the start of a multirun to its end. The launching process reads
+    and removes the board after the sweep (`run_hydra`), whether the launcher ended well or not."""
 
     def __init__(self, poll_s: float = 0.25) -> None:
         self.poll_s = poll_s
         self._bar: Any = None
-        self._path: str | None = None
+        self._board: Path | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._seen = 0
-        self._failed = 0
 
     # Launchers that run jobs elsewhere (joblib) pickle the callbacks with the job: the bar, its
     # file and thread stay here.
@@ -72,7 +58,11 @@ class SweepProgress(Callback):
         self.__init__(**state)  # type: ignore[misc]
 
     def on_multirun_start(self, config: Any, **kwargs: Any) -> None:
-        if not config.get("progress", True) or sys.stderr is None:
+        try:
+            self._board = outcomes.open_board(config.get("results_dir") or "results")
+        except OSError:
+            self._board = None  # not writable: each job says so itself
+        if not config.get("progress", True) or sys.stderr is None or self._board is None:
             return
         from tqdm.auto import tqdm
 
@@ -85,9 +75,6 @@ class SweepProgress(Callback):
                 total = None
         except Exception:
             total = None
-        fd, self._path = tempfile.mkstemp(prefix="evalharness-sweep-")
-        os.close(fd)
-        os.environ[SWEEP_ENV] = self._path
         self._bar = tqdm(
             total=total,
             desc="sweep",
@@ -109,28 +96,17 @@ class SweepProgress(Callback):
         self._read()
         self._bar.close()
         self._bar = None
-        os.environ.pop(SWEEP_ENV, None)
-        if self._path:
-            with contextlib.suppress(OSError):
-                os.unlink(self._path)
 
     def _follow(self) -> None:
         while not self._stop.wait(self.poll_s):
             self._read()
 
     def _read(self) -> None:
-        assert self._path is not None and self._bar is not None
-        try:
-            with open(self._path) as f:
-                lines = f.read().split("\n")[:-1]  # complete lines only
-        except OSError:
+        assert self._board is not None and self._bar is not None
+        seen, failed, last = outcomes.count_outcomes(self._board)
+        if seen <= self._seen:
             return
-        new = lines[self._seen :]
-        if not new:
-            return
-        self._seen = len(lines)
-        self._failed += sum(line.startswith("failed ") for line in new)
-        last = new[-1].partition(" ")[2]
-        postfix = f"last: {last}" + (f", {self._failed} failed" if self._failed else "")
+        postfix = f"last: {last}" + (f", {failed} failed" if failed else "")
         self._bar.set_postfix_str(postfix, refresh=False)
-        self._bar.update(len(new))
+        self._bar.update(seen - self._seen)
+        self._seen = seen
