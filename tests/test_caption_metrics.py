@@ -10,17 +10,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from evalharness.metrics import (
     CAPTION_METRICS,
+    METEOR_STATS,
     CaptionMetricsError,
     CaptionScores,
     _meteor,
     caption_scores,
     caption_scores_per_image,
+    corpus_meteor,
     score_captions,
 )
+from evalharness.metrics._corpus import meteor_stats
 from evalharness.metrics._meteor import MeteorError
 
 _REFS_1 = {"1": ["a red circle above a blue square"]}
@@ -170,13 +174,19 @@ def test_meteor_agrees_with_pycocoevalcaps_own_wrapper(full_scores: CaptionScore
     gts = {str(i): [caption() for _ in range(rng.randint(1, 4))] for i in range(60)}
     res = {i: [caption()] for i in gts}
     res["7"] = [""]
+    res["8"] = [gts["8"][0]]  # a perfect match: one chunk, which the jar's sum leaves out
+    res["9"] = ["a | b ||| c"]  # the hypothesis loses its "|||", as the wrapper drops it
     official = Meteor()
     try:
         expected = official.compute_score(gts, res)
     finally:
         official.meteor_p.kill()
         official.meteor_p.wait()
-    assert _meteor.score(gts, res) == (expected[0], expected[1])
+    corpus, per_image, lines = _meteor.score(gts, res)
+    assert (corpus, per_image) == (expected[0], expected[1])
+    # the corpus value again, from the statistics summed here as the jar sums them
+    sums = np.array([[meteor_stats(line)[c] for c in METEOR_STATS] for line in lines]).sum(0)
+    assert float(corpus_meteor(sums)) == pytest.approx(corpus, abs=1e-12)
 
 
 @pytest.mark.slow
@@ -258,6 +268,7 @@ _TRICKY = [
     "\ufffd",  # a line the tokeniser empties
     "It's 3:45 p.m. -- isn't it? {yes} [no]",
     "UPPER case, e.g. U.S.A. and `quotes'",
+    "a man | riding || a horse",  # bars stay, as the COCO toolkit keeps them
 ]
 
 

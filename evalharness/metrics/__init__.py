@@ -24,22 +24,34 @@ from evalharness.metrics._chair import (
     mentioned_objects,
     object_vocabulary,
 )
+from evalharness.metrics._corpus import (
+    BLEU_STATS,
+    METEOR_STATS,
+    caption_corpus_aggregates,
+    corpus_bleu,
+    corpus_meteor,
+)
 from evalharness.metrics._pope import POPE_COLUMNS, pope, pope_aggregates, pope_row
 from evalharness.metrics._vqa import vqa_accuracy, vqa_normalize
 
 __all__ = [
+    "BLEU_STATS",
     "CAPTION_METRICS",
+    "METEOR_STATS",
     "POPE_COLUMNS",
     "SHAPE_SYNONYMS",
     "SHAPE_VOCABULARY",
     "CaptionMetricsError",
     "CaptionScores",
     "anls",
+    "caption_corpus_aggregates",
     "caption_scores",
     "caption_scores_per_image",
     "chair",
     "chair_aggregates",
     "colour_shape_vocabulary",
+    "corpus_bleu",
+    "corpus_meteor",
     "levenshtein",
     "mentioned_objects",
     "object_vocabulary",

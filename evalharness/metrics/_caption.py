@@ -10,23 +10,30 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from evalharness.errors import EvalharnessError
+from evalharness.metrics._corpus import bleu_stats, meteor_stats
 
 CAPTION_METRICS = ("CIDEr", "BLEU-4", "ROUGE-L", "METEOR")
 
 _Texts = dict[str, list[str]]
-_Scorer = Callable[[_Texts, _Texts], tuple[float, list[float]]]
+_Stats = list[dict[str, float]]
+_Scorer = Callable[[_Texts, _Texts], tuple[float, list[float], _Stats]]
 
 
 @dataclass(frozen=True)
 class CaptionScores:
-    """Corpus-level scores by metric, and per-image scores by image id, then metric."""
+    """Corpus-level scores by metric, and per-image scores by image id, then metric.
+
+    `stats` holds each image's sufficient statistics for the corpus BLEU-4 and METEOR
+    (`BLEU_STATS`, `METEOR_STATS`): summed over images and turned into a score by
+    `corpus_bleu` / `corpus_meteor`, they give the corpus values (and bootstrap resamples)."""
 
     corpus: dict[str, float]
     per_image: dict[str, dict[str, float]]
+    stats: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 class CaptionMetricsError(EvalharnessError, RuntimeError):
@@ -44,8 +51,11 @@ def _need_java() -> None:
 
 
 def _one_line(text: str) -> str:
-    # A line break or "|" would corrupt the line protocols of the Java tools.
-    return " ".join(text.replace("|", " ").split())
+    # A line break would corrupt the line protocols of the Java tools. The COCO toolkit turns "\n"
+    # into a space (pycocoevalcap/tokenizer/ptbtokenizer.py); other line breaks ("\r", U+2028)
+    # shift every later caption onto another image's line there, so here they are spaces too.
+    # "|" stays, as it does there.
+    return " ".join(text.split())
 
 
 def _ptb_tokenize(texts: Sequence[str]) -> list[str]:
@@ -89,31 +99,37 @@ def _run_ptb_tokenizer(lines: Sequence[str]) -> list[str]:
     ]
 
 
-def _bleu4(gts: _Texts, res: _Texts) -> tuple[float, list[float]]:
-    from pycocoevalcap.bleu.bleu import Bleu
+def _bleu4(gts: _Texts, res: _Texts) -> tuple[float, list[float], _Stats]:
+    # Bleu(4).compute_score, with each image's cooked counts kept for the corpus statistics
+    from pycocoevalcap.bleu.bleu_scorer import BleuScorer
 
-    score, scores = Bleu(4).compute_score(gts, res, verbose=0)
-    return float(score[3]), [float(s) for s in scores[3]]
+    scorer = BleuScorer(n=4)
+    for i in gts:
+        scorer += (res[i][0], gts[i])
+    score, scores = scorer.compute_score(option="closest", verbose=0)
+    stats = [bleu_stats(c["testlen"], c["reflen"], c["guess"], c["correct"]) for c in scorer.ctest]
+    return float(score[3]), [float(s) for s in scores[3]], stats
 
 
-def _cider(gts: _Texts, res: _Texts) -> tuple[float, list[float]]:
+def _cider(gts: _Texts, res: _Texts) -> tuple[float, list[float], _Stats]:
     from pycocoevalcap.cider.cider import Cider
 
     score, scores = Cider().compute_score(gts, res)
-    return float(score), [float(s) for s in scores]
+    return float(score), [float(s) for s in scores], []
 
 
-def _rouge(gts: _Texts, res: _Texts) -> tuple[float, list[float]]:
+def _rouge(gts: _Texts, res: _Texts) -> tuple[float, list[float], _Stats]:
     from pycocoevalcap.rouge.rouge import Rouge
 
     score, scores = Rouge().compute_score(gts, res)
-    return float(score), [float(s) for s in scores]
+    return float(score), [float(s) for s in scores], []
 
 
-def _meteor(gts: _Texts, res: _Texts) -> tuple[float, list[float]]:
+def _meteor(gts: _Texts, res: _Texts) -> tuple[float, list[float], _Stats]:
     from evalharness.metrics import _meteor
 
-    return _meteor.score(gts, res)
+    corpus, scores, lines = _meteor.score(gts, res)
+    return corpus, scores, [meteor_stats(line) for line in lines]
 
 
 _SCORERS: dict[str, _Scorer] = {
@@ -148,6 +164,7 @@ def score_captions(
       per-image value is the sentence-level BLEU-4, tiny for captions under four words.
     - "ROUGE-L": LCS F-measure (beta 1.2) against the best reference; corpus = mean.
     - "METEOR": METEOR 1.5; the corpus value aggregates statistics over all images.
+    `stats` gives each image's statistics behind the corpus BLEU-4 and METEOR.
 
     Raises ValueError on mismatched ids, an image without references or an unknown metric.
     """
@@ -175,11 +192,14 @@ def score_captions(
 
     corpus: dict[str, float] = {}
     per_image: dict[str, dict[str, float]] = {i: {} for i in ids}
+    stats: dict[str, dict[str, float]] = {i: {} for i in ids}
     for name in chosen:
-        corpus[name], scores = _SCORERS[name](gts, res)
+        corpus[name], scores, image_stats = _SCORERS[name](gts, res)
         for i, value in zip(ids, scores, strict=True):
             per_image[i][name] = value
-    return CaptionScores(corpus, per_image)
+        for i, values in zip(ids, image_stats or [{}] * len(ids), strict=True):
+            stats[i].update(values)  # none from CIDEr and ROUGE-L
+    return CaptionScores(corpus, per_image, stats)
 
 
 def caption_scores(

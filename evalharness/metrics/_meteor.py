@@ -77,11 +77,14 @@ _timer: threading.Timer | None = None
 
 def score(
     gts: Mapping[str, Sequence[str]], res: Mapping[str, Sequence[str]]
-) -> tuple[float, list[float]]:
-    """Corpus METEOR and one value per image, in `gts` order, as pycocoevalcap computes them.
+) -> tuple[float, list[float], list[str]]:
+    """Corpus METEOR, one value per image and each image's statistics line, in `gts` order, as
+    pycocoevalcap computes them.
 
     `gts` maps image id → reference captions, `res` image id → a one-caption list; every text
-    already on one line, without "|" (the protocol's separator).
+    already on one line. The lines sent are pycocoevalcap's (`meteor/meteor.py`, `_stat`): a
+    caption loses any "|||" (the protocol's separator) and then one of each pair of spaces; a
+    reference is sent as it is, so one holding "|||" reads as two references there and here.
     """
     global _process, _timer
     ids = list(gts)
@@ -95,7 +98,8 @@ def score(
                 _process = _Process()
             stats = []
             for i in ids:  # one SCORE line per image: its statistics line back
-                _process.send(" ||| ".join(("SCORE", *gts[i], res[i][0])))
+                caption = res[i][0].replace("|||", "").replace("  ", " ")
+                _process.send(" ||| ".join(("SCORE", " ||| ".join(gts[i]), caption)))
                 stats.append(_process.read())
             # EVAL with every image's statistics: a value per image, then the corpus value
             _process.send(" ||| ".join(("EVAL", *stats)))
@@ -107,7 +111,7 @@ def score(
         _timer = threading.Timer(IDLE_S, close)
         _timer.daemon = True
         _timer.start()
-    return corpus, per_image
+    return corpus, per_image, stats
 
 
 def close() -> None:

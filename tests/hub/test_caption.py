@@ -85,6 +85,98 @@ def test_coco_caption_matches_pycocoevalcap(tmp_path: Path) -> None:
     assert rows.loc["1", "meta_file_name"] == "000000001.jpg"
 
 
+def official_corpus(captions: dict[str, str], refs: dict[str, list[str]]) -> dict[str, float]:
+    """Corpus BLEU-4 and METEOR as pycocoevalcap's own tokeniser and scorers give them."""
+    from pycocoevalcap.bleu.bleu import Bleu
+    from pycocoevalcap.meteor.meteor import Meteor
+    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
+
+    tok = PTBTokenizer()
+    res = tok.tokenize({k: [{"caption": v}] for k, v in captions.items()})
+    gts = tok.tokenize({k: [{"caption": r} for r in v] for k, v in refs.items()})
+    bleu, _ = Bleu(4).compute_score(gts, res, verbose=0)
+    meteor = Meteor()
+    try:
+        corpus_meteor, _ = meteor.compute_score(gts, res)
+    finally:
+        meteor.meteor_p.kill()
+        meteor.meteor_p.wait()
+    return {"BLEU-4": float(bleu[3]), "METEOR": float(corpus_meteor)}
+
+
+WORDS = [
+    "a",
+    "the",
+    "man",
+    "woman",
+    "dog",
+    "dogs",
+    "horse",
+    "ball",
+    "red",
+    "blue",
+    "two",
+    "on",
+    "in",
+    "with",
+    "riding",
+    "runs",
+    "|",
+    "grass",
+]
+
+
+@pytest.mark.slow  # METEOR loads its paraphrase tables: several seconds
+def test_corpus_bleu_and_meteor_of_a_run_are_pycocoevalcaps(tmp_path: Path) -> None:
+    import random
+
+    from datasets import Image, Value
+
+    rng = random.Random(7)
+
+    def caption(low: int = 0) -> str:
+        return " ".join(rng.choice(WORDS) for _ in range(rng.randint(low, 12)))
+
+    n = 40
+    refs = [[caption(1) for _ in range(rng.randint(1, 5))] for _ in range(n)]
+    refs[0] = ["a man | riding a horse", "A MAN RIDES A HORSE."]
+    answers = {str(i): caption() for i in range(n)}
+    answers |= {
+        "0": "a man | riding a horse",
+        "1": "",
+        "2": "two dogs\non the grass",
+        "3": refs[3][0],
+    }
+    rows: dict[str, list[Any]] = {
+        "image": [image_cell(i) for i in range(n)],
+        "caption": refs,
+        "sentids": [[str(i)] for i in range(n)],
+        "img_id": [str(i) for i in range(n)],
+        "filename": [f"{i}.jpg" for i in range(n)],
+    }
+    features = {
+        "image": Image(),
+        "caption": [Value("string")],
+        "sentids": [Value("string")],
+        "img_id": Value("string"),
+        "filename": Value("string"),
+    }
+    file = write_parquet(tmp_path / "flickr" / "test-00000-of-00001.parquet", rows, features)
+    result, stored = run(
+        tmp_path, "flickr30k", {"data_files": str(file)}, model="table", answers=answers
+    )
+    # the run's own stored answers and references, scored by the COCO toolkit itself
+    captions = {i: str(stored.loc[i, "prediction"]) for i in stored.index}
+    expected = official_corpus(captions, {str(i): refs[i] for i in range(n)})
+    for name in ("BLEU-4", "METEOR"):
+        got = result.metrics[name]
+        assert got.value == pytest.approx(expected[name], abs=1e-12)
+        # the interval resamples images and pools their statistics again: it has width
+        assert got.ci_low < got.value < got.ci_high
+    per_image_mean = stored["metric_BLEU-4"].mean()
+    assert abs(per_image_mean - result.metrics["BLEU-4"].value) > 1e-3  # not the mean
+
+
 def test_nocaps_oracle_beats_wrong_and_skips_rows_without_references(tmp_path: Path) -> None:
     from datasets import Image, Value
 

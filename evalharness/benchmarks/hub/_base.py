@@ -35,7 +35,13 @@ from evalharness.benchmarks.hub._load import (
     load_split,
     require_columns,
 )
-from evalharness.metrics import CAPTION_METRICS, pope_row, score_captions, vqa_accuracy
+from evalharness.metrics import (
+    CAPTION_METRICS,
+    caption_corpus_aggregates,
+    pope_row,
+    score_captions,
+    vqa_accuracy,
+)
 from evalharness.stats import Aggregate
 from evalharness.types import GenerationSettings, ImageSource, Sample, Scored
 
@@ -201,18 +207,18 @@ class YesNoBenchmark(HubBenchmark):
 @dataclass(kw_only=True, eq=False)
 class CaptionBenchmark(HubBenchmark):
     """Captions scored by pycocoevalcap in one pass over the run: CIDEr (primary), BLEU-4, ROUGE-L,
-    METEOR per image; the aggregates are means of the per-image values.
+    METEOR per image, with the statistics behind the corpus BLEU-4 and METEOR.
 
-    The mean of per-image CIDEr and ROUGE-L is the corpus value the COCO toolkit reports; for
-    BLEU-4 and METEOR the toolkit pools counts over the corpus instead, so their means here read
-    as per-image averages, a little different from the corpus numbers.
+    Every aggregate is the corpus value the COCO toolkit reports: CIDEr and ROUGE-L are means of
+    the per-image values; BLEU-4 and METEOR pool each image's statistics over the run
+    (`metrics.caption_corpus_aggregates`), so their intervals resample images and pool again.
     """
 
     capability = "captioning"
     generation = GenerationSettings(max_new_tokens=64)
     # lmms-eval's caption prompt for COCO, NoCaps and Flickr30k
     template = "Provide a one-sentence caption for the provided image."
-    scoring = "coco-caption"
+    scoring = "coco-caption;corpus-bleu-meteor"
 
     meteor: bool = True
     """Score METEOR too. It runs in a Java process that loads paraphrase tables: seconds to start,
@@ -240,11 +246,17 @@ class CaptionBenchmark(HubBenchmark):
         refs = {a.sample.id: list(a.sample.targets) for a in answered}
         if not captions:
             return []
-        per_image = score_captions(captions, refs, metrics=self.metrics()).per_image
-        return [
-            Scored(captions[a.sample.id], per_image[a.sample.id]["CIDEr"], per_image[a.sample.id])
-            for a in answered
-        ]
+        scores = score_captions(captions, refs, metrics=self.metrics())
+        out = []
+        for a in answered:
+            values = {**scores.per_image[a.sample.id], **scores.stats[a.sample.id]}
+            out.append(Scored(captions[a.sample.id], values["CIDEr"], values))
+        return out
 
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
-        return [Aggregate.mean("score"), *[Aggregate.mean(m) for m in self.metrics()]]
+        return [
+            Aggregate.mean("score"),
+            Aggregate.mean("CIDEr"),
+            Aggregate.mean("ROUGE-L", bounded=True),
+            *caption_corpus_aggregates(self.meteor),
+        ]

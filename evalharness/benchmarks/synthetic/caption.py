@@ -4,8 +4,8 @@ Open form: ROUGE-L (primary: bounded, so scores share the [0, 1] scale of every 
 reference caption scores 1), CIDEr, BLEU-4 and METEOR per image, from one pycocoevalcap pass over
 the whole run (CIDEr's n-gram weights depend on every image), plus CHAIR-style hallucination:
 shapes, colours and colour-shape pairs a caption names that the image lacks. The aggregates are
-means of the per-image values; CIDEr's corpus value is that mean, while corpus BLEU-4 and METEOR
-would pool counts instead, so read those two as per-image averages.
+the corpus values the COCO toolkit reports: means of the per-image ROUGE-L and CIDEr, and BLEU-4
+and METEOR from each image's statistics pooled over the run.
 
 Option form (image-text matching models): pick the true caption among four, where the three
 foils change one colour, one shape, one count or swap two colours.
@@ -31,6 +31,7 @@ from evalharness.benchmarks.synthetic.scene import (
 from evalharness.benchmarks.synthetic.suite import SyntheticSuite
 from evalharness.metrics import (
     CAPTION_METRICS,
+    caption_corpus_aggregates,
     chair,
     chair_aggregates,
     colour_shape_vocabulary,
@@ -135,7 +136,7 @@ class CaptionSuite(SyntheticSuite):
     )
     generation = GenerationSettings(max_new_tokens=48)
     templates = (PROMPT, *REFERENCES)
-    scoring = "coco-caption+chair;primary=rouge-l"
+    scoring = "coco-caption+chair;primary=rouge-l;corpus-bleu-meteor"
 
     min_objects: int = 1
     """Fewest objects in an image."""
@@ -189,10 +190,10 @@ class CaptionSuite(SyntheticSuite):
         # references weigh in CIDEr's n-gram weights whichever predictions failed
         captions = {answered[k].sample.id: answered[k].prediction.text or "" for k in open_rows}
         refs = {answered[k].sample.id: list(answered[k].sample.targets) for k in open_rows}
-        per_image = score_captions(captions, refs, metrics=self._metrics()).per_image
+        scores = score_captions(captions, refs, metrics=self._metrics())
         for k in open_rows:
             sample = answered[k].sample
-            values = dict(per_image[sample.id])
+            values = {**scores.per_image[sample.id], **scores.stats[sample.id]}
             if answered[k].prediction.error is None:  # no caption, no hallucination rate
                 values.update(hallucination(captions[sample.id], sample))
             scored[k] = Scored(
@@ -206,7 +207,9 @@ class CaptionSuite(SyntheticSuite):
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
         return [
             Aggregate.mean("score", bounded=True),  # ROUGE-L
-            *[Aggregate.mean(m) for m in self._metrics()],
+            Aggregate.mean("CIDEr"),
+            Aggregate.mean("ROUGE-L", bounded=True),
+            *caption_corpus_aggregates(self.meteor),
             *[
                 agg
                 for v in VOCABULARIES
