@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -69,14 +68,9 @@ class EncodedImage:
     data: bytes
 
     def load(self) -> PILImage.Image:
-        from PIL import Image
+        from evalharness.images import decode  # the one place images are decoded
 
-        try:
-            img = Image.open(io.BytesIO(self.data))
-            img.load()
-        except Exception as exc:  # PIL raises several unrelated types for bad data
-            raise ImageError(f"cannot decode image ({len(self.data)} bytes): {exc}") from exc
-        return img.convert("RGB") if img.mode != "RGB" else img
+        return decode(self.data)
 
     @once
     def fingerprint(self) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from evalharness.errors import EvalharnessError
+from evalharness.images import to_rgb
 from evalharness.types import FileImage, ImageSource, RenderedImage
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -168,7 +169,7 @@ def visual_sources(
     out: list[ImageSource] = []
     for k, visual in enumerate(visuals or ()):
         if isinstance(visual, Image.Image):
-            rgb = visual if visual.mode == "RGB" else visual.convert("RGB")
+            rgb = to_rgb(visual)
             out.append(RenderedImage(_pixels_key(rgb), functools.partial(reload, k)))
         elif isinstance(visual, str) and visual.lower().endswith(IMAGE_SUFFIXES):
             out.append(FileImage(visual))
@@ -183,7 +184,7 @@ def visual_sources(
 
 
 def as_rgb(visual: Any) -> Any:
-    return visual if visual.mode == "RGB" else visual.convert("RGB")
+    return to_rgb(visual)
 
 
 # --- scoring -------------------------------------------------------------------------------------

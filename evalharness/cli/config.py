@@ -56,6 +56,7 @@ class EvalConfig:
     max_new_tokens: int | None = None
     progress: bool = True
     flush_s: float = 1.0
+    max_image_pixels: int = 40_000_000
 
 
 def configs_dir() -> Path:

@@ -64,6 +64,8 @@ def to_run_spec(cfg: Any) -> Any:
     )
     if cfg.batch_size < 1:
         raise JobError(f"batch_size must be at least 1, got {cfg.batch_size}.")
+    if cfg.max_image_pixels < 1:
+        raise JobError(f"max_image_pixels must be at least 1, got {cfg.max_image_pixels}.")
     if cfg.flush_s < 0:
         raise JobError(f"flush_s must be 0 or more seconds, got {cfg.flush_s}.")
     if cfg.limit is not None and cfg.limit < 1:
@@ -89,6 +91,7 @@ def to_run_spec(cfg: Any) -> Any:
         max_new_tokens=cfg.max_new_tokens,
         progress=cfg.progress,
         flush_s=cfg.flush_s,
+        max_image_pixels=cfg.max_image_pixels,
         config=OmegaConf.to_container(cfg, resolve=True),  # type: ignore[arg-type]
     )
 

@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from evalharness.images import decode
 from evalharness.leaderboard._safe import image_id, parse_json, safe_json
 from evalharness.store import LEGACY_THUMBNAIL_SUFFIX, THUMBNAIL_SUFFIX, jpeg_bytes
 
@@ -65,10 +66,7 @@ def _write(path: str, text: str) -> None:
 
 
 def _to_jpeg(source: str, target: str) -> None:
-    from PIL import Image
-
-    with Image.open(source) as image:
-        data = jpeg_bytes(image)
+    data = jpeg_bytes(decode(Path(source).read_bytes()))
     with open(target, "wb") as f:
         f.write(data)
 

@@ -23,6 +23,7 @@ import pandas as pd
 from evalharness._version import __version__
 from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError, Stopped
+from evalharness.images import pixel_cap
 from evalharness.models.base import Fittable, Model, ModelUnavailableError, Preparing
 from evalharness.runner import provenance
 from evalharness.runner._reuse import older_answers, reusable, sample_key
@@ -147,9 +148,10 @@ def run_benchmark(
         with _running(store, base_row):
             todo = [s for s in samples if s.id not in done]
             progress.start_run(f"{spec.model_label} × {benchmark.name}", len(samples), len(done))
-            new_rows = _answer_all(
-                spec, model, benchmark, generation, store, run_id, key, todo, progress
-            )
+            with pixel_cap(spec.max_image_pixels):
+                new_rows = _answer_all(
+                    spec, model, benchmark, generation, store, run_id, key, todo, progress
+                )
             progress.end_run()
 
             by_id = {**done, **{r["sample_id"]: r for r in new_rows}}

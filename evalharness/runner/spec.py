@@ -38,6 +38,9 @@ class RunSpec:
     """Sample rows are written at least this often (seconds) and when a run ends; a crash loses
     at most the batch in flight and what was computed since the last write. 0 writes after
     every batch."""
+    max_image_pixels: int = 40_000_000
+    """An image over this many pixels (width × height, read from its header) is not decoded:
+    its sample is an error row (`evalharness.images`)."""
     config: Mapping[str, Any] = field(default_factory=dict)
     """The resolved configuration, stored with each run for provenance."""
 

@@ -308,6 +308,7 @@ def run_spec_of(*overrides: str) -> Any:
         ("limit=0", "limit must be at least 1"),
         ("batch_size=0", "batch_size must be at least 1"),
         ("flush_s=-1", "flush_s must be 0 or more"),
+        ("max_image_pixels=0", "max_image_pixels must be at least 1"),
         ("max_new_tokens=0", "max_new_tokens must be at least 1"),
         ("max_error_rate=2", "max_error_rate is a share of samples, from 0 to 1"),
         ("max_error_rate=-0.1", "max_error_rate is a share of samples, from 0 to 1"),
