@@ -179,3 +179,32 @@ def test_an_unfinished_run_is_left_as_stored_and_said_so(
     last = capsys.readouterr().out.splitlines()[-1]
     assert last.startswith("0 runs rescored; 1 unfinished run (failed or interrupted) left as")
     assert "run again, finishes it" in last
+
+
+def test_runs_read_by_an_older_extraction_are_read_again_by_rescore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Replies behind a reasoning trace, stored by a harness whose extraction (version 3) read
+    the trace: rescore brings the run to the current version and reads what follows the trace."""
+    from evalharness.runner.job import load_benchmark
+
+    current = run(tmp_path)
+    monkeypatch.setattr(extract, "VERSION", "3")
+    older = load_benchmark(BenchmarkSpec("synth_vqa", {"n": 10})).version
+    monkeypatch.undo()
+    assert older != current["benchmark_version"]
+
+    def traced(frame: pd.DataFrame) -> None:
+        # each reply names the answer only after a trace full of other answers
+        frame["prediction"] = [
+            f"<think>Is it 7? Option D? No... yes.</think>\n{target}" for target in frame["target"]
+        ]
+
+    edit(tmp_path, lambda row: row.update(benchmark_version=older), traced)
+    assert rescore(tmp_path / "results") == 1
+    assert f"(v{older} → v{current['benchmark_version']})" in capsys.readouterr().out
+    [after] = load_runs(tmp_path / "results").to_dict("records")
+    samples = load_samples(tmp_path / "results")
+    assert after["benchmark_version"] == current["benchmark_version"]
+    assert after["score"] == 1.0 and (samples["score"] == 1.0).all()
+    assert samples["prediction"].str.startswith("<think>").all()  # the raw reply kept whole

@@ -15,6 +15,8 @@ _PIECES = st.sampled_from(
         "**", "__", "`", "```json", "```", "{", "}", '"answer"', ":", "(", ")", "[", "]", "A", "B",
         "a", "I", "the", "red circle", "blue square", "three", "twenty", "-", "one", "7", "3.5",
         "1,000", ",", ".", "?", "!", "\n", " ", "  ", "’", "'", "none", "can't tell", "maybe",
+        "<think>", "</think>", "◁/think▷", "<answer>", "</answer>", "\\boxed{", "\\text{", "so",
+        "therefore", "or", "and", "between", "Step 1:", "1.", "- ", "Final answer:", "=", "in total",
     ]
 )  # fmt: skip
 _REPLIES = st.one_of(st.text(), st.lists(_PIECES, max_size=12).map(" ".join))
