@@ -9,6 +9,7 @@ its terminal after the sweep.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evalharness.cli import outcomes
+from evalharness.errors import Stopped
 
 
 def to_run_spec(cfg: Any) -> Any:
@@ -138,6 +140,26 @@ def _fail(label: str, message: str) -> str:
     return f"{label}: {message}"
 
 
+def stop_on_signals() -> dict[int, Any]:
+    """SIGTERM and SIGHUP raise `Stopped` in the main thread, as Ctrl-C raises
+    KeyboardInterrupt: what was answered is written and the run is marked interrupted. A second
+    such signal ends the process at once. Returns the handlers replaced (none off the main
+    thread, where signals cannot be handled)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def stop(signum: int, frame: Any) -> None:
+        signal.signal(signum, signal.SIG_DFL)  # the next one is not caught
+        raise Stopped(signal.Signals(signum).name)
+
+    replaced: dict[int, Any] = {}
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        replaced[sig] = signal.signal(sig, stop)
+    return replaced
+
+
 def run_hydra(overrides: Sequence[str]) -> int:
     """Run Hydra on these overrides; returns the process exit code."""
     import hydra
@@ -150,19 +172,24 @@ def run_hydra(overrides: Sequence[str]) -> int:
     )
     saved = sys.argv
     sys.argv = ["evalharness run", *overrides, *_launcher_overrides(overrides)]
+    handlers = stop_on_signals()
     try:
         main()
     except SystemExit as exc:
         if exc.code not in (0, None):
             return int(exc.code) if isinstance(exc.code, int) else 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        name = exc.signal_name if isinstance(exc, Stopped) else "SIGINT"
+        said = f" ({name})" if isinstance(exc, Stopped) else ""
         print(
-            "\ninterrupted: the answers so far are saved (the run is marked interrupted); "
-            "run the same command again to go on from where it stopped.",
+            f"\ninterrupted{said}: the answers so far are saved (the run is marked "
+            "interrupted); run the same command again to go on from where it stopped.",
             file=sys.stderr,
         )
-        return 130
+        return 128 + int(getattr(signal, name))
     finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
         sys.argv = saved
         board = os.environ.get(outcomes.JOBS_ENV)
         failures = [o for o in outcomes.read_outcomes(Path(board) if board else None) if not o.ok]

@@ -374,6 +374,52 @@ def test_ctrl_c_stops_the_run_with_one_line_and_marks_it_interrupted(
     assert 0 < len(load_samples(tmp_path / "results")) < 12
 
 
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_stop_the_run_like_ctrl_c_and_a_rerun_resumes(
+    tmp_path: Path, plugin_env: dict[str, str], name: str
+) -> None:
+    import signal
+
+    sig = getattr(signal, name)
+    args = ["run", "model=example_parrot", "benchmark=example_parity", "progress=false"]
+    slow = ["model.args.delay=0.2", "batch_size=1", "flush_s=0"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evalharness.cli.main", *args, *slow],
+        cwd=tmp_path,
+        env=plugin_env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    parts = tmp_path / "results" / "samples"
+    deadline = time.monotonic() + 60
+    while not any(parts.glob("*/part-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the first answers are written: the run is under way
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig, err
+    assert "Traceback" not in err
+    assert err.strip() == (
+        f"interrupted ({name}): the answers so far are saved (the run is marked interrupted); "
+        "run the same command again to go on from where it stopped."
+    )
+    [row] = load_runs(tmp_path / "results").to_dict("records")
+    assert row["status"] == "interrupted" and row["status_reason"] == f"stopped by {name}"
+    kept = len(load_samples(tmp_path / "results"))
+    assert 0 < kept < 12
+    again = subprocess.run(
+        [sys.executable, "-m", "evalharness.cli.main", *args],
+        cwd=tmp_path,
+        env=plugin_env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[-1].split()[-1] == str(kept)  # reused: it resumed
+    [row] = load_runs(tmp_path / "results").to_dict("records")
+    assert row["status"] == "complete" and len(load_samples(tmp_path / "results")) == 12
+
+
 def test_list_one_benchmark_or_model_shows_its_settings(capsys: pytest.CaptureFixture[str]) -> None:
     from evalharness.cli.main import main
     from evalharness.models._hf_load import KNOWN_ARGS
