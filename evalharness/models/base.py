@@ -69,7 +69,12 @@ class Model(Protocol):
 
 @runtime_checkable
 class Fittable(Protocol):
-    """Optional: a model that looks at a benchmark's samples before answering (the prior baseline)."""
+    """Optional: a model that looks at a benchmark's samples before answering (the prior baseline).
+
+    The runner calls `fit` before `identity`: the identity must then name what the model learnt
+    (a hash of it will do), since it keys the stored answers; fitted on other samples, a model
+    that answers differently must not take over the answers it gave before.
+    """
 
     def fit(self, samples: Sequence[Sample]) -> None: ...
 

@@ -3,13 +3,16 @@
 bracket every real model's score: random is the floor, prior the "no image, no question" floor,
 oracle a sanity check that scoring works (it must score 1.0).
 
-All answers are functions of (seed, sample id) only, never of batch order, so resumed and
-uninterrupted runs agree.
+All answers are functions of (seed, sample id) and, for `prior` and `random`, of what they learnt
+from the benchmark's samples, never of batch order, so resumed and uninterrupted runs agree. What
+they learnt is part of their identity (`fitted`, a hash): the same benchmark with other samples
+(another `n`) is a new run, not one whose stored answers are taken over.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random as _random
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -31,15 +34,24 @@ class _Reference:
                 f"got {', '.join(sorted(map(repr, spec.args)))}."
             )
         self.spec = spec
+        self.fitted: str | None = None
+        """A hash of what `fit` learnt (None before it runs): answers depend on it."""
 
     def identity(self) -> dict[str, Any]:
-        return {"name": self.spec.name, "family_group": "reference", "params": 0}
+        out: dict[str, Any] = {"name": self.spec.name, "family_group": "reference", "params": 0}
+        if self.fitted is not None:
+            out["fitted"] = self.fitted
+        return out
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
         return [self.answer(r) for r in requests]
 
     def answer(self, request: Request) -> Prediction:
         raise NotImplementedError
+
+
+def _digest(learnt: Any) -> str:
+    return hashlib.sha256(json.dumps(learnt, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _one_hot(n: int, index: int) -> list[float]:
@@ -80,6 +92,7 @@ class RandomModel(_Reference):
             if s.targets:
                 pool[s.category].add(s.targets[0])
         self._pool = {k: sorted(v) for k, v in pool.items()}
+        self.fitted = _digest(sorted(self._pool.items()))
 
     def _rng(self, sample: Sample) -> _random.Random:
         digest = hashlib.sha256(f"{self.spec.seed}:{sample.id}".encode()).digest()
@@ -119,6 +132,7 @@ class PriorModel(_Reference):
         self._index = {
             k: min(c.items(), key=lambda kv: (-kv[1], kv[0]))[0] for k, c in indices.items()
         }
+        self.fitted = _digest([sorted(self._text.items()), sorted(self._index.items())])
 
     def answer(self, request: Request) -> Prediction:
         s = request.sample

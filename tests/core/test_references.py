@@ -104,3 +104,31 @@ def test_reference_models_refuse_settings_they_would_ignore(name: str) -> None:
     with pytest.raises(ModelLoadError, match=r"takes no model.args settings; got 'temperature'"):
         registry.models.create(name, ModelSpec(name, args={"temperature": 0.7}))
     assert registry.models.create(name, ModelSpec(name)).identity()["family_group"] == "reference"
+
+
+@pytest.mark.parametrize(
+    ("model", "suite"),
+    [("prior", "synth_text"), ("prior", "synth_vqa"), ("random", "synth_text")],
+)
+def test_a_fitted_reference_refits_when_its_samples_change(
+    tmp_path: Path, model: str, suite: str
+) -> None:
+    """Fitted on 20 samples, then run with n=30: the answers are those of a fresh run on 30
+    samples, not the stored ones of the 20-sample fit (taken over as another version's)."""
+    once = tmp_path / "once"
+    _run(once, model, suite, 20)
+    again = _run(once, model, suite, 30)
+    fresh = _run(tmp_path / "fresh", model, suite, 30)
+    assert again == fresh
+
+
+@pytest.mark.parametrize("name", ["prior", "random"])
+def test_a_fitted_reference_names_what_it_learnt(name: str) -> None:
+    bench = registry.benchmarks.create("synth_text", n=30)
+    samples = list(bench.samples())
+    first, second, third = (registry.models.create(name, ModelSpec(name)) for _ in range(3))
+    first.fit(samples[:20])
+    second.fit(samples)
+    third.fit(list(reversed(samples)))  # the order of the samples changes nothing
+    assert first.identity() != second.identity() == third.identity()
+    assert set(first.identity()) == {"name", "family_group", "params", "fitted"}
