@@ -7,9 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from evalharness import extract
-from evalharness.benchmarks.base import BaseBenchmark, version_string
-from evalharness.types import GenerationSettings, RenderedImage, Sample, Scored
+from evalharness import (
+    BaseBenchmark,
+    GenerationSettings,
+    Prediction,
+    RenderedImage,
+    Sample,
+    Scored,
+    extract,
+    version_string,
+)
 
 
 def _dots(n: int) -> RenderedImage:
@@ -77,8 +84,6 @@ class ParrotModel:
 
     def predict(self, requests):  # type: ignore[no-untyped-def]
         import time
-
-        from evalharness.types import Prediction
 
         time.sleep(self.delay)
         out = []
