@@ -31,6 +31,8 @@ from evalharness.metrics._corpus import (
     corpus_bleu,
     corpus_meteor,
 )
+from evalharness.metrics._mathvista import mathvista_normalise, mathvista_rule
+from evalharness.metrics._mmmu import mmmu_choice, mmmu_normalise, mmmu_open, mmmu_open_correct
 from evalharness.metrics._pope import POPE_COLUMNS, pope, pope_aggregates, pope_row
 from evalharness.metrics._vqa import vqa_accuracy, vqa_normalize
 
@@ -53,7 +55,13 @@ __all__ = [
     "corpus_bleu",
     "corpus_meteor",
     "levenshtein",
+    "mathvista_normalise",
+    "mathvista_rule",
     "mentioned_objects",
+    "mmmu_choice",
+    "mmmu_normalise",
+    "mmmu_open",
+    "mmmu_open_correct",
     "object_vocabulary",
     "pope",
     "pope_aggregates",

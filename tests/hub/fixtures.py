@@ -31,6 +31,12 @@ ADAPTERS = {
     "whatsup": "evalharness.benchmarks.hub.whatsup:WhatsUp",
     "pope": "evalharness.benchmarks.hub.pope:POPE",
     "hallusionbench": "evalharness.benchmarks.hub.hallusionbench:HallusionBench",
+    "mmmu": "evalharness.benchmarks.hub.mmmu:MMMU",
+    "mme": "evalharness.benchmarks.hub.mme:MME",
+    "ocrbench": "evalharness.benchmarks.hub.ocrbench:OCRBench",
+    "chartqa": "evalharness.benchmarks.hub.chartqa:ChartQA",
+    "docvqa": "evalharness.benchmarks.hub.docvqa:DocVQA",
+    "mathvista": "evalharness.benchmarks.hub.mathvista:MathVista",
 }
 """Registry name → entry point target, as pyproject.toml lists them."""
 

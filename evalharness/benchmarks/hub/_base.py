@@ -13,10 +13,11 @@ base class scores already.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from evalharness import extract
 from evalharness.benchmarks.base import (
@@ -29,6 +30,7 @@ from evalharness.benchmarks.hub._load import (
     DataFiles,
     DatasetSchemaError,
     Source,
+    embeds_images,
     image_present,
     image_reader,
     iter_rows,
@@ -43,7 +45,10 @@ from evalharness.metrics import (
     vqa_accuracy,
 )
 from evalharness.stats import Aggregate
-from evalharness.types import GenerationSettings, ImageSource, Sample, Scored
+from evalharness.types import GenerationSettings, ImageError, ImageSource, Sample, Scored
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
 
 Row = dict[str, Any]
 
@@ -124,13 +129,20 @@ class HubBenchmark(BaseBenchmark):
         source = self.source()
         ds = load_split(source)
         require_columns(ds, source, self.columns, self.schema)
-        present = image_present(ds, self.image_column) if self.skip_imageless else None
+        embedded = embeds_images(ds, self.image_column)
+        present = image_present(ds, self.image_column) if embedded else None
         image = image_reader(ds, source, self.image_column, self.images_folder())
         out: list[Sample] = []
         for index, row in enumerate(iter_rows(ds, self.image_column)):
-            if (present is not None and not present[index]) or not self.keep(row):
+            missing = present is not None and not present[index]
+            if (missing and self.skip_imageless) or not self.keep(row):
                 continue
-            out.append(self.make_sample(index, row, image(index, row.get(self.image_column))))
+            picture = (
+                Unanswerable(f"{self.name}: row {index} has no image in {self.image_column!r}")
+                if missing
+                else image(index, row.get(self.image_column))
+            )
+            out.append(self.make_sample(index, row, picture))
             if self.n is not None and len(out) >= self.n:
                 break
         if not out:
@@ -139,6 +151,22 @@ class HubBenchmark(BaseBenchmark):
         if dupes:
             raise DatasetSchemaError(f"{self.name}: duplicate sample ids, e.g. {dupes[0]!r}")
         return out
+
+
+@dataclass(frozen=True)
+class Unanswerable:
+    """Put first among an item's images when the dataset itself gets the item wrong (an image
+    it references but lacks, an answer that names no option): loading the item's images fails
+    with `reason`, so the run records the item as an error row and asks the model nothing,
+    instead of failing the whole benchmark or scoring a broken item."""
+
+    reason: str
+
+    def load(self) -> PILImage.Image:
+        raise ImageError(self.reason)
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(f"unanswerable:{self.reason}".encode()).hexdigest()[:32]
 
 
 def by_frequency(answers: Sequence[str]) -> tuple[str, ...]:

@@ -215,6 +215,11 @@ def _is_text(ds: Dataset, column: str) -> bool:
     return isinstance(feature, Value) and feature.dtype in ("string", "large_string")
 
 
+def embeds_images(ds: Dataset, column: str) -> bool:
+    """Whether `column` holds the images themselves (not file names)."""
+    return column in ds.column_names and not _is_text(ds, column)
+
+
 def iter_rows(ds: Dataset, image_column: str, batch_size: int = 1024) -> Iterator[dict[str, Any]]:
     """The rows as dicts, in order, without embedded images (those are read lazily, see
     `HubImage`); read in batches, so a capped run stops early."""

@@ -1,0 +1,163 @@
+"""The OpenVLM-suite adapters end to end on tiny copies in their hub schemas: the oracle scores
+full marks, scripted replies score as the official evaluations would, bad rows are recorded
+errors and bad settings one clear line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evalharness.benchmarks.base import BenchmarkSettingError
+from evalharness.benchmarks.hub._load import DatasetUnavailableError
+from evalharness.benchmarks.hub.chartqa import ChartQA
+from evalharness.benchmarks.hub.mmmu import MMMU
+
+from . import openvlm_data as data
+from .fixtures import run
+
+
+def test_mmmu_end_to_end(tmp_path: Path) -> None:
+    folder = data.mmmu(tmp_path / "mmmu")
+    oracle, rows = run(tmp_path, "mmmu", {"path": str(folder)})
+    assert oracle.metrics["score"].value == 1.0
+    first = rows.loc["validation_Math_1"]
+    # the official prompt: options as "(A) text" lines, a blank line, the instruction
+    assert first["prompt"] == (
+        "<image 1> and <image 2> show two shapes. Which has more sides?\n\n"
+        "(A) The first\n(B) The second\n(C) Equal\n\n\n"
+        "Answer with the option's letter from the given choices directly."
+    )
+    assert len(__import__("json").loads(first["image_ids"])) == 2  # both referenced images go
+    assert rows.loc["validation_Physics_2", "prompt"].endswith(
+        "\n\nAnswer the question using a single word or phrase."
+    )
+    assert rows.loc["validation_Math_1", "category"] == "Math"
+
+    answers = {
+        "validation_Math_1": "The answer is (B).",
+        "validation_Physics_2": "The speed is 3.50 m/s",
+        "validation_Art_3": "I cannot tell",  # no letter: the official guesses; 1/2 expected
+    }
+    table, rows = run(tmp_path, "mmmu", {"path": str(folder)}, model="table", answers=answers)
+    assert rows.loc["validation_Math_1", "score"] == 1.0
+    assert rows.loc["validation_Math_1", "extracted"] == "B"
+    assert rows.loc["validation_Physics_2", "score"] == 1.0
+    assert rows.loc["validation_Art_3", "score"] == 0.5
+    assert rows.loc["validation_Art_3", "metric_guessed"] == 1.0
+    assert table.metrics["score"].value == pytest.approx(2.5 / 3)
+    assert table.metrics["domain[Science]"].value == 1.0
+
+
+def test_mmmu_bad_rows_are_recorded_errors(tmp_path: Path) -> None:
+    folder = data.mmmu(tmp_path / "mmmu", broken=True)
+    result, rows = run(tmp_path, "mmmu", {"path": str(folder)})
+    missing, outside = rows.loc["validation_Math_4"], rows.loc["validation_Math_5"]
+    assert "references <image 2> but image_2 is empty" in missing["error"]
+    assert "answer 'E' names none of its 2 options" in outside["error"]
+    assert rows["error"].isna().sum() == 3  # the good items are answered and scored
+    assert result.n_errors == 2
+
+
+def test_mmmu_unknown_subject_and_split_are_one_line(tmp_path: Path) -> None:
+    with pytest.raises(
+        BenchmarkSettingError, match=r"unknown subject 'Maths'.*Did you mean 'Math'"
+    ):
+        MMMU(subjects=("Maths",))
+    folder = data.mmmu(tmp_path / "mmmu")
+    with pytest.raises(DatasetUnavailableError) as err:
+        MMMU(path=str(folder), split="dev").samples()
+    assert "split 'dev'" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_mme_end_to_end(tmp_path: Path) -> None:
+    folder = data.mme(tmp_path / "mme")
+    oracle, rows = run(tmp_path, "mme", {"path": str(folder)})
+    assert oracle.metrics["perception"].value == 200.0  # one subtask, acc 100 + acc+ 100
+    assert oracle.metrics["cognition"].value == 200.0
+    assert oracle.metrics["score"].value == 1.0
+    assert rows.loc["existence/1.png#1", "prompt"].endswith("Please answer yes or no.")
+
+    ids = sorted(rows.index)
+    # existence: image 1 both right, image 2 one right → acc 3/4, acc+ 1/2 → 125
+    answers = {ids[2]: "Yes", ids[3]: "No.", ids[4]: "Yes, it is", ids[5]: "yes"}
+    answers |= {ids[0]: "yes", ids[1]: "Maybe"}  # code_reasoning: both wrong → 0
+    table, rows = run(tmp_path, "mme", {"path": str(folder)}, model="table", answers=answers)
+    assert table.metrics["score[existence]"].value == pytest.approx(125.0)
+    assert table.metrics["perception"].value == pytest.approx(125.0)
+    assert table.metrics["cognition"].value == 0.0
+    assert table.metrics["total"].value == pytest.approx(125.0)
+    assert table.metrics["score"].value == pytest.approx(125.0 / 400)
+    assert pd.isna(rows.loc[ids[1], "extracted"])  # "Maybe" reads as "other"
+
+
+def test_ocrbench_end_to_end(tmp_path: Path) -> None:
+    file = data.ocrbench(tmp_path / "ocrbench")
+    oracle, _ = run(tmp_path, "ocrbench", {"path": str(file)})
+    assert oracle.metrics["final_score"].value == 3.0
+    answers = {"0000": "The word is centre.", "0001": "COKE", "0002": "x^{2}"}
+    table, rows = run(tmp_path, "ocrbench", {"path": str(file)}, model="table", answers=answers)
+    assert rows["score"].tolist() == [1.0, 1.0, 1.0]
+    answers["0002"] = "X^{2}"  # handwritten formulas keep case
+    table, rows = run(tmp_path, "ocrbench", {"path": str(file)}, model="table", answers=answers)
+    assert table.metrics["final_score"].value == 2.0
+    assert table.metrics["text_recognition"].value == 1.0
+    assert table.metrics["score[Handwritten Mathematical Expression Recognition]"].value == 0.0
+    assert table.metrics["score"].value == pytest.approx(2 / 3)
+
+
+def test_chartqa_end_to_end(tmp_path: Path) -> None:
+    folder = data.chartqa(tmp_path / "chartqa")
+    oracle, rows = run(tmp_path, "chartqa", {"path": str(folder)})
+    assert oracle.metrics["score"].value == 1.0
+    assert rows.loc["00000", "prompt"].endswith(
+        "Answer the question using a single word or phrase."
+    )
+    answers = {"00000": "125", "00001": "republican", "00002": "0.5"}
+    table, _ = run(tmp_path, "chartqa", {"path": str(folder)}, model="table", answers=answers)
+    # 125 is within 5 % of 120; 0.5 is 11 % off 0.45
+    assert table.metrics["relaxed_human"].value == 1.0
+    assert table.metrics["relaxed_augmented"].value == 0.0
+    human, _ = run(tmp_path, "chartqa", {"path": str(folder), "part": "human"})
+    assert human.n_samples == 2
+    with pytest.raises(BenchmarkSettingError, match="part must be both, human or augmented"):
+        ChartQA(part="humans")  # type: ignore[arg-type]
+
+
+def test_docvqa_end_to_end(tmp_path: Path) -> None:
+    folder = data.docvqa(tmp_path / "docvqa")
+    oracle, rows = run(tmp_path, "docvqa", {"path": str(folder)})
+    assert oracle.metrics["score"].value == 1.0
+    assert rows.loc["337", "group"] == rows.loc["338", "group"] == "279"
+    answers = {"337": "1/8/93", "338": "J. Smyth", "400": "nothing"}
+    table, rows = run(tmp_path, "docvqa", {"path": str(folder)}, model="table", answers=answers)
+    assert rows.loc["338", "score"] == pytest.approx(1 - 1 / 8)
+    assert rows.loc["400", "score"] == 0.0
+    assert table.metrics["anls[table_list]"].value == 0.0
+    assert table.metrics["anls[layout]"].value == 1.0
+
+
+def test_mathvista_end_to_end_with_routes(tmp_path: Path) -> None:
+    folder = data.mathvista(tmp_path / "mathvista")
+    oracle, rows = run(tmp_path, "mathvista", {"path": str(folder)})
+    assert oracle.metrics["score"].value == 1.0
+    assert rows.loc["1", "prompt"].startswith("Hint: Please answer the question and provide")
+    answers = {"1": "(B) blue", "2": "There are four bars, so 4.", "3": "1.5"}
+    table, rows = run(tmp_path, "mathvista", {"path": str(folder)}, model="table", answers=answers)
+    # "(B) blue" is no option's exact text and no number: the official would ask its judge
+    assert rows.loc["1", "metric_unreadable"] == 1.0 and rows.loc["1", "score"] == 0.0
+    assert rows.loc["2", "metric_unreadable"] == 1.0
+    assert rows.loc["3", "metric_rule"] == 1.0 and rows.loc["3", "score"] == 1.0
+    assert table.metrics["unreadable"].value == pytest.approx(2 / 3)
+    answers = {"1": 'The answer is "B".', "2": "4", "3": "1.54"}
+    _, rows = run(tmp_path, "mathvista", {"path": str(folder)}, model="table", answers=answers)
+    assert rows["score"].tolist() == [1.0, 1.0, 1.0]
+    assert rows.loc["1", "extracted"] == "blue"
+
+
+def test_mathvista_missing_image_is_a_recorded_error(tmp_path: Path) -> None:
+    folder = data.mathvista(tmp_path / "mathvista", missing_image=True)
+    result, rows = run(tmp_path, "mathvista", {"path": str(folder)})
+    assert "no image" in rows.loc["2", "error"]
+    assert result.n_errors == 1 and rows["score"].notna().all()
