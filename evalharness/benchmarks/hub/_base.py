@@ -1,8 +1,8 @@
 """What the hub adapters share: knobs, version, loading into samples, and one base per answer kind.
 
 An adapter is a keyword-only dataclass whose fields are its knobs (`path`, `split`, `subset`,
-`data_files`, `revision`, `n`, …). Every knob but `image_root` (a local folder, which names no
-content) goes into `version`, with the prompt template and the scoring id. Data loads on the
+`data_files`, `revision`, `n`, `image_root`, …). Every knob but `image_root` (a local folder,
+which names no content) goes into `version`, with the prompt template and the scoring id. Data loads on the
 first `samples()` call, so constructing an adapter never touches the network.
 
 Families: `VQABenchmark` (open answers, VQA accuracy), `YesNoBenchmark` (POPE-style yes/no
@@ -72,6 +72,9 @@ class HubBenchmark(BaseBenchmark):
     """Hub branch, tag or commit of the dataset (the data hash records what was read)."""
     n: int | None = None
     """Use only the first `n` usable rows, in dataset order."""
+    image_root: str | None = None
+    """Folder of the image files the rows name, for copies whose image column holds file names
+    (a jsonl or csv of your own, say) instead of images; not part of the version."""
 
     schema: ClassVar[str] = ""
     """The hub dataset whose columns the adapter reads (named in schema errors)."""
@@ -105,8 +108,7 @@ class HubBenchmark(BaseBenchmark):
 
     def images_folder(self) -> str | None:
         """Folder for datasets that name image files instead of embedding images."""
-        root = getattr(self, "image_root", None)
-        return None if root is None else str(root)
+        return self.image_root
 
     # --- rows to samples -------------------------------------------------------------------
 

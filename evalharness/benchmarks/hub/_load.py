@@ -2,7 +2,8 @@
 handing out its images lazily.
 
 Hub datasets are loaded with `datasets.load_dataset`; a local folder, a local data file or
-`data_files` that exist on disk are loaded without touching the network. When the hub cannot be
+`data_files` that exist on disk are loaded without touching the network, and a folder written
+by `save_to_disk` with `datasets.load_from_disk`. When the hub cannot be
 reached, loading switches to offline mode at once, so a missing dataset fails in seconds with
 one line that says what to do, instead of after a minute of retries.
 """
@@ -174,10 +175,50 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+def _saved_folder(source: Source) -> Path | None:
+    """The folder, if `path` is one that `save_to_disk` wrote (a dataset, or a dict of splits)."""
+    if source.data_files is not None or not source.path:
+        return None
+    folder = Path(source.path).expanduser()
+    if (folder / "dataset_dict.json").is_file() or (folder / "state.json").is_file():
+        return folder
+    return None
+
+
+def _load_saved(source: Source, folder: Path) -> Dataset:
+    """The split of a `save_to_disk` folder: a saved dataset is the split itself; a saved dict
+    of splits gives the one asked for."""
+    import datasets
+
+    try:
+        loaded = datasets.load_from_disk(str(folder))
+    except Exception as exc:  # damaged or partial folder
+        raise DatasetUnavailableError(
+            f"{source.benchmark}: cannot load the save_to_disk folder {str(folder)!r} "
+            f"({_first_line(exc)}); save it again, or point benchmark.args.path at another copy"
+        ) from exc
+    if isinstance(loaded, datasets.DatasetDict):
+        if source.split not in loaded:
+            raise DatasetUnavailableError(
+                f"{source.benchmark}: the save_to_disk folder {str(folder)!r} has no split "
+                f"{source.split!r} (it has {', '.join(sorted(loaded))}); choose one with "
+                "benchmark.args.split=NAME"
+            )
+        loaded = loaded[source.split]
+    if not isinstance(loaded, datasets.Dataset):
+        raise DatasetUnavailableError(
+            f"{source.benchmark}: {str(folder)!r} holds a {type(loaded).__name__}, not a dataset"
+        )
+    return loaded
+
+
 def load_split(source: Source) -> Dataset:
     """The split as a `datasets.Dataset`, or DatasetUnavailableError with the fix in one line."""
     import datasets
 
+    saved = _saved_folder(source)
+    if saved is not None:
+        return _load_saved(source, saved)
     args, needs_hub = _load_args(source)
     online = needs_hub and hub_reachable()
     tried = "the hub and the local cache" if online else "the local cache (hub unreachable)"

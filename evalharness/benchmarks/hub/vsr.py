@@ -3,7 +3,8 @@ false) for captions that state a spatial relation between two objects in a COCO 
 
 Reads the `cambridgeltl/vsr_random` / `vsr_zeroshot` schema: `caption`, `label` (1 true, 0
 false), `relation` and `image`. The hub copies ship the image *file name* only (COCO 2017 train
-and val images), so `image_root` must name the folder that holds them; a copy with embedded
+and val images), so `image_root` must name the folder that holds them (train2017 and val2017
+merged, or VSR's own image zip); a copy with embedded
 images (an `image` column of images) needs no `image_root`. The random split shares images and
 relations with its training split; the zero-shot split holds out relations.
 """
@@ -32,9 +33,6 @@ class VSR(YesNoBenchmark):
 
     path: str = "cambridgeltl/vsr_random"
     split: str = "test"
-    image_root: str | None = None
-    """Folder of the COCO 2017 images the rows name (train2017 and val2017 merged, or VSR's
-    own image zip); not part of the version."""
 
     def make_sample(self, index: int, row: Row, image: ImageSource) -> Sample:
         return Sample(

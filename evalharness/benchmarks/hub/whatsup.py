@@ -48,8 +48,6 @@ class WhatsUp(HubBenchmark):
 
     path: str = ""
     split: str = "test"
-    image_root: str | None = None
-    """Folder of the release's images the rows name; not part of the version."""
 
     def source(self) -> Source:
         if not self.path:
