@@ -52,6 +52,9 @@ class Aggregate:
     """The aggregate lies in [0, 1] (a mean of [0, 1] values, or a ratio of counts whose
     numerator never exceeds its denominator): where every resample gives 0 (or 1), the CI is
     the exact binomial one over the clusters instead of a zero-width interval."""
+    undefined: str = ""
+    """Why the aggregate can be NaN (say, an official script's division by zero): the estimate
+    carries it as its `note` when it is."""
 
     @staticmethod
     def mean(
@@ -86,9 +89,19 @@ class Estimate:
     n: int
     bounded: bool = field(default=False, compare=False)
     """The aggregate lies in [0, 1] (`Aggregate.bounded`): draws around it may be clipped there."""
+    note: str = field(default="", compare=False)
+    """Why the value is NaN, where the aggregate says (`Aggregate.undefined`)."""
 
-    def as_dict(self) -> dict[str, float]:
-        return {"value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high, "n": self.n}
+    def as_dict(self) -> dict[str, float | str]:
+        out: dict[str, float | str] = {
+            "value": self.value,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "n": self.n,
+        }
+        if self.note:
+            out["note"] = self.note
+        return out
 
 
 def by_category(
@@ -152,7 +165,8 @@ def estimate(
             k = len(np.unique(clusters[observations(agg, x, valid)]))
             if k:
                 lo, hi = all_alike(value, k)
-        out[agg.name] = Estimate(value, float(lo), float(hi), int(valid.sum()), agg.bounded)
+        note = agg.undefined if agg.undefined and not np.isfinite(value) else ""
+        out[agg.name] = Estimate(value, float(lo), float(hi), int(valid.sum()), agg.bounded, note)
     return out
 
 

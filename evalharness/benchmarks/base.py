@@ -10,9 +10,11 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from evalharness import extract
+from evalharness.benchmarks import protocols
+from evalharness.benchmarks.protocols import Official
 from evalharness.errors import EvalharnessError
 from evalharness.stats import Aggregate, by_category
 from evalharness.types import Form, GenerationSettings, Prediction, Sample, Scored
@@ -63,6 +65,11 @@ class BaseBenchmark:
 
     Subclasses set `name`, `capability`, `description`, `generation` and `version`, implement
     `samples()` and `score_open()`, and may extend `aggregates()`.
+
+    A benchmark whose official script reads answers otherwise sets `official` and implements
+    `official_open()` (and `official_aggregates()` for numbers beyond the mean): every answer is
+    then read both ways (`evalharness.benchmarks.protocols`), and its `protocol` setting, where
+    it has one, picks the headline reading.
     """
 
     name: str = ""
@@ -70,6 +77,8 @@ class BaseBenchmark:
     description: str = ""
     generation: GenerationSettings = GenerationSettings()
     version: str = "0"
+    official: ClassVar[Official | None] = None
+    """The official script's scoring, where it differs from ours (None: ours only)."""
 
     def samples(self) -> Sequence[Sample]:
         raise NotImplementedError
@@ -79,7 +88,34 @@ class BaseBenchmark:
         raise NotImplementedError
 
     def score(self, answered: Sequence[Answered]) -> list[Scored]:
-        return [self.score_one(a) for a in answered]
+        return [self.read_both(a, self.score_one(a)) for a in answered]
+
+    @property
+    def headline(self) -> str:
+        """The protocol whose reading is the score: the `protocol` setting, else the default."""
+        return protocols.headline(self.name, getattr(self, "protocol", ""), self.official)
+
+    def read_both(self, a: Answered, robust: Scored) -> Scored:
+        """`robust` with the official reading beside it, where the benchmark has one. The official
+        reading sees the raw reply (an empty one where the prediction failed); an answer picked
+        among options reads the same both ways."""
+        if self.official is None:
+            return robust
+        if a.form == "choice":
+            official = robust
+        else:
+            text = "" if a.prediction.error is not None else (a.prediction.text or "")
+            official = self.official_open(a.sample, text)
+        return protocols.both(robust, official, self.headline)
+
+    def official_open(self, sample: Sample, text: str) -> Scored:
+        """Score a free-text reply as the official script does (benchmarks with `official`)."""
+        raise NotImplementedError
+
+    def official_aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
+        """The official reading's numbers beyond its mean ("official"), over its `official_*`
+        columns; an aggregate named "official" here replaces that mean."""
+        return []
 
     def score_one(self, a: Answered) -> Scored:
         p = a.prediction

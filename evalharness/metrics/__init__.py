@@ -33,6 +33,14 @@ from evalharness.metrics._corpus import (
 )
 from evalharness.metrics._mathvista import mathvista_normalise, mathvista_rule
 from evalharness.metrics._mmmu import mmmu_choice, mmmu_normalise, mmmu_open, mmmu_open_correct
+from evalharness.metrics._official import (
+    count_exact,
+    evalai_normalize,
+    pope_official_aggregates,
+    pope_says_no,
+    textvqa_accuracy,
+    vqa_eval_accuracy,
+)
 from evalharness.metrics._pope import POPE_COLUMNS, pope, pope_aggregates, pope_row
 from evalharness.metrics._vqa import vqa_accuracy, vqa_normalize
 
@@ -54,6 +62,8 @@ __all__ = [
     "colour_shape_vocabulary",
     "corpus_bleu",
     "corpus_meteor",
+    "count_exact",
+    "evalai_normalize",
     "levenshtein",
     "mathvista_normalise",
     "mathvista_rule",
@@ -65,8 +75,12 @@ __all__ = [
     "object_vocabulary",
     "pope",
     "pope_aggregates",
+    "pope_official_aggregates",
     "pope_row",
+    "pope_says_no",
     "score_captions",
+    "textvqa_accuracy",
     "vqa_accuracy",
+    "vqa_eval_accuracy",
     "vqa_normalize",
 ]

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from evalharness.benchmarks.base import Answered, Benchmark
+from evalharness.benchmarks.protocols import ROBUST, protocol_aggregates
 from evalharness.stats import Estimate, estimate
 from evalharness.types import Prediction, Sample
 
@@ -73,4 +74,8 @@ def aggregate(
     renamed = frame.rename(
         columns={c: c[len(METRIC_PREFIX) :] for c in frame.columns if c.startswith(METRIC_PREFIX)}
     )
-    return estimate(renamed, benchmark.aggregates(samples), cluster="group", seed=seed)
+    aggregates = [*benchmark.aggregates(samples), *protocol_aggregates(benchmark, samples)]
+    out = estimate(renamed, aggregates, cluster="group", seed=seed)
+    if getattr(benchmark, "official", None) is not None:  # the score is the headline reading's
+        out["score"] = out[getattr(benchmark, "headline", ROBUST)]
+    return out

@@ -43,8 +43,11 @@ def test_countbenchqa_exact_count_and_error(tmp_path: Path) -> None:
     result, stored = run(
         tmp_path, "countbenchqa", {"data_files": str(file)}, model="table", answers=answers
     )
-    assert stored["score"].tolist() == [1.0, 0.0, 0.0]
-    assert result.metrics["score"].value == pytest.approx(1 / 3)
+    # our reading finds the count in a sentence; the reference script's exact match does not
+    assert stored["metric_robust"].tolist() == [1.0, 0.0, 0.0]
+    assert result.metrics["robust"].value == pytest.approx(1 / 3)
+    assert stored["score"].tolist() == stored["metric_official"].tolist() == [0.0, 0.0, 0.0]
+    assert result.metrics["score"].value == result.metrics["official"].value == 0.0
     # "many" is no number: wrong, and left out of the error mean: (0 + 3) / 2
     assert result.metrics["mean_abs_error"].value == pytest.approx(1.5)
     assert pd.isna(stored.loc["0002", "extracted"])

@@ -73,11 +73,17 @@ def test_vqav2_oracle_and_golden_answers(tmp_path: Path) -> None:
     # "3" given by 4 of 10: 4 annotators see 3 others → 1, 6 see 4 → 1; so 1.0
     # "red" given by 3 of 10: 3 see 2 others → 2/3, 7 see 3 → 1; (3·2/3 + 7)/10 = 0.9
     # "tennis" given by 1 of 10: 1 sees 0 → 0, 9 see 1 → 1/3; 9·(1/3)/10 = 0.3
-    assert rows.loc["100", "score"] == pytest.approx(1.0)
-    assert rows.loc["101", "score"] == 0.0
-    assert rows.loc["110", "score"] == pytest.approx(0.9)
-    assert rows.loc["120", "score"] == pytest.approx(0.3)
+    # our reading, from the answer extracted from the reply
+    assert rows.loc["100", "metric_robust"] == pytest.approx(1.0)
+    assert rows.loc["101", "metric_robust"] == 0.0
+    assert rows.loc["110", "metric_robust"] == pytest.approx(0.9)
+    assert rows.loc["120", "metric_robust"] == pytest.approx(0.3)
     assert rows.loc["120", "extracted"] == "tennis"
+    # the official script's, the headline score, reads the raw reply: "Three." normalises to "3"
+    # but the sentence around "tennis" stays
+    assert rows.loc["100", "score"] == rows.loc["100", "metric_official"] == pytest.approx(1.0)
+    assert rows.loc["110", "score"] == pytest.approx(0.9)
+    assert rows.loc["120", "score"] == rows.loc["120", "metric_official"] == 0.0
 
 
 def test_textvqa_oracle_and_wrong(tmp_path: Path) -> None:

@@ -75,6 +75,9 @@ class HubBenchmark(BaseBenchmark):
     image_root: str | None = None
     """Folder of the image files the rows name, for copies whose image column holds file names
     (a jsonl or csv of your own, say) instead of images; not part of the version."""
+    protocol: str = ""
+    """The headline scoring: `official` (as the benchmark's official script scores, the default
+    where the benchmark defines one) or `robust` (our reading). Both are always stored."""
 
     schema: ClassVar[str] = ""
     """The hub dataset whose columns the adapter reads (named in schema errors)."""
@@ -91,8 +94,10 @@ class HubBenchmark(BaseBenchmark):
     def __post_init__(self) -> None:
         if self.n is not None and self.n < 1:
             raise BenchmarkSettingError(f"{self.name}: n must be at least 1, got {self.n}")
+        self.headline  # noqa: B018 (refuses a protocol the benchmark does not define)
+        scoring = self.scoring + (f";{self.official.key()}" if self.official else "")
         self.version = version_string(
-            self.base_version, {"benchmark": self.name, **self.knobs()}, self.template, self.scoring
+            self.base_version, {"benchmark": self.name, **self.knobs()}, self.template, scoring
         )
         self._samples: list[Sample] | None = None
 

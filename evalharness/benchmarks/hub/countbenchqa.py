@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from evalharness import extract
 from evalharness.benchmarks.hub._base import HubBenchmark, Row
+from evalharness.benchmarks.protocols import Official
+from evalharness.metrics import count_exact
 from evalharness.stats import Aggregate
 from evalharness.types import GenerationSettings, ImageSource, Sample, Scored
 
@@ -36,8 +38,19 @@ class CountBenchQA(HubBenchmark):
     )
     scoring = "count-exact"
 
+    official = Official(
+        "vikhyat/moondream: moondream/eval/countbenchqa.py",
+        (
+            "the whole reply, stripped and lower-cased, must be the count's digits: 'Three', "
+            "'3.' or 'There are 3.' score 0",
+        ),
+    )
+
     path: str = "vikhyatk/CountBenchQA"
     split: str = "test"
+
+    def official_open(self, sample: Sample, text: str) -> Scored:
+        return Scored(extracted=text, score=count_exact(text, sample.target))
 
     def make_sample(self, index: int, row: Row, image: ImageSource) -> Sample:
         return Sample(

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from evalharness.benchmarks.hub._base import SHORT_ANSWER, Row, YesNoBenchmark
-from evalharness.metrics import pope_aggregates
+from evalharness.benchmarks.protocols import PREFIX, Official
+from evalharness.metrics import pope_aggregates, pope_official_aggregates, pope_row, pope_says_no
 from evalharness.stats import Aggregate
-from evalharness.types import ImageSource, Sample
+from evalharness.types import ImageSource, Sample, Scored
 
 
 @dataclass(kw_only=True, eq=False)
@@ -29,8 +30,33 @@ class POPE(YesNoBenchmark):
     template = SHORT_ANSWER
     scoring = "pope"
 
+    official = Official(
+        "AoiDragon/POPE: evaluate.py",
+        (
+            "a reply is 'no' when the text before its first '.' has the word 'No', 'no' or "
+            "'not' (commas dropped, split on single spaces), and 'yes' otherwise: an empty or "
+            "unreadable reply counts as yes, 'No!' or 'no\\n' as yes, 'Not' as yes",
+            "precision, recall and F1 divide by zero when nothing is read as yes, no object is "
+            "present or no answer is a true positive: NaN with that reason here",
+        ),
+    )
+
     path: str = "lmms-lab/POPE"
     split: str = "test"
+
+    def official_open(self, sample: Sample, text: str) -> Scored:
+        says_yes = not pope_says_no(text)
+        row = pope_row(says_yes, sample.target == self.labels[0])
+        return Scored(
+            extracted=self.labels[0 if says_yes else 1], score=row["correct"], metrics=row
+        )
+
+    def official_aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
+        # the script runs on one category's answers at a time; "official/…" pools them
+        aggs = pope_official_aggregates("official/", PREFIX)
+        for c in sorted({s.category for s in samples}):
+            aggs += pope_official_aggregates(f"official/{c}/", PREFIX, where=("category", c))
+        return aggs
 
     def make_sample(self, index: int, row: Row, image: ImageSource) -> Sample:
         category = str(row["category"])

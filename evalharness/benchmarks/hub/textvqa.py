@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from evalharness.benchmarks.hub._base import Row, VQABenchmark
-from evalharness.types import ImageSource, Sample
+from evalharness.benchmarks.protocols import Official
+from evalharness.metrics import textvqa_accuracy
+from evalharness.types import ImageSource, Sample, Scored
 
 
 @dataclass(kw_only=True, eq=False)
@@ -21,8 +23,21 @@ class TextVQA(VQABenchmark):
     schema = "lmms-lab/textvqa"
     columns = ("question", "answers", "question_id", "image_id", "image")
 
+    official = Official(
+        "facebookresearch/mmf: mmf/utils/m4c_evaluators.py (TextVQAAccuracyEvaluator)",
+        (
+            "reads the raw reply: no answer extraction",
+            "drops ',' and '?' and splits \"'s\" off before the VQA normalisation",
+            "its contraction table as it is ('whys' -> \"why's\"; no 'im', 'ive')",
+            "needs exactly ten answers (the evaluator asserts): NaN otherwise",
+        ),
+    )
+
     path: str = "lmms-lab/textvqa"
     split: str = "validation"
+
+    def official_open(self, sample: Sample, text: str) -> Scored:
+        return Scored(extracted=text, score=textvqa_accuracy(text, sample.targets))
 
     def make_sample(self, index: int, row: Row, image: ImageSource) -> Sample:
         return self.vqa_sample(

@@ -1,0 +1,167 @@
+"""The official protocol against the official scripts' own outputs.
+
+tests/golden/ holds adversarial cases (number words, punctuation, contractions, articles,
+unanimous answers, empty replies, unicode, line breaks, …) with what each official script gave
+for them, run on its code as published (the file names the repository, path and commit); the
+project does not contain that code. The official readings must agree exactly (or within 1e-9).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from evalharness.benchmarks.base import Answered
+from evalharness.benchmarks.hub.countbenchqa import CountBenchQA
+from evalharness.benchmarks.hub.pope import POPE
+from evalharness.benchmarks.hub.textvqa import TextVQA
+from evalharness.benchmarks.hub.vqav2 import VQAv2
+from evalharness.benchmarks.protocols import ProtocolError, protocol_aggregates
+from evalharness.metrics import pope_says_no, textvqa_accuracy, vqa_eval_accuracy
+from evalharness.stats import estimate
+from evalharness.types import Prediction, Sample
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def golden(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((GOLDEN / f"{name}.json").read_text())
+    return data
+
+
+def test_vqa_eval_accuracy_is_the_scripts_on_every_recorded_case() -> None:
+    data = golden("vqa_eval")
+    assert len(data["cases"]) >= 300
+    got = [vqa_eval_accuracy(c["prediction"], c["answers"]) for c in data["cases"]]
+    assert got == pytest.approx([c["official"] for c in data["cases"]], abs=1e-12)
+    # the script's overall number: the mean ×100, rounded to two decimals
+    assert round(100 * sum(got) / len(got), 2) == data["overall_percent"]
+    # what the recorded cases cover: quirks that tell the script from our robust reading
+    unanimous = [c for c in data["cases"] if len(set(c["answers"])) == 1]
+    assert any(c["official"] == 0 and c["prediction"].lower() == c["answers"][0] for c in unanimous)
+
+
+def test_textvqa_accuracy_is_mmfs_on_every_recorded_case() -> None:
+    data = golden("textvqa_mmf")
+    got = [textvqa_accuracy(c["prediction"], c["answers"]) for c in data["cases"]]
+    assert got == pytest.approx([c["official"] for c in data["cases"]], abs=1e-12)
+    assert sum(got) / len(got) == pytest.approx(data["overall"], abs=1e-12)
+    assert math.isnan(textvqa_accuracy("a", ["a"] * 9))  # the evaluator asserts ten answers
+
+
+def sample(i: int, targets: tuple[str, ...], category: str = "c") -> Sample:
+    return Sample(str(i), (), "q", targets=targets, category=category, group=str(i))
+
+
+def scored_frame(bench: Any, answered: list[Answered]) -> pd.DataFrame:
+    rows = []
+    for a, sc in zip(answered, bench.score(answered), strict=True):
+        rows.append({"score": sc.score, "category": a.sample.category, "group": a.sample.group})
+        rows[-1].update(sc.metrics)
+    return pd.DataFrame(rows)
+
+
+def test_vqav2_scores_both_readings_and_headlines_the_official_one() -> None:
+    data = golden("vqa_eval")["cases"][:60]
+    for protocol, column in (("", "official"), ("official", "official"), ("robust", "robust")):
+        bench = VQAv2(protocol=protocol)
+        answered = [
+            Answered(sample(i, tuple(c["answers"])), Prediction(text=c["prediction"]), "open")
+            for i, c in enumerate(data)
+        ]
+        frame = scored_frame(bench, answered)
+        assert frame["official"].tolist() == pytest.approx([c["official"] for c in data])
+        assert frame["score"].tolist() == frame[column].tolist()
+    assert (frame["robust"] != frame["official"]).any()  # the two readings differ somewhere
+    assert VQAv2(protocol="robust").version != VQAv2().version
+
+
+def test_pope_official_reading_is_the_scripts() -> None:
+    data = golden("pope")
+    for case in data["replies"]:
+        assert pope_says_no(case["reply"]) == case["official_no"], case["reply"]
+
+
+def test_pope_official_numbers_and_the_scripts_crashes() -> None:
+    bench = POPE()
+    for k, case in enumerate(golden("pope")["sets"]):
+        answered = [
+            Answered(sample(i, (label,)), Prediction(text=reply), "open")
+            for i, (reply, label) in enumerate(zip(case["replies"], case["labels"], strict=True))
+        ]
+        frame = scored_frame(bench, answered)
+        aggs = protocol_aggregates(bench, [a.sample for a in answered])
+        est = estimate(frame, aggs, resamples=20)
+        official = case["official"]
+        for col in ("tp", "fp", "fn", "tn"):
+            assert frame[f"official_{col}"].sum() == official[col]
+        assert est["official"].value == pytest.approx(
+            (official["tp"] + official["tn"]) / len(answered)
+        )
+        if "error" not in official:
+            for name, key in (
+                ("accuracy", "Accuracy"),
+                ("precision", "Precision"),
+                ("recall", "Recall"),
+                ("f1", "F1 score"),
+                ("yes_ratio", "Yes ratio"),
+            ):
+                assert est[f"official/{name}"].value == pytest.approx(official[key], abs=1e-9)
+        else:  # the script raised ZeroDivisionError: NaN, with the reason, and no exception
+            assert "ZeroDivisionError" in official["error"]
+            undefined = [
+                e for n, e in est.items() if n.startswith("official/") and math.isnan(e.value)
+            ]
+            assert undefined and all("divides by zero" in e.note for e in undefined), k
+            assert all("note" in e.as_dict() for e in undefined)
+
+
+def test_countbenchqa_official_is_exact_match_after_strip_and_lower() -> None:
+    bench = CountBenchQA()
+    s = sample(0, ("3",))
+    readings = {"3": 1.0, " 3\n": 1.0, "Three": 0.0, "3.": 0.0, "There are 3.": 0.0, "": 0.0}
+    for reply, expected in readings.items():
+        assert bench.official_open(s, reply).score == expected
+    [row] = bench.score([Answered(s, Prediction(text="There are 3."), "open")])
+    assert row.metrics["robust"] == 1.0 and row.metrics["official"] == 0.0
+
+
+@pytest.mark.parametrize("bench", [VQAv2, TextVQA, POPE, CountBenchQA])
+def test_a_protocol_the_benchmark_lacks_is_one_line_naming_those_it_has(bench: Any) -> None:
+    with pytest.raises(ProtocolError) as info:
+        bench(protocol="strict")
+    message = str(info.value)
+    assert "\n" not in message and "'strict'" in message and "official, robust" in message
+
+
+def test_a_benchmark_without_an_official_reading_has_only_the_robust_one() -> None:
+    from evalharness.benchmarks.hub.vsr import VSR
+
+    assert VSR().headline == "robust" and VSR(protocol="robust").headline == "robust"
+    with pytest.raises(ProtocolError, match=r"it has: robust$"):
+        VSR(protocol="official")
+
+
+def test_the_cli_refuses_an_undefined_protocol_in_one_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    args = ["model=oracle", "benchmark=pope", "benchmark.args.protocol=strict"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "evalharness.cli.main", "run", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode != 0
+    said = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert said == [
+        "error: oracle: pope has no 'strict' scoring protocol; it has: official, robust"
+    ]
+    assert "Traceback" not in proc.stderr + proc.stdout
