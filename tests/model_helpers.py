@@ -1,5 +1,5 @@
 """Helpers the model tests share: a base for stand-in models, option requests, the runner's
-prepare-ahead pattern, and what an import loads."""
+prepare-ahead pattern, what an import loads, and a benchmark of given samples."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from evalharness.benchmarks.base import BaseBenchmark
 from evalharness.models.base import ModelSpec, Preparing
 from evalharness.types import (
     Capability,
@@ -19,6 +20,7 @@ from evalharness.types import (
     Prediction,
     Request,
     Sample,
+    Scored,
 )
 
 
@@ -36,6 +38,33 @@ class FakeModel:
 
     def identity(self) -> dict[str, object]:
         return {"name": self.name}
+
+
+class SaysYes(FakeModel):
+    """Answers "yes" to everything."""
+
+    name = "yes"
+
+    def predict(self, requests: Sequence[Request]) -> list[Prediction]:
+        return [Prediction(text="yes") for _ in requests]
+
+
+class Listed(BaseBenchmark):
+    """A benchmark of the samples it is given; an answer scores when it is the target."""
+
+    name = "listed"
+    capability = "vqa"
+    description = "the samples it is given"
+    version = "1"
+
+    def __init__(self, samples: Sequence[Sample]) -> None:
+        self._samples = list(samples)
+
+    def samples(self) -> Sequence[Sample]:
+        return self._samples
+
+    def score_open(self, sample: Sample, text: str) -> Scored:
+        return Scored(extracted=text, score=float(text == sample.target))
 
 
 def choice(img: Any, options: tuple[str, ...], mode: str = "choice") -> Request:

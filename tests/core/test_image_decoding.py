@@ -12,17 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from model_helpers import FakeModel
+from model_helpers import Listed, SaysYes
 from PIL import Image
 
-from evalharness.benchmarks.base import BaseBenchmark
 from evalharness.images import DEFAULT_MAX_PIXELS, decode, pixel_cap
 from evalharness.models.base import ModelSpec
 from evalharness.runner.execute import run_benchmark
 from evalharness.runner.progress import Progress
 from evalharness.runner.spec import RunSpec
 from evalharness.store import ResultsStore, load_samples
-from evalharness.types import EncodedImage, ImageError, Prediction, Request, Sample, Scored
+from evalharness.types import EncodedImage, ImageError, Sample
 
 
 def encoded(img: Image.Image, fmt: str = "PNG", **save: Any) -> bytes:
@@ -75,35 +74,19 @@ def test_the_cap_is_a_setting() -> None:
         decode(png_header_only(20000, 20000))  # the header passes; the pixels are missing
 
 
-class Pictures(BaseBenchmark):
-    name = "pictures"
-    capability = "vqa"
-    description = "one picture per question"
-    version = "1"
-
-    def __init__(self, sizes: Sequence[tuple[int, int]]) -> None:
-        self.sizes = sizes
-
-    def samples(self) -> Sequence[Sample]:
-        return [
+def pictures(sizes: Sequence[tuple[int, int]]) -> Listed:
+    """One encoded picture per question, of these sizes."""
+    return Listed(
+        [
             Sample(
                 id=f"s{i}",
                 images=(EncodedImage(encoded(Image.new("RGB", size, (i * 50, 0, 0)))),),
                 prompt="?",
                 targets=("yes",),
             )
-            for i, size in enumerate(self.sizes)
+            for i, size in enumerate(sizes)
         ]
-
-    def score_open(self, sample: Sample, text: str) -> Scored:
-        return Scored(extracted=text, score=float(text == sample.target))
-
-
-class Yes(FakeModel):
-    name = "yes"
-
-    def predict(self, requests: Sequence[Request]) -> list[Prediction]:
-        return [Prediction(text="yes") for _ in requests]
+    )
 
 
 def test_a_run_records_an_image_over_its_cap_as_one_error_row(tmp_path: Path) -> None:
@@ -111,8 +94,8 @@ def test_a_run_records_an_image_over_its_cap_as_one_error_row(tmp_path: Path) ->
     spec = RunSpec(
         model=ModelSpec(name="yes"), benchmarks=(), progress=False, max_image_pixels=1000
     )
-    bench = Pictures([(20, 20), (50, 40), (30, 30)])
-    result = run_benchmark(spec, Yes(), bench, store, Progress(1, False))
+    bench = pictures([(20, 20), (50, 40), (30, 30)])
+    result = run_benchmark(spec, SaysYes(), bench, store, Progress(1, False))
     assert result.n_errors == 1
     rows = load_samples(tmp_path / "results").set_index("sample_id")
     assert rows.loc["s1", "error"] == (

@@ -6,15 +6,13 @@ each batch as it is prepared, not every sample before the first batch."""
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
-from model_helpers import FakeModel
+from model_helpers import Listed, SaysYes
 from PIL import Image
 
-from evalharness.benchmarks.base import BaseBenchmark
 from evalharness.models.base import ModelSpec
 from evalharness.runner.execute import run_benchmark
 from evalharness.runner.progress import Progress
@@ -24,38 +22,12 @@ from evalharness.types import (
     EncodedImage,
     FileImage,
     PILImageSource,
-    Prediction,
-    Request,
     Sample,
-    Scored,
 )
 
 
 def image(i: int) -> Image.Image:
     return Image.new("RGB", (32, 24), (i * 40 % 256, 80, 160))
-
-
-class Pictures(BaseBenchmark):
-    name = "pictures"
-    capability = "vqa"
-    description = "one colour image per question"
-    version = "1"
-
-    def __init__(self, samples: Sequence[Sample]) -> None:
-        self._samples = list(samples)
-
-    def samples(self) -> Sequence[Sample]:
-        return self._samples
-
-    def score_open(self, sample: Sample, text: str) -> Scored:
-        return Scored(extracted=text, score=float(text == sample.target))
-
-
-class Yes(FakeModel):
-    name = "yes"
-
-    def predict(self, requests: Sequence[Request]) -> list[Prediction]:
-        return [Prediction(text="yes") for _ in requests]
 
 
 def test_a_run_hashes_each_image_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -73,7 +45,7 @@ def test_a_run_hashes_each_image_once(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(Image.Image, "tobytes", counted)
     store = ResultsStore(tmp_path / "results")
     spec = RunSpec(model=ModelSpec(name="yes"), benchmarks=(), batch_size=4, progress=False)
-    result = run_benchmark(spec, Yes(), Pictures(samples), store, Progress(1, False))
+    result = run_benchmark(spec, SaysYes(), Listed(samples), store, Progress(1, False))
     assert result.metrics["score"].value == 1.0
     # once for each of the six images: for the resume keys, the data hash, the rows' image ids
     # and the thumbnails alike
