@@ -31,6 +31,12 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
     reason, and only a new run can replace it.
     """
     store = ResultsStore(results_dir, create=False)
+    with store.rewriting():  # readers of the whole folder wait: they see none of it half done
+        return _rescore(store, benchmarks)
+
+
+def _rescore(store: ResultsStore, benchmarks: Sequence[str] | None) -> int:
+    results_dir = store.root
     runs = load_runs(results_dir)
     if runs.empty:
         raise EvalharnessError(f"no runs in {results_dir}: run `evalharness run …` first.")

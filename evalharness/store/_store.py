@@ -11,7 +11,8 @@ import fcntl
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -36,6 +37,8 @@ THUMBNAIL_SUFFIX = ".jpg"
 LEGACY_THUMBNAIL_SUFFIX = ".png"
 """Thumbnails written before they were JPEG; read alike, never written."""
 _PART = re.compile(r"^part-(\d{6})\.parquet$")
+REWRITE_LOCK = ".rewrite.lock"
+"""Locked by commands that rewrite many runs, and by readers of every run (`ResultsStore.reading`)."""
 SPARE_FILE = "spare.parquet"
 """Rows of a run's samples that its last completion did not ask (see `ResultsStore.compact`)."""
 
@@ -121,10 +124,14 @@ class ResultsStore:
         """The newest row per sample id of one run (empty frame if none); with `spare`, also
         the rows kept aside when the run last completed with a smaller `limit` (for resuming).
         `columns` limits the columns read (with `run_id` and `sample_id`)."""
+        [tables] = _snapshot(self, [run_id], _with_keys(columns), spare=spare)
+        return _newest(_concat(tables))
+
+    def _files(self, run_id: str, spare: bool) -> list[Path]:
+        """A run's sample files in write order (the spare file first, where asked for)."""
         parts = [p for _, p in self._parts(run_id)]
         aside = self._run_dir(run_id) / SPARE_FILE
-        files = [aside, *parts] if spare and aside.is_file() else parts
-        return _read_parts(files, _with_keys(columns))
+        return [aside, *parts] if spare and aside.is_file() else parts
 
     def append_samples(self, run_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
         if not rows:
@@ -178,6 +185,18 @@ class ResultsStore:
         finally:
             os.close(fd)
 
+    # the whole folder ---------------------------------------------------------------------------
+
+    def rewriting(self) -> contextlib.AbstractContextManager[None]:
+        """Held by a command that rewrites many runs (`evalharness rescore`): readers that need
+        every run as of one moment (`reading`) wait until it is done, and it waits for them."""
+        return _folder_lock(self.root, fcntl.LOCK_EX, "reading it (a leaderboard build)")
+
+    def reading(self) -> contextlib.AbstractContextManager[None]:
+        """Held while reading the whole folder at once (the leaderboard): no `rewriting` command
+        runs meanwhile, so no run is read half rescored. Readers do not wait for each other."""
+        return _folder_lock(self.root, fcntl.LOCK_SH, "rewriting it (evalharness rescore)")
+
     # images -----------------------------------------------------------------------------------
 
     def thumbnail_path(self, fingerprint: str) -> Path:
@@ -191,6 +210,29 @@ class ResultsStore:
         # reducing_gap: a box reduction first, then the resampling filter over a small image
         thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), reducing_gap=1.0)
         atomic_write_bytes(path, jpeg_bytes(thumb), durable=False)  # a cache: rebuilt if lost
+
+
+@contextlib.contextmanager
+def _folder_lock(root: Path, mode: int, other: str) -> Iterator[None]:
+    """`flock` of the folder's REWRITE_LOCK file in `mode`; a line on stderr when it waits. A
+    folder where the lock file can be neither made nor opened is one nobody can rewrite."""
+    path = root / REWRITE_LOCK
+    fd = None
+    for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):
+        with contextlib.suppress(OSError):
+            fd = os.open(path, flags, 0o666)  # less the umask, as every file here
+            break
+    try:
+        if fd is not None:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            except BlockingIOError:
+                print(f"waiting for another command {other} in {root} …", file=sys.stderr)
+                fcntl.flock(fd, mode)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def jpeg_bytes(image: PILImage.Image) -> bytes:
@@ -224,31 +266,69 @@ def _with_keys(columns: Sequence[str] | None) -> list[str] | None:
     return None if columns is None else list(dict.fromkeys(["run_id", "sample_id", *columns]))
 
 
-def _read_parts(paths: Sequence[Path], columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """The rows of these parquet files, the newest row per (run_id, sample_id) kept.
+_ATTEMPTS = 100
+"""Reads of a run retried while its files are rewritten under them (each retry follows a whole
+rewrite by another process: many in a row mean it rewrites without pause)."""
 
-    `paths` are in write order (newest last); a file compacted away while we listed is skipped.
+
+def _snapshot(
+    store: ResultsStore, run_ids: Sequence[str], columns: Sequence[str] | None, *, spare: bool
+) -> list[list[Any]]:
+    """Per run, the tables of one consistent set of its sample files, in write order.
+
+    A compaction (`ResultsStore.compact`, by a finishing run or `evalharness rescore`) writes
+    the new part before it removes the old ones. So where a listed file has vanished by the
+    time it is read, the run was rewritten meanwhile: its files are listed and read again, and
+    the new listing holds the new part. A reader never sees a run with rows missing.
+
+    Files are read with pyarrow on a thread pool (the reads wait on the disk and release the
+    GIL): at board scale (1,500 runs) one pandas read per file would dominate.
     """
-    frame = _scan(paths, columns)
+    out: list[list[Any]] = [[] for _ in run_ids]
+    todo = list(range(len(run_ids)))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(_ATTEMPTS):
+            listed = [(i, f) for i in todo for f in store._files(run_ids[i], spare)]
+            tables = pool.map(partial(_read_one, columns=columns), [f for _, f in listed])
+            got: dict[int, list[Any]] = {i: [] for i in todo}
+            vanished = set()
+            for (i, _), table in zip(listed, tables, strict=True):
+                if table is None:
+                    vanished.add(i)
+                else:
+                    got[i].append(table)
+            for i in todo:
+                out[i] = got[i]
+            todo = sorted(vanished)
+            if not todo:
+                return out
+    raise StoreError(
+        f"the samples of run {run_ids[todo[0]]} in {store.root} were rewritten {_ATTEMPTS} times "
+        "while being read; try again when the command rewriting them has finished."
+    )
+
+
+def _newest(frame: pd.DataFrame) -> pd.DataFrame:
+    """The newest row per (run_id, sample_id) of rows in write order (newest last)."""
     if {"run_id", "sample_id"} <= set(frame.columns):
         frame = frame.drop_duplicates(subset=["run_id", "sample_id"], keep="last")
     return frame.reset_index(drop=True)
 
 
 def _scan(files: Sequence[Path], columns: Sequence[str] | None) -> pd.DataFrame:
-    """All files as one frame, in file order; a column missing from a file is null there.
-
-    Files are read with pyarrow on a thread pool (the reads wait on the disk and release the
-    GIL) and concatenated once: at board scale (1,500 runs) one pandas read per file would
-    dominate. Column types that differ between files (a column all empty in one part) are
-    unified.
-    """
-    import pyarrow as pa
-
+    """All files as one frame, in file order (a file removed meanwhile is left out)."""
     if not files:
         return pd.DataFrame()
     with ThreadPoolExecutor(max_workers=min(4, len(files))) as pool:
-        tables = [t for t in pool.map(partial(_read_one, columns=columns), files) if t is not None]
+        return _concat(pool.map(partial(_read_one, columns=columns), files))
+
+
+def _concat(tables: Iterable[Any]) -> pd.DataFrame:
+    """Tables as one frame, concatenated once; a column missing from a table is null there, and
+    column types that differ between tables (a column all empty in one part) are unified."""
+    import pyarrow as pa
+
+    tables = [t for t in tables if t is not None]
     if not tables:
         return pd.DataFrame()
     try:
@@ -274,7 +354,7 @@ def _read_one(path: Path, columns: Sequence[str] | None) -> Any:
             use_threads=False,
         )
     except FileNotFoundError:
-        return None  # compacted away while we listed
+        return None  # removed since it was listed: rewritten (see `_snapshot`)
     except (pa.ArrowException, OSError) as exc:  # our writes are atomic: damaged from outside
         raise StoreError(
             f"cannot read {path}: {quoted(exc)}. The file is damaged (a full disk or a copy cut "
@@ -306,9 +386,8 @@ def load_samples(
         if run_ids is not None
         else sorted(p.name for p in base.glob("*") if p.is_dir())
     )
-    wanted = _with_keys(columns)
-    parts = [[p for _, p in store._parts(rid)] for rid in ids]
-    files = [p for run in parts for p in run]
-    if any(len(run) > 1 for run in parts):  # a run in progress or interrupted: newest row wins
-        return _read_parts(files, wanted)
-    return _scan(files, wanted)  # one part per run: no row to replace
+    runs = _snapshot(store, ids, _with_keys(columns), spare=False)
+    frame = _concat(t for run in runs for t in run)
+    if any(len(run) > 1 for run in runs):  # a run in progress or interrupted: newest row wins
+        return _newest(frame)
+    return frame  # one part per run: no row to replace

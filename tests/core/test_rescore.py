@@ -208,3 +208,40 @@ def test_runs_read_by_an_older_extraction_are_read_again_by_rescore(
     assert after["benchmark_version"] == current["benchmark_version"]
     assert after["score"] == 1.0 and (samples["score"] == 1.0).all()
     assert samples["prediction"].str.startswith("<think>").all()  # the raw reply kept whole
+
+
+def test_readers_never_see_a_half_rescored_folder(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from evalharness.leaderboard._read import read_results
+
+    for seed in range(8):
+        spec = RunSpec(
+            model=ModelSpec(name="random"),
+            benchmarks=(BenchmarkSpec("synth_vqa", {"n": 10}),),
+            results_dir=str(tmp_path / "results"),
+            progress=False,
+            seed=seed,
+        )
+        run_job(spec)
+    store = ResultsStore(tmp_path / "results")
+    current = set(load_runs(tmp_path / "results")["benchmark_version"])
+    for row in load_runs(tmp_path / "results").to_dict("records"):  # all of an older version
+        store.write_run({**row, "benchmark_version": "1+00000000"})
+    total = len(load_samples(tmp_path / "results"))
+    rescoring = subprocess.Popen(
+        [sys.executable, "-m", "evalharness.cli.main", "rescore", "--results", "results"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    seen = []
+    while rescoring.poll() is None:
+        runs, samples = read_results(tmp_path / "results")
+        seen.append(frozenset(runs["benchmark_version"]))
+        assert len(samples) == total
+    assert rescoring.returncode == 0
+    # the board reads every run of the old version or every one of the new, never a mix (of
+    # which it would rank only the newer and leave the rest out)
+    assert set(seen) <= {frozenset({"1+00000000"}), frozenset(current)}, set(seen)
+    assert set(load_runs(tmp_path / "results")["benchmark_version"]) == current

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -174,3 +175,36 @@ def test_an_older_png_thumbnail_is_kept_not_written_again(tmp_path: Path) -> Non
     Image.new("RGB", (16, 16)).save(legacy)
     store.save_thumbnail("cd34", Image.new("RGB", (64, 64), (255, 0, 0)))
     assert sorted(p.name for p in legacy.parent.iterdir()) == ["cd34.png"]
+
+
+def _rewriting(store: ResultsStore, run_ids: list[str]) -> tuple[threading.Thread, threading.Event]:
+    """A thread that compacts every run again and again (as `evalharness rescore` does) until
+    the event is set."""
+    stop = threading.Event()
+
+    def rewrite() -> None:
+        while not stop.is_set():
+            for rid in run_ids:
+                store.compact(rid, store.read_samples(rid))
+
+    thread = threading.Thread(target=rewrite, daemon=True)
+    thread.start()
+    return thread, stop
+
+
+def test_reads_while_runs_are_rewritten_see_every_row(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    run_ids = [f"r{i}" for i in range(8)]
+    for rid in run_ids:
+        for part in range(3):  # a run's rows over several parts, as a run writes them
+            ids = [f"s{part}-{k}" for k in range(20)]
+            store.append_samples(rid, [{**r, "run_id": rid} for r in rows(ids, "p")])
+    thread, stop = _rewriting(store, run_ids)
+    try:
+        counts = [len(load_samples(tmp_path)) for _ in range(40)]
+        singles = [len(store.read_samples(run_ids[i % 8])) for i in range(40)]
+    finally:
+        stop.set()
+        thread.join()
+    assert counts == [8 * 60] * 40
+    assert singles == [60] * 40
