@@ -50,6 +50,21 @@ def cell(score: float, lo: float, hi: float, percent: bool) -> Record:
     }
 
 
+def parse_gap(metrics: Any, percent: bool) -> Record | None:
+    """Robust minus official reading of a run whose benchmark scores both ways, else None."""
+    parsed = parse_json(metrics) if isinstance(metrics, str) else metrics
+    if not isinstance(parsed, dict):
+        return None
+    robust, official = ((parsed.get(p) or {}).get("value") for p in ("robust", "official"))
+    if not (isinstance(robust, int | float) and isinstance(official, int | float)):
+        return None
+    diff = float(robust) - float(official)
+    if not math.isfinite(diff):
+        return None
+    text = fmt(diff, percent)
+    return {"text": text if diff < 0 else "+" + text, "v": diff}
+
+
 def _finite(v: Any) -> bool:
     return isinstance(v, int | float) and math.isfinite(v)
 
@@ -151,6 +166,7 @@ class Site:
                 run["score"], run["score_ci_low"], run["score_ci_high"], bool(bench["percent"])
             )
             c.update(rkey=run["rkey"], rank=run["rank"])
+            c["parse_gap"] = parse_gap(run.get("metrics"), bool(bench["percent"]))
             cells.append(c)
         twin = m["twin"] if isinstance(m["twin"], str) else None
         gap = None
