@@ -231,6 +231,8 @@ class Prediction:
     latency_s: float = 0.0
     input_tokens: int | None = None
     output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    """Tokens of the reply's reasoning trace (`<think>…</think>`), where the model counts them."""
     error: str | None = None
     unsupported: str | None = None
     """Why the model cannot answer this request at all (a captioner asked a question, say). The

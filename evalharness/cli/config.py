@@ -54,6 +54,8 @@ class EvalConfig:
     blind: bool = False
     max_error_rate: float = 0.1
     max_new_tokens: int | None = None
+    reasoning_tags: list[list[str]] | None = None
+    """[open, close] tag pairs of a reasoning trace (null: <think>, <thinking>, <reasoning>, ◁think▷)."""
     progress: bool = True
     flush_s: float = 1.0
     max_image_pixels: int = 40_000_000
@@ -116,8 +118,17 @@ _SCALARS = {
 _TRUTHS = ("true", "false", "yes", "no", "on", "off", "y", "n", "1", "0")
 
 
+TAGS_EXAMPLE = "\"reasoning_tags=[['<think>','</think>'],['<reflect>','</reflect>']]\""
+
+
 def _check_value(key: str, value: str) -> None:
     """A typed setting's value must read as its type (sweep lists and interpolations aside)."""
+    listed = value.lstrip().startswith(("[", "$")) or value.strip().lower() in ("null", "none", "~")
+    if key == "reasoning_tags" and not listed:
+        raise OverrideError(
+            f"reasoning_tags takes a list of [open, close] tag pairs (or null), got {value!r}; "
+            f"e.g. {TAGS_EXAMPLE}."
+        )
     kind = _SCALARS.get(key)
     if kind is None or re.search(r"[,()\[\]{}$]", value):
         return

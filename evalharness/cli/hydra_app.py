@@ -25,6 +25,7 @@ def to_run_spec(cfg: Any) -> Any:
 
     from evalharness import registry
     from evalharness.errors import did_you_mean
+    from evalharness.extract import DEFAULT_REASONING_TAGS, check_tags
     from evalharness.models.base import ModelSpec
     from evalharness.runner import BenchmarkSpec, JobError, RunSpec
 
@@ -77,6 +78,12 @@ def to_run_spec(cfg: Any) -> Any:
             "max_new_tokens must be at least 1 (or null for each benchmark's own), "
             f"got {cfg.max_new_tokens}."
         )
+    try:
+        tags = DEFAULT_REASONING_TAGS
+        if cfg.reasoning_tags is not None:
+            tags = check_tags(OmegaConf.to_container(cfg.reasoning_tags, resolve=True))
+    except ValueError as exc:
+        raise JobError(str(exc)) from exc
     if not 0 <= cfg.max_error_rate <= 1:
         raise JobError(
             f"max_error_rate is a share of samples, from 0 to 1; got {cfg.max_error_rate}."
@@ -91,6 +98,7 @@ def to_run_spec(cfg: Any) -> Any:
         blind=cfg.blind,
         max_error_rate=cfg.max_error_rate,
         max_new_tokens=cfg.max_new_tokens,
+        reasoning_tags=tags,
         progress=cfg.progress,
         flush_s=cfg.flush_s,
         max_image_pixels=cfg.max_image_pixels,

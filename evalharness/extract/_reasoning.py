@@ -102,7 +102,7 @@ def check_tags(tags: object) -> tuple[TagPair, ...]:
         ):
             raise ValueError(
                 f"reasoning_tags: each item is an [open, close] pair of non-empty strings, "
-                f"got {pair!r} (e.g. reasoning_tags='[[<think>,</think>]]')"
+                f"got {pair!r} (e.g. \"reasoning_tags=[['<think>','</think>']]\")"
             )
         pairs.append((str(pair[0]), str(pair[1])))
     return tuple(pairs)

@@ -242,6 +242,7 @@ class Site:
                     "n": r["n_samples"],
                     "errors": r["n_errors"],
                     "unsupported": r["n_unsupported"],
+                    "truncated": r["n_truncated"],
                     "metrics": [_metric_cell(mets.get(n), percent) for n in names],
                 }
             )

@@ -54,7 +54,15 @@ _STR = (
     "description",
 )
 _FLOAT = ("model_params", "limit", "score", "score_ci_low", "score_ci_high")
-_INT = ("seed", "batch_size", "n_samples", "n_errors", "n_unsupported", "format_version")
+_INT = (
+    "seed",
+    "batch_size",
+    "n_samples",
+    "n_errors",
+    "n_unsupported",
+    "n_truncated",
+    "format_version",
+)
 _BOOL = ("reference", "blind", "score_bounded")
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 from evalharness._version import __version__
 from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError, Stopped
+from evalharness.extract import DEFAULT_REASONING_TAGS
 from evalharness.images import pixel_cap
 from evalharness.models.base import Fittable, Model, ModelUnavailableError, Preparing
 from evalharness.runner import provenance
@@ -121,6 +122,8 @@ def run_benchmark(
         "generation": generation.as_dict(),
         "seed": spec.seed,
     }
+    if spec.reasoning_tags != DEFAULT_REASONING_TAGS:  # other tags read other answers
+        key_fields["reasoning_tags"] = [list(pair) for pair in spec.reasoning_tags]
     run_key = stable_hash(key_fields, length=32)
     run_id = run_key[:16]
 
@@ -157,7 +160,7 @@ def run_benchmark(
             by_id = {**done, **{r["sample_id"]: r for r in new_rows}}
             raw = pd.DataFrame([by_id[s.id] for s in samples])
             raw = raw.drop(columns=[c for c in raw.columns if c.startswith("metric_")])
-            scored = score_rows(benchmark, samples, raw)
+            scored = score_rows(benchmark, samples, raw, spec.reasoning_tags)
             metrics = aggregate(benchmark, samples, scored, spec.seed)
             store.compact(run_id, to_frame(scored.to_dict("records")))
             errors = scored["error"][scored["error"].map(lambda e: isinstance(e, str))]
@@ -165,6 +168,7 @@ def run_benchmark(
             counts = errors.value_counts()
             top_error = (str(counts.index[0]), int(counts.iloc[0])) if n_err else None
             n_uns = int(scored["unsupported"].astype(bool).sum())
+            n_cut = int((scored["read_status"] == "truncated").sum())
             primary = metrics.get("score") or Estimate(float("nan"), float("nan"), float("nan"), 0)
             # over the error threshold the run is failed (never ranked); a rerun retries the errors
             answered = len(samples) - n_uns
@@ -189,6 +193,7 @@ def run_benchmark(
                     "n_samples": len(samples),
                     "n_errors": n_err,
                     "n_unsupported": n_uns,
+                    "n_truncated": n_cut,
                     "score": primary.value,
                     "score_ci_low": primary.ci_low,
                     "score_ci_high": primary.ci_high,
@@ -350,6 +355,7 @@ def _run_row(
         "data_hash": "",  # set when the run completes, once every sample has been hashed
         "config": json.dumps(dict(spec.config), sort_keys=True, default=str),
         "generation": json.dumps(generation.as_dict()),
+        "reasoning_tags": json.dumps([list(pair) for pair in spec.reasoning_tags]),
         "harness_version": __version__,
         "harness_commit": provenance.harness_commit(),
         "libraries": json.dumps(provenance.library_versions(), sort_keys=True),
@@ -364,6 +370,7 @@ def _run_row(
         "n_samples": len(samples),
         "n_errors": 0,
         "n_unsupported": 0,
+        "n_truncated": 0,
         "score": float("nan"),
         "score_ci_low": float("nan"),
         "score_ci_high": float("nan"),
@@ -543,6 +550,7 @@ def _sample_row(
         "latency_s": 0.0,
         "input_tokens": None,
         "output_tokens": None,
+        "reasoning_tokens": None,
         "image_ids": json.dumps([img.fingerprint() for img in sample.images]),
         "metadata": json.dumps(dict(sample.metadata), sort_keys=True, default=str),
     }
@@ -564,3 +572,4 @@ def _record(row: dict[str, Any], pred: Prediction) -> None:
     row["latency_s"] = float(pred.latency_s)
     row["input_tokens"] = pred.input_tokens
     row["output_tokens"] = pred.output_tokens
+    row["reasoning_tokens"] = pred.reasoning_tokens

@@ -12,6 +12,7 @@ import pandas as pd
 
 from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError, did_you_mean
+from evalharness.extract import DEFAULT_REASONING_TAGS, TagPair, check_tags
 from evalharness.runner._reuse import asked_the_same
 from evalharness.runner.execute import data_hash, generation_for, run_samples
 from evalharness.runner.job import load_benchmark
@@ -71,7 +72,7 @@ def _rescore(store: ResultsStore, benchmarks: Sequence[str] | None) -> int:
                 skipped += 1
                 continue
             raw = raw.drop(columns=[c for c in raw.columns if c.startswith(METRIC_PREFIX)])
-            scored = score_rows(bench, samples, raw)
+            scored = score_rows(bench, samples, raw, _reasoning_tags(run))
             metrics = aggregate(bench, samples, scored, int(run["seed"]))
             store.compact(run["run_id"], to_frame(scored.to_dict("records")))
             primary = metrics["score"]
@@ -79,6 +80,7 @@ def _rescore(store: ResultsStore, benchmarks: Sequence[str] | None) -> int:
                 {
                     **run,
                     "benchmark_version": new,
+                    "n_truncated": int((scored["read_status"] == "truncated").sum()),
                     "score": primary.value,
                     "score_ci_low": primary.ci_low,
                     "score_ci_high": primary.ci_high,
@@ -124,6 +126,13 @@ def _asked_differently(
         if sample is not None and not asked_the_same(sample, form, prompt):
             return "its prompts have changed"
     return None
+
+
+def _reasoning_tags(run: dict[str, Any]) -> tuple[TagPair, ...]:
+    """The reasoning tags a run was asked with (the defaults for runs stored before the
+    setting)."""
+    stored = run.get("reasoning_tags")
+    return check_tags(json.loads(stored)) if isinstance(stored, str) else DEFAULT_REASONING_TAGS
 
 
 def _source(run: dict[str, Any]) -> BenchmarkSpec:

@@ -6,6 +6,7 @@ after extraction or scoring code improves, without asking the model again.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Sequence
@@ -15,8 +16,9 @@ import pandas as pd
 
 from evalharness.benchmarks.base import Answered, Benchmark
 from evalharness.benchmarks.protocols import ROBUST, protocol_aggregates
+from evalharness.extract import DEFAULT_REASONING_TAGS, TagPair, split_reasoning
 from evalharness.stats import Estimate, estimate
-from evalharness.types import Prediction, Sample
+from evalharness.types import Prediction, Sample, Scored
 
 METRIC_PREFIX = "metric_"
 
@@ -34,28 +36,61 @@ def _str_or_none(v: Any) -> str | None:
     return v if isinstance(v, str) else None
 
 
-def score_rows(benchmark: Benchmark, samples: Sequence[Sample], rows: pd.DataFrame) -> pd.DataFrame:
-    """Return `rows` (one per sample, raw predictions) with extracted, score and metric columns."""
+def read_status(prediction: Prediction, truncated: bool, scored: Scored) -> str:
+    """How a sample's answer was read: "rule" (the extraction rules read one), "unreadable" (they
+    found none: the reply gives no answer, or two), "truncated" (the reply ended inside its
+    reasoning trace), "scores" (from per-option scores), or "" for a failed sample. An
+    "unreadable" sample is where another reader (a judge model) may take over."""
+    if prediction.error is not None:
+        return ""
+    if prediction.choice_scores is not None:
+        return "scores"
+    if truncated:
+        return "truncated"
+    return "unreadable" if scored.extracted in (None, "") else "rule"
+
+
+def _split(prediction: Prediction, tags: Sequence[TagPair]) -> tuple[Prediction, str | None, bool]:
+    """The prediction with only the answer after its reasoning trace, the trace, and whether the
+    reply ended inside the trace (then there is no answer)."""
+    if prediction.text is None or prediction.error is not None:
+        return prediction, None, False
+    split = split_reasoning(prediction.text, tags)
+    return dataclasses.replace(prediction, text=split.answer), split.trace, split.truncated
+
+
+def score_rows(
+    benchmark: Benchmark,
+    samples: Sequence[Sample],
+    rows: pd.DataFrame,
+    reasoning_tags: Sequence[TagPair] = DEFAULT_REASONING_TAGS,
+) -> pd.DataFrame:
+    """Return `rows` (one per sample, raw predictions) with extracted, score and metric columns,
+    the reasoning trace split off each reply (`reasoning`) and how its answer was read
+    (`read_status`). The raw reply (`prediction`) is left whole."""
     by_id = {s.id: s for s in samples}
     records = rows.to_dict("records")
     answerable = [
         i for i, r in enumerate(records) if not r.get("unsupported") and r["sample_id"] in by_id
     ]
+    splits = [_split(prediction_from_row(records[i]), reasoning_tags) for i in answerable]
     answered = [
-        Answered(
-            by_id[records[i]["sample_id"]], prediction_from_row(records[i]), records[i]["form"]
-        )
-        for i in answerable
+        Answered(by_id[records[i]["sample_id"]], split[0], records[i]["form"])
+        for i, split in zip(answerable, splits, strict=True)
     ]
     scored = benchmark.score(answered) if answered else []
     for rec in records:
         rec["extracted"] = None
         rec["score"] = math.nan
+        rec["reasoning"] = None
+        rec["read_status"] = ""
     metric_names: set[str] = set()
-    for i, sc in zip(answerable, scored, strict=True):
+    for i, sc, a, (_, trace, cut) in zip(answerable, scored, answered, splits, strict=True):
         rec = records[i]
         rec["extracted"] = sc.extracted
         rec["score"] = float(sc.score)
+        rec["reasoning"] = trace
+        rec["read_status"] = read_status(a.prediction, cut, sc)
         for name, value in sc.metrics.items():
             rec[METRIC_PREFIX + name] = float(value)
             metric_names.add(name)

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from evalharness.extract import DEFAULT_REASONING_TAGS, TagPair
 from evalharness.models.base import ModelSpec
 
 
@@ -41,6 +42,8 @@ class RunSpec:
     max_image_pixels: int = 40_000_000
     """An image over this many pixels (width × height, read from its header) is not decoded:
     its sample is an error row (`evalharness.images`)."""
+    reasoning_tags: tuple[TagPair, ...] = DEFAULT_REASONING_TAGS
+    """Tag pairs that enclose a reasoning trace: split off each reply before its answer is read."""
     config: Mapping[str, Any] = field(default_factory=dict)
     """The resolved configuration, stored with each run for provenance."""
 
