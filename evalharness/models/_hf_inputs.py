@@ -29,6 +29,10 @@ SUFFIX_TOKEN_TYPE = {"paligemma": 1}
 # the text). Others get one list per request: SmolVLM's would read a flat list as one request's.
 FLAT_IMAGES = {"idefics"}
 
+# Models whose prompt holds one image: BLIP-2's query tokens summarise a single image. An item
+# with several images is declined (`unsupported`) rather than answered from one of them.
+ONE_IMAGE = {"blip-2"}
+
 
 def messages(request: Request, system_prompt: str | None) -> list[dict[str, Any]]:
     content: list[dict[str, Any]] = [{"type": "image"} for _ in request.images]

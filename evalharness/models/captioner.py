@@ -80,6 +80,10 @@ class CaptionerModel:
                 out[i] = unsupported(r, "captioners only generate text")
             elif not r.images:
                 out[i] = Prediction(error="ValueError: a captioner needs an image")
+            elif len(r.images) > 1:
+                out[i] = unsupported(
+                    r, f"a captioner sees one image; this item has {len(r.images)}"
+                )
             else:
                 todo.append(i)
         for i, p in run_per_budget(requests, todo, self.spec.batch_size, self._caption).items():
@@ -91,7 +95,7 @@ class CaptionerModel:
 
         start = time.perf_counter()
         ckpt = self.ckpt
-        # a captioner sees one image; extra images of an item are not shown to it
+        # a captioner sees one image (items with several are declined in `predict`)
         images = [r.images[0].convert("RGB") for r in requests]
         kwargs: dict[str, Any] = {"images": images, "return_tensors": "pt"}
         if self.prompt:

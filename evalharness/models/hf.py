@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from evalharness.models._hf_inputs import (
+    ONE_IMAGE,
     extend,
     limit_images,
     option_ids,
@@ -138,6 +139,12 @@ class HFModel:
             if r.mode not in ready:
                 out[i] = Prediction(
                     unsupported=f"mode {r.mode!r} is not supported by {self.spec.name}"
+                )
+                continue
+            if len(r.images) > 1 and self._loaded.model_type in ONE_IMAGE:
+                out[i] = Prediction(
+                    unsupported=f"{self._loaded.model_type} takes one image per prompt; "
+                    f"this item has {len(r.images)}"
                 )
                 continue
             try:

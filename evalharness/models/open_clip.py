@@ -289,6 +289,8 @@ class OpenCLIPModel:
                     match.append(i)
                 else:
                     out[i] = Prediction(error="ValueError: choice request without options")
+            elif self.captions and is_caption(r) and len(r.images) > 1:
+                out[i] = unsupported(r, f"CoCa captions one image; this item has {len(r.images)}")
             elif self.captions and is_caption(r):
                 caption.append(i)
             elif self.captions:

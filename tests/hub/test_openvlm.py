@@ -161,3 +161,29 @@ def test_mathvista_missing_image_is_a_recorded_error(tmp_path: Path) -> None:
     result, rows = run(tmp_path, "mathvista", {"path": str(folder)})
     assert "no image" in rows.loc["2", "error"]
     assert result.n_errors == 1 and rows["score"].notna().all()
+
+
+@pytest.mark.parametrize(
+    ("model", "declines"),
+    [("tiny_qwen2_vl", False), ("tiny_idefics3", False), ("tiny_blip2", True), ("tiny_blip", True)],
+)
+def test_routes_answer_or_decline_items_with_several_images(model: str, declines: bool) -> None:
+    from PIL import Image
+
+    from evalharness import registry
+    from evalharness.models.base import ModelSpec
+    from evalharness.types import GenerationSettings, Request, Sample
+
+    images = (Image.new("RGB", (32, 32), "red"), Image.new("RGB", (40, 24), "blue"))
+    sample = Sample(id="x", images=(), prompt="Compare <image 1> and <image 2>.", targets=("a",))
+    route = registry.models.get(model)(ModelSpec(model))
+    one, two = (
+        Request(sample, images[:k], sample.prompt, "generate", GenerationSettings(max_new_tokens=3))
+        for k in (1, 2)
+    )
+    answered, several = route.predict([one, two])
+    assert answered.error is None and answered.unsupported is None
+    if declines:
+        assert several.unsupported is not None and "has 2" in several.unsupported
+    else:
+        assert several.error is None and several.unsupported is None and several.text is not None
