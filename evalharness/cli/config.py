@@ -38,6 +38,8 @@ class BenchmarkConfig:
 class SuiteConfig:
     name: str = ""
     benchmarks: list[str] = field(default_factory=list)
+    average: str = ""
+    """How the board averages the suite, in words (shown under its table); empty: no average."""
 
 
 @dataclass

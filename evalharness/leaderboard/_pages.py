@@ -21,6 +21,7 @@ from evalharness.leaderboard._runs import SIZE_BUCKETS, Board
 from evalharness.leaderboard._safe import parse_json
 from evalharness.leaderboard._samples import BenchData
 from evalharness.leaderboard._scores import Scores
+from evalharness.leaderboard._suites import averaged_suites, suite_rows
 
 Record = dict[str, Any]
 FEW_IMAGES = 20
@@ -152,7 +153,19 @@ class Site:
             "n_benchmarks": len(benches),
             "n_runs": len(self.runs),
             "figures": self._index_figures(),
+            "suites": self._suites(),
         }
+
+    def _suites(self) -> list[Record]:
+        """The averaged suites with a run on the board (see `_suites`)."""
+        out = []
+        for suite in averaged_suites():
+            rows = suite_rows(suite, self.cell_runs, self.benches, self.models)
+            for r in rows:
+                r["cell"] = cell(r["mean"], r["lo"], r["hi"], self.percent_all)
+            if rows:
+                out.append({"name": suite.name, "n": len(suite.benchmarks), "definition": suite.definition, "rows": rows})
+        return out
 
     def _index_row(self, mkey: str) -> Record:
         m = self.models[mkey]
@@ -165,6 +178,9 @@ class Site:
             c = cell(
                 run["score"], run["score_ci_low"], run["score_ci_high"], bool(bench["percent"])
             )
+            n, skipped = int(run["n_samples"] or 0), int(run["n_unsupported"] or 0)
+            if n and skipped:  # items the model declined (several images, say) are not scored
+                c["ci"] += f" · answered {100 * (n - skipped) / n:.0f} %"
             c.update(rkey=run["rkey"], rank=run["rank"])
             c["parse_gap"] = parse_gap(run.get("metrics"), bool(bench["percent"]))
             cells.append(c)
