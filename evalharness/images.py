@@ -27,6 +27,8 @@ DEFAULT_MAX_PIXELS = 40_000_000
 benchmark ships, far below what would exhaust memory."""
 
 _max_pixels = DEFAULT_MAX_PIXELS
+_ORIENTATION = 0x0112
+"""The EXIF tag of the orientation."""
 
 
 def max_pixels() -> int:
@@ -87,7 +89,8 @@ def to_rgb(img: PILImage.Image) -> PILImage.Image:
     """`img` upright, in 8-bit RGB, transparent parts white (see the module's notes)."""
     from PIL import Image, ImageOps
 
-    img = ImageOps.exif_transpose(img) or img
+    if img.getexif().get(_ORIENTATION, 1) != 1:  # exif_transpose copies even an upright image
+        img = ImageOps.exif_transpose(img) or img
     if img.mode == "RGB":
         return img
     if img.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):

@@ -61,6 +61,15 @@ class ImageSource(Protocol):
     def fingerprint(self) -> str: ...
 
 
+def fingerprint_of(image: ImageSource) -> str:
+    """`image.fingerprint()`; for an image that cannot even be read to be named, a name of why,
+    so that its sample still has a resume key and loading it records the error in its row."""
+    try:
+        return image.fingerprint()
+    except ImageError as exc:
+        return "unreadable:" + hashlib.sha256(str(exc).encode()).hexdigest()[:24]
+
+
 @dataclass(frozen=True)
 class EncodedImage:
     """An image held as encoded bytes (PNG, JPEG, …), as hub datasets store them."""
@@ -171,7 +180,7 @@ class Sample:
         Worked out once per object: the runner asks for it more than once."""
         h = hashlib.sha256()
         for img in self.images:
-            h.update(img.fingerprint().encode())
+            h.update(fingerprint_of(img).encode())
         h.update(
             _jsonable(
                 [

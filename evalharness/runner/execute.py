@@ -41,6 +41,7 @@ from evalharness.types import (
     Prediction,
     Request,
     Sample,
+    fingerprint_of,
     request_text,
     routes,
 )
@@ -551,7 +552,7 @@ def _sample_row(
         "input_tokens": None,
         "output_tokens": None,
         "reasoning_tokens": None,
-        "image_ids": json.dumps([img.fingerprint() for img in sample.images]),
+        "image_ids": json.dumps([fingerprint_of(img) for img in sample.images]),
         "metadata": json.dumps(dict(sample.metadata), sort_keys=True, default=str),
     }
     for k, v in sample.metadata.items():

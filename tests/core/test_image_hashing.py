@@ -21,6 +21,7 @@ from evalharness.store import ResultsStore, load_runs, load_samples
 from evalharness.types import (
     EncodedImage,
     FileImage,
+    ImageError,
     PILImageSource,
     Sample,
 )
@@ -80,3 +81,31 @@ def test_cached_hashes_keep_equality_and_name_content() -> None:
     assert a.fingerprint() == b.fingerprint()
     assert PILImageSource(image(3)).fingerprint() == PILImageSource(image(3)).fingerprint()
     assert PILImageSource(image(3)).fingerprint() != PILImageSource(image(4)).fingerprint()
+
+
+class Unnameable:
+    """A plugin's image source that cannot even read its image to name it."""
+
+    def load(self) -> Image.Image:
+        raise ImageError("the archive lacks img-3.png")
+
+    def fingerprint(self) -> str:
+        raise ImageError("the archive lacks img-3.png")
+
+
+def test_an_image_that_cannot_be_named_is_one_error_row(tmp_path: Path) -> None:
+    """The resume key, the data hash and the row's image ids name every image: one that cannot
+    be read for it costs its own sample, not the run."""
+    samples = [
+        Sample(id=f"s{i}", images=(PILImageSource(image(i)),), prompt="?", targets=("yes",))
+        for i in range(3)
+    ]
+    samples.insert(1, Sample(id="bad", images=(Unnameable(),), prompt="?", targets=("yes",)))
+    store = ResultsStore(tmp_path / "results")
+    spec = RunSpec(model=ModelSpec(name="yes"), benchmarks=(), progress=False, max_error_rate=1)
+    result = run_benchmark(spec, SaysYes(), Listed(samples), store, Progress(1, False))
+    assert result.n_samples == 4 and result.n_errors == 1
+    rows = load_samples(tmp_path / "results").set_index("sample_id")
+    assert rows.loc["bad", "error"] == "ImageError: the archive lacks img-3.png"
+    assert rows.drop(index="bad")["error"].isna().all()
+    assert load_runs(tmp_path / "results")["status"].tolist() == ["complete"]

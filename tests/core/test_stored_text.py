@@ -27,7 +27,8 @@ BAD_BYTES = b"caf\xe9 \xff".decode("utf-8", "surrogateescape")
 
 
 class Questions(BaseBenchmark):
-    """Twelve questions on one small image; "yes" is right."""
+    """Twelve questions on one small image; "yes" is right. The last one's label and metadata
+    hold undecodable bytes (a label read from a file name, say)."""
 
     name = "questions"
     capability = "vqa"
@@ -38,10 +39,17 @@ class Questions(BaseBenchmark):
         from PIL import Image
 
         image = RenderedImage("white", lambda: Image.new("RGB", (8, 8), "white"))
-        return [
+        samples = [
             Sample(id=f"q-{i:03d}", images=(image,), prompt="Yes?", targets=("yes",))
-            for i in range(12)
+            for i in range(11)
         ]
+        bad = {"file": BAD_BYTES}
+        samples.append(
+            Sample(
+                id="q-011", images=(image,), prompt="Yes?", targets=(BAD_BYTES, "yes"), metadata=bad
+            )
+        )
+        return samples
 
     def score_open(self, sample: Sample, text: str) -> Scored:
         return Scored(extracted=text, score=float(text.startswith("Yes")))
@@ -86,12 +94,18 @@ def test_a_lone_surrogate_answer_is_stored_escaped_and_the_run_completes(
         assert json.loads(stored.loc[sid, "escaped"]) == ["prediction"]
         assert stored.loc[sid, "prediction"] == '"yes \\ud800 no"'
         assert json.loads(stored.loc[sid, "prediction"]) == LONE
-    plain = stored.drop(index=odd)
+    # the label and metadata of the last sample
+    assert json.loads(stored.loc["q-011", "escaped"]) == ["meta_file", "target"]
+    assert json.loads(stored.loc["q-011", "target"]) == BAD_BYTES
+    assert json.loads(stored.loc["q-011", "meta_file"]) == BAD_BYTES
+    assert json.loads(stored.loc["q-011", "targets"]) == [BAD_BYTES, "yes"]
+    plain = stored.drop(index=[*odd, "q-011"])
     assert plain["escaped"].isna().all() and (plain["prediction"] == "Yes.").all()
     # the original comes back
     restored = restore_text(load_samples(results)).set_index("sample_id")
     assert "escaped" not in restored.columns
     assert all(restored.loc[sid, "prediction"] == LONE for sid in odd)
+    assert restored.loc["q-011", "meta_file"] == restored.loc["q-011", "target"] == BAD_BYTES
     assert (restored.drop(index=odd)["prediction"] == "Yes.").all()
 
     # a rerun reuses every row (the stored rows read back as they were) and changes nothing
