@@ -18,11 +18,17 @@ import pytest
 
 from evalharness.benchmarks.base import Answered
 from evalharness.benchmarks.hub.countbenchqa import CountBenchQA
+from evalharness.benchmarks.hub.docvqa import DocVQA
 from evalharness.benchmarks.hub.pope import POPE
 from evalharness.benchmarks.hub.textvqa import TextVQA
 from evalharness.benchmarks.hub.vqav2 import VQAv2
 from evalharness.benchmarks.protocols import ProtocolError, protocol_aggregates
-from evalharness.metrics import pope_says_no, textvqa_accuracy, vqa_eval_accuracy
+from evalharness.metrics import (
+    docvqa_anls,
+    pope_says_no,
+    textvqa_accuracy,
+    vqa_eval_accuracy,
+)
 from evalharness.stats import estimate
 from evalharness.types import Prediction, Sample
 
@@ -52,6 +58,16 @@ def test_textvqa_accuracy_is_mmfs_on_every_recorded_case() -> None:
     assert got == pytest.approx([c["official"] for c in data["cases"]], abs=1e-12)
     assert sum(got) / len(got) == pytest.approx(data["overall"], abs=1e-12)
     assert math.isnan(textvqa_accuracy("a", ["a"] * 9))  # the evaluator asserts ten answers
+
+
+def test_docvqa_anls_is_the_rrc_scripts_on_every_recorded_case() -> None:
+    data = golden("docvqa_anls")
+    got = [docvqa_anls(c["prediction"], c["answers"]) for c in data["cases"]]
+    assert got == pytest.approx([c["official"] for c in data["cases"]], abs=1e-12)
+    assert sum(got) / len(got) == pytest.approx(data["overall"], abs=1e-12)
+    assert docvqa_anls("abxy", ["abcd"]) == 0.5  # kept at exactly one half
+    assert docvqa_anls("  paris ", ["paris"]) == 1.0
+    assert math.isnan(docvqa_anls("a", []))
 
 
 def sample(i: int, targets: tuple[str, ...], category: str = "c") -> Sample:
@@ -131,7 +147,7 @@ def test_countbenchqa_official_is_exact_match_after_strip_and_lower() -> None:
     assert row.metrics["robust"] == 1.0 and row.metrics["official"] == 0.0
 
 
-@pytest.mark.parametrize("bench", [VQAv2, TextVQA, POPE, CountBenchQA])
+@pytest.mark.parametrize("bench", [VQAv2, TextVQA, POPE, CountBenchQA, DocVQA])
 def test_a_protocol_the_benchmark_lacks_is_one_line_naming_those_it_has(bench: Any) -> None:
     with pytest.raises(ProtocolError) as info:
         bench(protocol="strict")

@@ -35,6 +35,7 @@ from evalharness.metrics._mathvista import mathvista_normalise, mathvista_rule
 from evalharness.metrics._mmmu import mmmu_choice, mmmu_normalise, mmmu_open, mmmu_open_correct
 from evalharness.metrics._official import (
     count_exact,
+    docvqa_anls,
     evalai_normalize,
     pope_official_aggregates,
     pope_says_no,
@@ -63,6 +64,7 @@ __all__ = [
     "corpus_bleu",
     "corpus_meteor",
     "count_exact",
+    "docvqa_anls",
     "evalai_normalize",
     "levenshtein",
     "mathvista_normalise",

@@ -211,3 +211,32 @@ def _ratio_or_nan(sums: FloatArray) -> FloatArray:
     with np.errstate(invalid="ignore", divide="ignore"):
         out: FloatArray = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
     return out
+
+
+def _edit_distance(a: str, b: str) -> int:
+    from evalharness.metrics._anls import levenshtein
+
+    return levenshtein(a, b)
+
+
+def docvqa_anls(prediction: str, answers: Sequence[str], threshold: float = 0.5) -> float:
+    """ANLS of one question as the DocVQA / InfographicVQA evaluation script computes it (the
+    RRC's script, as QwenLM/Qwen-VL ships it: eval_mm/infographicsvqa_eval.py).
+
+    The edit distance is taken between the stripped, lower-cased, whitespace-collapsed texts,
+    but the length it is divided by is the longer of the raw texts, upper-cased, before any
+    stripping ("  Paris " against "paris": distance 0, length 8). The similarity is 1 − the
+    smallest normalised distance over the answers, kept when it is at least `threshold` (a
+    similarity of exactly 0.5 counts). Two empty texts are identical. NaN without answers (the
+    script's `min` of nothing raises).
+    """
+    if not answers:
+        return math.nan
+    said = " ".join(prediction.strip().lower().split())
+    values = []
+    for answer in answers:
+        distance = _edit_distance(" ".join(answer.strip().lower().split()), said)
+        length = max(len(answer.upper()), len(prediction.upper()))
+        values.append(0.0 if length == 0 else float(distance) / float(length))
+    similarity = 1 - min(values)
+    return 0.0 if similarity < threshold else similarity

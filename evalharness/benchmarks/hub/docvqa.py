@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from evalharness.benchmarks.hub._base import SHORT_ANSWER, HubBenchmark, Row
-from evalharness.metrics import anls
+from evalharness.benchmarks.protocols import Official
+from evalharness.metrics import anls, docvqa_anls
 from evalharness.stats import Aggregate
 from evalharness.types import GenerationSettings, ImageSource, Sample, Scored
 
@@ -37,6 +38,15 @@ class DocVQA(HubBenchmark):
     columns = ("questionId", "question", "question_types", "docId", "answers", "image")
     template = SHORT_ANSWER
     scoring = "anls"
+
+    official = Official(
+        "QwenLM/Qwen-VL: eval_mm/infographicsvqa_eval.py (the RRC's DocVQA evaluation script)",
+        (
+            "a similarity of exactly 0.5 is kept (ours gives 0 there)",
+            "the length the distance is divided by is measured on the raw texts, upper-cased, "
+            "before stripping, so surrounding spaces raise the similarity",
+        ),
+    )
 
     path: str = "lmms-lab/DocVQA"
     subset: str | None = "DocVQA"
@@ -60,6 +70,9 @@ class DocVQA(HubBenchmark):
         kinds = {_slug(k) for k in sample.metadata["question_types"]}
         per_type = {c: v for k in kinds for c, v in ((f"anls/{k}", value), (f"type/{k}", 1.0))}
         return Scored(text.strip(), value, {"anls": value, **per_type})
+
+    def official_open(self, sample: Sample, text: str) -> Scored:
+        return Scored(extracted=text, score=docvqa_anls(text, sample.targets))
 
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
         kinds = sorted({_slug(k) for s in samples for k in s.metadata["question_types"]})
