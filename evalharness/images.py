@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import warnings
 from collections.abc import Iterator
@@ -29,11 +30,6 @@ benchmark ships, far below what would exhaust memory."""
 _max_pixels = DEFAULT_MAX_PIXELS
 _ORIENTATION = 0x0112
 """The EXIF tag of the orientation."""
-
-
-def max_pixels() -> int:
-    """The cap in force now."""
-    return _max_pixels
 
 
 @contextlib.contextmanager
@@ -61,10 +57,9 @@ def decode(data: bytes) -> PILImage.Image:
 
     if not data:
         raise ImageError("cannot decode image: it is empty (0 bytes)")
+    _quiet_bomb_warning()
     try:
-        with warnings.catch_warnings():  # the cap below is the limit; PIL's warning is noise
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))  # reads the header only
+        img = Image.open(io.BytesIO(data))  # reads the header only
     except Image.DecompressionBombError as exc:
         raise ImageError(
             f"image over the {_megapixels(_max_pixels)} cap; not decoded ({exc}). "
@@ -83,6 +78,16 @@ def decode(data: bytes) -> PILImage.Image:
         return to_rgb(img)
     except Exception as exc:
         raise ImageError(f"cannot decode image ({len(data)} bytes): {exc}") from exc
+
+
+@functools.cache
+def _quiet_bomb_warning() -> None:
+    """PIL warns of a large image at open; the cap, checked next, is the limit that applies.
+    Filtered once for the process: `catch_warnings` around each open is not thread-safe, and
+    images are decoded on several threads."""
+    from PIL import Image
+
+    warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 def to_rgb(img: PILImage.Image) -> PILImage.Image:
