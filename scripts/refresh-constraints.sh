@@ -15,6 +15,6 @@ python3 -m venv "$venv"
   echo "# The versions the test command is tested with: pip install -e \".[test,lmms]\" -c constraints.txt"
   echo "# Written by scripts/refresh-constraints.sh ($(date -u +%Y-%m-%d), Python $("$venv/bin/python" -c 'import platform; print(platform.python_version())'))."
   echo "# Refresh deliberately; scripts/test-latest.sh tests against the newest releases instead."
-  "$venv/bin/python" -m pip freeze --exclude-editable --all | grep -v -i -E '^(pip|setuptools|wheel|evalharness)=='
+  "$venv/bin/python" -m pip freeze --exclude-editable --all | grep -v -i -E '^(pip|evalharness)=='
 } > constraints.txt
 echo "wrote constraints.txt ($(grep -c '==' constraints.txt) pins)"
