@@ -70,6 +70,36 @@ def test_docvqa_anls_is_the_rrc_scripts_on_every_recorded_case() -> None:
     assert math.isnan(docvqa_anls("a", []))
 
 
+def test_whatsup_official_accuracy_pairs_sets_and_ties_are_the_releases() -> None:
+    from evalharness.benchmarks.hub.whatsup import WhatsUp, shuffled_order
+    from evalharness.types import RenderedImage
+
+    bench = WhatsUp(path="whatsup.json")
+    image = RenderedImage("x", lambda: None)  # type: ignore[arg-type,return-value]
+    for run in golden("whatsup")["runs"]:
+        answered = []
+        for i, (item, scores) in enumerate(zip(run["items"], run["scores"], strict=True)):
+            s = bench.make_sample(i, item, image)
+            order = shuffled_order(item["image_path"], len(scores))
+            shown = [scores[order[j]] for j in range(len(scores))]
+            answered.append(Answered(s, Prediction(choice_scores=shown), "choice"))
+        frame = scored_frame(bench, answered)
+        samples = [a.sample for a in answered]
+        est = estimate(frame, protocol_aggregates(bench, samples), resamples=20)
+        official = run["official"]
+        assert est["official"].value * 100 == pytest.approx(official["Individual accuracy"])
+        assert est["official/pair_accuracy"].value * 100 == pytest.approx(official["Pair accuracy"])
+        assert est["official/set_accuracy"].value * 100 == pytest.approx(official["Set accuracy"])
+        robust = estimate(frame, bench.aggregates(samples), resamples=20)
+        assert set(robust) >= {"pair_accuracy", "set_accuracy"}
+    # ties: all four captions scored alike go to the correct one officially only
+    s = bench.make_sample(
+        0, {"image_path": "a/mug_on_table.jpeg", "caption_options": list("wxyz")}, image
+    )
+    [row] = bench.score([Answered(s, Prediction(choice_scores=[0.5] * 4), "choice")])
+    assert row.metrics["official"] == 1.0 and row.metrics["robust"] == float(s.target_index == 0)
+
+
 def sample(i: int, targets: tuple[str, ...], category: str = "c") -> Sample:
     return Sample(str(i), (), "q", targets=targets, category=category, group=str(i))
 

@@ -98,11 +98,11 @@ class BaseBenchmark:
     def read_both(self, a: Answered, robust: Scored) -> Scored:
         """`robust` with the official reading beside it, where the benchmark has one. The official
         reading sees the raw reply (an empty one where the prediction failed); an answer picked
-        among options reads the same both ways."""
+        among options goes to `official_choice`."""
         if self.official is None:
             return robust
         if a.form == "choice":
-            official = robust
+            official = self.official_choice(a, robust)
         else:
             text = "" if a.prediction.error is not None else (a.prediction.text or "")
             official = self.official_open(a.sample, text)
@@ -111,6 +111,10 @@ class BaseBenchmark:
     def official_open(self, sample: Sample, text: str) -> Scored:
         """Score a free-text reply as the official script does (benchmarks with `official`)."""
         raise NotImplementedError
+
+    def official_choice(self, a: Answered, robust: Scored) -> Scored:
+        """An option answer as the official script reads it; by default as we read it."""
+        return robust
 
     def official_aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
         """The official reading's numbers beyond its mean ("official"), over its `official_*`
