@@ -111,3 +111,36 @@ def test_a_save_to_disk_folder_of_splits_gives_the_split_asked_for(tmp_path: Pat
     message = str(caught.value)
     assert "no split 'train'" in message and "test, validation" in message
     assert "\n" not in message
+
+
+def test_mmmu_reads_its_image_columns_by_file_with_image_root(tmp_path: Path) -> None:
+    """MMMU has seven image columns: each may name a file too."""
+    images = tmp_path / "mmmu-images"
+    images.mkdir()
+    for i in range(3):
+        (images / f"m{i}.png").write_bytes(png(i))
+    row = {
+        "id": "validation_Math_1",
+        "question": "<image 1> and <image 2> show two shapes. Which has more sides?",
+        "options": "['The first', 'The second', 'Equal']",
+        "answer": "B",
+        "question_type": "multiple-choice",
+        "image_1": "m0.png",
+        "image_2": "m1.png",
+    }
+    second = {**row, "id": "validation_Art_2", "question": "Which style? <image 1>"}
+    second |= {"options": "['Baroque', 'Cubism']", "answer": "A", "image_1": "m2.png"}
+    second["image_2"] = None
+    rows = [{**r, **{f"image_{k}": None for k in range(3, 8)}} for r in (row, second)]
+    file = write_jsonl(tmp_path / "mmmu.jsonl", rows)
+    bench = adapter("mmmu")(data_files=str(file), split="validation", image_root=str(images))
+    first, other = bench.samples()
+    assert [img.load().getpixel((0, 0)) for img in first.images] == [(255, 0, 0), (0, 128, 0)]
+    assert [img.load().getpixel((0, 0)) for img in other.images] == [(0, 0, 255)]
+    result, _ = run(
+        tmp_path,
+        "mmmu",
+        {"data_files": str(file), "split": "validation", "image_root": str(images)},
+        model="table",
+    )
+    assert result.n_samples == 2 and result.n_errors == 0

@@ -30,6 +30,7 @@ from evalharness.benchmarks.base import Answered, BenchmarkSettingError
 from evalharness.benchmarks.hub._base import HubBenchmark, Row, Unanswerable
 from evalharness.benchmarks.hub._load import (
     DatasetSchemaError,
+    embeds_images,
     image_present,
     image_reader,
     iter_rows,
@@ -121,12 +122,14 @@ class MMMU(HubBenchmark):
         ds = load_split(source)
         require_columns(ds, source, self.columns, self.schema)
         present = {c: image_present(ds, c) for c in IMAGE_COLUMNS}
-        readers = {c: image_reader(ds, source, c, None) for c in IMAGE_COLUMNS}
+        readers = {c: image_reader(ds, source, c, self.images_folder()) for c in IMAGE_COLUMNS}
+        # embedded images stay in the dataset; file names (a copy read with image_root) are text
+        embedded = [c for c in IMAGE_COLUMNS if embeds_images(ds, c)]
         out: list[Sample] = []
-        for index, row in enumerate(iter_rows(ds.remove_columns(list(IMAGE_COLUMNS)), "")):
+        for index, row in enumerate(iter_rows(ds.remove_columns(embedded), "")):
             if self.subjects is not None and _subject(str(row["id"])) not in self.subjects:
                 continue
-            images = {c: readers[c](index, None) for c in IMAGE_COLUMNS if present[c][index]}
+            images = {c: readers[c](index, row.get(c)) for c in IMAGE_COLUMNS if present[c][index]}
             out.append(self.item(row, images))
             if self.n is not None and len(out) >= self.n:
                 break
