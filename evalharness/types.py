@@ -164,6 +164,16 @@ class Sample:
     category: str = ""
     group: str = ""
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    choice_prompt: str | None = None
+    """The text shown when the item is asked in choice form, in the benchmark's own format
+    (the question an option's log-likelihood is scored after, say); None: the prompt with
+    lettered options (`format_choices`)."""
+    modes: tuple[Mode, ...] = ("generate", "choice")
+    """How the item may be asked. An item whose options are to be scored by likelihood only is
+    `("choice",)`: a model that can only generate declines it (unsupported)."""
+    error: str | None = None
+    """Why the item cannot be asked (its row is broken: an answer that names no option, say).
+    The runner records it as an error row without asking the model."""
 
     @property
     def target(self) -> str:
@@ -197,6 +207,18 @@ class Sample:
                 ]
             ).encode()
         )
+        # hashed only where set, so that the items of earlier benchmarks keep their hashes
+        extra = {
+            k: v
+            for k, v in (
+                ("choice_prompt", self.choice_prompt),
+                ("modes", list(self.modes) if self.modes != ("generate", "choice") else None),
+                ("error", self.error),
+            )
+            if v is not None
+        }
+        if extra:
+            h.update(_jsonable(extra).encode())
         return h.hexdigest()[:32]
 
 
@@ -286,13 +308,15 @@ def routes(sample: Sample, capabilities: frozenset[Capability]) -> list[tuple[Mo
             out.append(("choice", "choice"))
         if "generate" in capabilities:
             out.append(("generate", "choice"))
-    return out
+    return [(mode, form) for mode, form in out if mode in sample.modes]
 
 
 def request_text(sample: Sample, form: Form) -> str:
     """The text shown to a generative model: the prompt, with lettered options for option items."""
     if form == "open" or sample.choices is None:
         return sample.prompt
+    if sample.choice_prompt is not None:
+        return sample.choice_prompt
     return format_choices(sample.prompt, sample.choices)
 
 

@@ -419,7 +419,7 @@ def _load_images(
 ) -> tuple[Any, ...] | ImageError:
     """A sample's images decoded (and thumbnailed), gray ones if blind; an unreadable image is
     returned as its error. None are loaded for a sample the model cannot be asked (no `ways`)."""
-    if not ways:
+    if not ways or sample.error is not None:
         return ()
     try:
         images = tuple(img.load() for img in sample.images)
@@ -448,6 +448,10 @@ def _prepare_batch(
         rows.append(row)
         if not options:
             row["unsupported"] = True
+            continue
+        if sample.error is not None:  # a broken item: recorded, never asked
+            row["mode"], row["form"] = options[0]
+            _record(row, Prediction(error=sample.error))
             continue
         if isinstance(images, ImageError):
             row["mode"], row["form"] = options[0]

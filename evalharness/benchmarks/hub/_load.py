@@ -304,9 +304,13 @@ class HubImage:
     table_id: str
     index: int
     column: str
+    item: int | None = None
+    """For a column that holds a list of images per row: which one."""
 
     def data(self) -> bytes:
         cell = self.table[self.index][self.column]
+        if self.item is not None:
+            cell = cell[self.item] if isinstance(cell, list) and len(cell) > self.item else None
         if isinstance(cell, dict):
             if cell.get("bytes"):
                 return bytes(cell["bytes"])
@@ -349,18 +353,24 @@ def image_reader(
     """A function (row index, cell value) → image source, for the column's storage kind.
 
     Embedded images (an `Image` feature, bytes, or a {bytes, path} struct) are read lazily from
-    the dataset. File names (a string column, as VSR and What'sUp ship them) are resolved against
-    `image_root`; every named file must exist, or loading fails naming the first missing one.
+    the dataset; of a list of images per row (SEED-Bench's), the first. File names (a string
+    column, as VSR and What'sUp ship them) are resolved against `image_root`; every named file
+    must exist, or loading fails naming the first missing one.
     """
-    from datasets import Image
+    from datasets import Image, List
 
     if _is_text(ds, column):
         return _file_reader(source, column, image_root)
     images = ds.select_columns([column])
-    if isinstance(ds.features[column], Image):
+    feature = ds.features[column]
+    listed = isinstance(feature, List) and isinstance(feature.feature, Image)
+    if isinstance(feature, Image):
         images = images.cast_column(column, Image(decode=False))
+    elif listed:
+        images = images.cast_column(column, List(Image(decode=False)))
     table_id = source.describe()
-    return lambda index, _cell: HubImage(images, table_id, index, column)
+    item = 0 if listed else None
+    return lambda index, _cell: HubImage(images, table_id, index, column, item)
 
 
 def _file_reader(
