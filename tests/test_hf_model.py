@@ -187,6 +187,46 @@ def test_choice_scores_match_generation(family: str, cache: Path) -> None:
     assert [g[1] for g in got] == [4, 2]
 
 
+@pytest.mark.parametrize("family", ["llava", "qwen2_vl"])
+def test_option_loglik_equals_a_plain_forward_pass(family: str, cache: Path) -> None:
+    """Summed option log-probabilities (batched, right-padded, in chunks) equal those of one
+    unpadded forward pass over the prompt and each option alone."""
+    options = ("red", "a dark blue circle on the left", "green star")
+    req = choose(0, options)
+    req = Request(
+        req.sample,
+        req.images,
+        "Question: Which colour?\nAnswer:",
+        "choice",
+        GenerationSettings(),
+        form="choice",
+        choices=options,
+    )
+    model = tiny_model(family, batch_size=2, args={"choice_score": "sum"})
+    (pred,) = model.predict([req])
+    assert pred.choice_scores is not None
+    loaded = model._loaded
+    prompt = model._prepare(0, req).prompt
+    base = to_model(loaded, process(loaded, [prompt], [list(req.images)]))
+    expected = []
+    for option in options:
+        sep = "" if prompt[-1].isspace() else " "
+        ids = loaded.tokenizer(sep + option, add_special_tokens=False)["input_ids"]
+        tail = torch.tensor([ids], dtype=base["input_ids"].dtype)
+        inputs = dict(base)
+        inputs["input_ids"] = torch.cat([base["input_ids"], tail], dim=1)
+        for key in ("attention_mask", "token_type_ids", "mm_token_type_ids"):
+            if key in base:  # the option's tokens: attended, plain text
+                fill = 1 if key == "attention_mask" else 0
+                inputs[key] = torch.cat([base[key], torch.full_like(tail, fill)], dim=1)
+        with torch.no_grad():
+            logits = loaded.model(**inputs, use_cache=False).logits[0].float()
+        logp = torch.log_softmax(logits, dim=-1)
+        start = base["input_ids"].shape[1] - 1
+        expected.append(sum(logp[start + i, t].item() for i, t in enumerate(ids)))
+    assert pred.choice_scores == pytest.approx(expected, abs=1e-4)
+
+
 def test_choice_sum_and_mean(cache: Path) -> None:
     options = ("red", "dark blue circle", "a small green star on the left")
     req = choose(0, options)

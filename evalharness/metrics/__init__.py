@@ -24,6 +24,7 @@ from evalharness.metrics._chair import (
     mentioned_objects,
     object_vocabulary,
 )
+from evalharness.metrics._choice import REFUSAL, lmms_eval_letter, vlmevalkit_letter
 from evalharness.metrics._corpus import (
     BLEU_STATS,
     METEOR_STATS,
@@ -50,6 +51,7 @@ __all__ = [
     "CAPTION_METRICS",
     "METEOR_STATS",
     "POPE_COLUMNS",
+    "REFUSAL",
     "SHAPE_SYNONYMS",
     "SHAPE_VOCABULARY",
     "CaptionMetricsError",
@@ -67,6 +69,7 @@ __all__ = [
     "docvqa_anls",
     "evalai_normalize",
     "levenshtein",
+    "lmms_eval_letter",
     "mathvista_normalise",
     "mathvista_rule",
     "mentioned_objects",
@@ -82,6 +85,7 @@ __all__ = [
     "pope_says_no",
     "score_captions",
     "textvqa_accuracy",
+    "vlmevalkit_letter",
     "vqa_accuracy",
     "vqa_eval_accuracy",
     "vqa_normalize",

@@ -37,6 +37,12 @@ ADAPTERS = {
     "chartqa": "evalharness.benchmarks.hub.chartqa:ChartQA",
     "docvqa": "evalharness.benchmarks.hub.docvqa:DocVQA",
     "mathvista": "evalharness.benchmarks.hub.mathvista:MathVista",
+    "mmbench": "evalharness.benchmarks.hub.mmbench:MMBench",
+    "mmstar": "evalharness.benchmarks.hub.mmstar:MMStar",
+    "ai2d": "evalharness.benchmarks.hub.ai2d:AI2D",
+    "scienceqa_img": "evalharness.benchmarks.hub.scienceqa:ScienceQAImg",
+    "seedbench_img": "evalharness.benchmarks.hub.seedbench:SEEDBenchImg",
+    "realworldqa": "evalharness.benchmarks.hub.realworldqa:RealWorldQA",
 }
 """Registry name → entry point target, as pyproject.toml lists them."""
 
