@@ -54,7 +54,7 @@ def test_realworldqa_scores_as_lmms_eval_does() -> None:
     for i, c in enumerate(cases):
         sample = bench.make_sample(i, {"question": c["question"], "answer": c["answer"]}, image)
         assert sample.error is None
-        if bench.score_open(sample, c["reply"]).score != c["score"]:
+        if bench.official_open(sample, c["reply"]).score != c["score"]:
             wrong.append((c["reply"], c["answer"], c["score"]))
     assert not wrong
 

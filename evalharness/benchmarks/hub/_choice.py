@@ -19,13 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from evalharness import extract
 from evalharness.benchmarks.base import Answered, BenchmarkSettingError
 from evalharness.benchmarks.hub._base import HubBenchmark
+from evalharness.benchmarks.protocols import Official
 from evalharness.metrics import vlmevalkit_letter
-from evalharness.stats import Aggregate
 from evalharness.types import LETTERS, GenerationSettings, ImageSource, Sample, Scored
 
 MC_SCORING = ("generate", "loglik")
@@ -73,7 +73,21 @@ class ChoiceBenchmark(HubBenchmark):
     or loglik (each option's log-likelihood after the question; the highest wins; models that
     cannot score options decline)."""
 
-    robust_name: ClassVar[str] = "robust"
+    official = Official(
+        "open-compass/VLMEvalKit: vlmeval/utils/matching_util.py (can_infer) and "
+        "vlmeval/dataset/utils/multiple_choice.py (exact matching, no judge model)",
+        (
+            "a capital letter standing alone among the reply's last five words is the answer, "
+            "the article too: 'It is A dog' reads A",
+            "a letter earlier in a longer reply is not read: 'B, because the dog is on the left "
+            "of the picture' reads nothing",
+            "a reply containing one option's text (case-insensitively, anywhere) picks it, unless "
+            "the reply is over twice as long as all options together",
+            "'answer is X' is read only for A to D",
+            "a reply that refuses ('Cannot determine the answer', a lone 'Z') or cannot be read "
+            "counts wrong",
+        ),
+    )
 
     def __post_init__(self) -> None:
         if self.mc_scoring not in MC_SCORING:
@@ -137,29 +151,29 @@ class ChoiceBenchmark(HubBenchmark):
         """The option letter the official evaluation reads from a reply (None: nothing)."""
         return vlmevalkit_letter(text, options_by_letter(sample))
 
+    def official_open(self, sample: Sample, text: str) -> Scored:
+        return _letter_scored(sample, self.read(sample, text))
+
     def score_open(self, sample: Sample, text: str) -> Scored:
-        return self._scored(sample, self.read(sample, text), text)
+        """Our reading of a reply: the harness's option reader (`extract.choice`)."""
+        index = extract.choice(text, list(sample.choices or ()))
+        return _letter_scored(sample, None if index is None else LETTERS[index])
 
     def score_one(self, a: Answered) -> Scored:
-        p, sample = a.prediction, a.sample
+        p = a.prediction
         if p.error is not None:
-            return Scored(None, 0.0, {"correct": 0.0, self.robust_name: 0.0})
+            return Scored(None, 0.0, {"correct": 0.0})
         if a.form == "choice" and p.choice_scores is not None:
             scores = p.choice_scores
             best = max(range(len(scores)), key=lambda i: scores[i]) if scores else None
-            letter = None if best is None else LETTERS[best]
-            right = float(best == sample.target_index)
-            return Scored(letter, right, {"correct": right, self.robust_name: right})
-        return self._scored(sample, self.read(sample, p.text or ""), p.text or "")
+            return _letter_scored(a.sample, None if best is None else LETTERS[best])
+        return self.score_open(a.sample, p.text or "")
 
-    def _scored(self, sample: Sample, letter: str | None, text: str) -> Scored:
-        assert sample.choices is not None and sample.target_index is not None
-        right = float(letter == LETTERS[sample.target_index])
-        robust = float(extract.choice(text, list(sample.choices)) == sample.target_index)
-        return Scored(letter, right, {"correct": right, self.robust_name: robust})
 
-    def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
-        return [*super().aggregates(samples), Aggregate.mean(self.robust_name, bounded=True)]
+def _letter_scored(sample: Sample, letter: str | None) -> Scored:
+    truth = sample.target_index
+    right = float(letter is not None and truth is not None and letter == LETTERS[truth])
+    return Scored(letter, right, {"correct": right})
 
 
 def options_by_letter(sample: Sample) -> Mapping[str, str]:

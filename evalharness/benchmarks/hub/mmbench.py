@@ -8,8 +8,9 @@ with its options rotated: the copy of question `i` holds `index` i + k·1 000 00
 
 The official number (VLMEvalKit's `mcq_circular_eval`, exact matching) is CircularEval: a
 question counts only if every copy of it is answered right. `vanilla` is the plain single pass
-over the first copies, `all_rows` the accuracy over every copy. Per ability (`category`) and per
-ability group (`L2-category`) the circular accuracy, as VLMEvalKit's `report_acc` lists them.
+over the first copies, `all_rows` the accuracy over every copy (each by the headline reading);
+`official` and `robust` are the circular accuracy by each reading. Per ability (`category`) and
+per ability group (`L2-category`) the circular accuracy, as VLMEvalKit's `report_acc` lists them.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from evalharness.benchmarks.base import Answered
 from evalharness.benchmarks.hub._base import Row
 from evalharness.benchmarks.hub._choice import ChoiceBenchmark, absent
+from evalharness.benchmarks.protocols import OFFICIAL, ROBUST
 from evalharness.stats import Aggregate
 from evalharness.types import ImageSource, Sample, Scored
 
@@ -73,16 +75,13 @@ class MMBench(ChoiceBenchmark):
         for a, s in zip(answered, scored, strict=True):
             first = float(bool(a.sample.metadata["first"]))
             copies = questions[a.sample.group]
-            # the question's first copy carries whether every copy is right, so the circular
-            # accuracy is a ratio of column sums like every other aggregate
-            every = all(scored[j].score == 1.0 for j in copies)
-            every_robust = all(scored[j].metrics[self.robust_name] == 1.0 for j in copies)
-            extra = {
-                "first": first,
-                "first_right": first * s.score,
-                "circular_right": first * float(every),
-                "robust_circular_right": first * float(every_robust),
-            }
+            # the question's first copy carries whether every copy is right (by the headline
+            # reading, and by each protocol's), so the circular accuracy is a ratio of column
+            # sums like every other aggregate
+            extra = {"first": first, "first_right": first * s.score}
+            for column, key in (("circular_right", "score"), *_PROTOCOLS):
+                every = all(_value(scored[j], key) == 1.0 for j in copies)
+                extra[column] = first * float(every)
             out.append(Scored(s.extracted, s.score, {**s.metrics, **extra}))
         return out
 
@@ -92,7 +91,6 @@ class MMBench(ChoiceBenchmark):
             circular,
             Aggregate.ratio("first_right", "first", "vanilla", bounded=True),
             Aggregate.mean("score", "all_rows", bounded=True),
-            Aggregate.ratio("robust_circular_right", "first", self.robust_name, bounded=True),
         ]
         for column, prefix in (("category", "score"), ("meta_l2_category", "l2")):
             values = sorted({_field(s, column) for s in samples})
@@ -101,6 +99,21 @@ class MMBench(ChoiceBenchmark):
                 for v in values
             ]
         return aggs
+
+    def official_aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
+        """Each protocol's number is its circular accuracy."""
+        return [
+            Aggregate.ratio(column, "first", protocol, bounded=True)
+            for column, protocol in _PROTOCOLS
+        ]
+
+
+_PROTOCOLS = (("circular_official", OFFICIAL), ("circular_robust", ROBUST))
+"""Per protocol: the column holding its circular hit, and the metric holding its reading."""
+
+
+def _value(scored: Scored, key: str) -> float:
+    return scored.score if key == "score" else float(scored.metrics[key])
 
 
 def _field(sample: Sample, column: str) -> str:

@@ -20,6 +20,7 @@ from evalharness import extract
 from evalharness.benchmarks.base import Answered
 from evalharness.benchmarks.hub._base import Row
 from evalharness.benchmarks.hub._choice import ChoiceBenchmark
+from evalharness.benchmarks.protocols import Official
 from evalharness.metrics import lmms_eval_letter
 from evalharness.types import LETTERS, ImageSource, Sample, Scored
 
@@ -47,6 +48,20 @@ class RealWorldQA(ChoiceBenchmark):
     schema = "lmms-lab/RealWorldQA"
     columns = ("question", "answer", "image")
     scoring = "lmms-eval-realworldqa"
+    official = Official(
+        "EvolvingLMMs-Lab/lmms-eval: lmms_eval/tasks/realworldqa/utils.py "
+        "(realworldqa_process_results) and lmms_eval/tasks/_task_utils/mcq_extract.py",
+        (
+            "a letter answer is read as letters A to D whatever the options: of every letter "
+            "found, the most telling form wins (a letter starting or ending the reply, then "
+            "after 'the answer is', '(X)', 'X.', 'X:', 'X)', 'X '), the latest of equals; with "
+            "none, the last capital A to D anywhere",
+            "after 'the answer is' (and other phrases) every capital A to D later in the reply "
+            "counts, even inside a word: 'The answer is Blue' reads B",
+            "an open answer must equal the whole reply, lower-cased, stripped and without final "
+            "periods: 'It is 3' scores 0 against '3'",
+        ),
+    )
 
     path: str = "lmms-lab/RealWorldQA"
     split: str = "test"
@@ -74,12 +89,18 @@ class RealWorldQA(ChoiceBenchmark):
     def read(self, sample: Sample, text: str) -> str | None:
         return lmms_eval_letter(text, ("A", "B", "C", "D")) or None
 
+    def official_open(self, sample: Sample, text: str) -> Scored:
+        if sample.choices is not None:
+            return super().official_open(sample, text)
+        right = float(exact(text, sample.target))
+        return Scored(text.strip(), right, {"correct": right})
+
     def score_open(self, sample: Sample, text: str) -> Scored:
         if sample.choices is not None:
             return super().score_open(sample, text)
-        right = float(exact(text, sample.target))
-        robust = float(extract.open_answer(text).lower() == sample.target.lower())
-        return Scored(text.strip(), right, {"correct": right, self.robust_name: robust})
+        answer = extract.normalize(text)
+        right = float(answer == extract.normalize(sample.target))
+        return Scored(answer, right, {"correct": right})
 
     def score_one(self, a: Answered) -> Scored:
         if a.prediction.error is None and a.sample.choices is None:
