@@ -45,9 +45,28 @@ def test_mmmu_end_to_end(tmp_path: Path) -> None:
     assert rows.loc["validation_Math_1", "extracted"] == "B"
     assert rows.loc["validation_Physics_2", "score"] == 1.0
     assert rows.loc["validation_Art_3", "score"] == 0.5
-    assert rows.loc["validation_Art_3", "metric_guessed"] == 1.0
+    assert rows.loc["validation_Art_3", "metric_official_guessed"] == 1.0
     assert table.metrics["score"].value == pytest.approx(2.5 / 3)
+    assert table.metrics["guessed"].value == pytest.approx(1 / 3)
     assert table.metrics["domain[Science]"].value == 1.0
+    # our own reading takes no guess: the reply without a letter is wrong, and counted
+    assert rows.loc["validation_Art_3", "metric_robust"] == 0.0
+    assert table.metrics["robust"].value == pytest.approx(2 / 3)
+    assert table.metrics["unreadable"].value == pytest.approx(1 / 3)
+    # a letter the official parser misses ("B)" is neither bracketed nor between spaces)
+    answers["validation_Math_1"] = "B) The second"
+    _, rows = run(tmp_path, "mmmu", {"path": str(folder)}, model="table", answers=answers)
+    assert rows.loc["validation_Math_1", "metric_robust"] == 1.0
+    assert rows.loc["validation_Math_1", "metric_official"] == pytest.approx(1 / 3)
+    robust, rows = run(
+        tmp_path,
+        "mmmu",
+        {"path": str(folder), "protocol": "robust"},
+        model="table",
+        answers=answers,
+    )
+    assert rows.loc["validation_Math_1", "score"] == 1.0
+    assert robust.metrics["score"].value == robust.metrics["robust"].value
 
 
 def test_mmmu_bad_rows_are_recorded_errors(tmp_path: Path) -> None:
@@ -146,10 +165,15 @@ def test_mathvista_end_to_end_with_routes(tmp_path: Path) -> None:
     answers = {"1": "(B) blue", "2": "There are four bars, so 4.", "3": "1.5"}
     table, rows = run(tmp_path, "mathvista", {"path": str(folder)}, model="table", answers=answers)
     # "(B) blue" is no option's exact text and no number: the official would ask its judge
-    assert rows.loc["1", "metric_unreadable"] == 1.0 and rows.loc["1", "score"] == 0.0
-    assert rows.loc["2", "metric_unreadable"] == 1.0
-    assert rows.loc["3", "metric_rule"] == 1.0 and rows.loc["3", "score"] == 1.0
+    assert rows.loc["1", "metric_official_unreadable"] == 1.0 and rows.loc["1", "score"] == 0.0
+    assert rows.loc["2", "metric_official_unreadable"] == 1.0
+    assert rows.loc["3", "metric_official_rule"] == 1.0 and rows.loc["3", "score"] == 1.0
     assert table.metrics["unreadable"].value == pytest.approx(2 / 3)
+    # our reading takes what the rules cannot read from the harness's extraction
+    assert rows.loc["1", "metric_extracted"] == 1.0 and rows.loc["1", "metric_robust"] == 1.0
+    assert rows.loc["2", "metric_extracted"] == 1.0 and rows.loc["2", "metric_robust"] == 1.0
+    assert table.metrics["robust"].value == 1.0
+    assert table.metrics["robust_unreadable"].value == 0.0
     answers = {"1": 'The answer is "B".', "2": "4", "3": "1.54"}
     _, rows = run(tmp_path, "mathvista", {"path": str(folder)}, model="table", answers=answers)
     assert rows["score"].tolist() == [1.0, 1.0, 1.0]

@@ -11,9 +11,11 @@ Answers are read as the official evaluation reads them, rules first (`metrics.ma
 an exact option, a bare number, or (with `quick_extract`) `The answer is "X".`. A reply the
 rules cannot read goes, officially, to a GPT judge; here it is recorded as unreadable (`route`
 metrics: `rule` or `unreadable`, per sample) and counts as wrong, so `unreadable` says how
-much a judge could still change. What was read is normalised to the answer's type as the
-official does (`metrics.mathvista_normalise`: a letter or the nearest option; numbers rounded
-to the item's precision) and must equal the answer.
+much a judge could still change: the `official` protocol, the default. The `robust` protocol
+reads what the rules cannot with the harness's extraction (an option, a number), route
+`extracted`, and leaves `unreadable` only what that cannot read either. What was read is
+normalised to the answer's type as the official does (`metrics.mathvista_normalise`: a letter
+or the nearest option; numbers rounded to the item's precision) and must equal the answer.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from evalharness import extract
 from evalharness.benchmarks.hub._base import HubBenchmark, Row
+from evalharness.benchmarks.protocols import Official
 from evalharness.metrics import mathvista_normalise, mathvista_rule
 from evalharness.stats import Aggregate, by_category
 from evalharness.types import GenerationSettings, ImageSource, Sample, Scored
@@ -57,7 +61,15 @@ class MathVista(HubBenchmark):
         "decoded_image",
     )
     image_column = "decoded_image"
-    scoring = "mathvista-rules"
+    scoring = "mathvista"
+    official = Official(
+        "lupantech/MathVista: evaluation/extract_answer.py, evaluation/calculate_score.py",
+        (
+            "a reply its rules cannot read goes to a GPT judge: recorded here as unreadable and "
+            "wrong until a judge is set",
+            "an empty reply, or any text, is matched to the nearest option by edit distance",
+        ),
+    )
 
     path: str = "AI4Math/MathVista"
     split: str = "testmini"
@@ -83,20 +95,56 @@ class MathVista(HubBenchmark):
             },
         )
 
-    def score_open(self, sample: Sample, text: str) -> Scored:
-        meta = sample.metadata
-        kind, answer_type, choices = meta["question_type"], meta["answer_type"], meta["choices"]
-        read = mathvista_rule(text, kind, answer_type, choices, quick=self.quick_extract)
+    def official_open(self, sample: Sample, text: str) -> Scored:
+        """The official rules; a reply they cannot read waits for the judge (unreadable)."""
+        read = self._rules(sample, text)
         if read is None:  # the official evaluation would ask its judge here
             return Scored(None, 0.0, {"correct": 0.0, "rule": 0.0, "unreadable": 1.0})
-        value = mathvista_normalise(read, kind, answer_type, choices, meta["precision"])
+        return self._judged(sample, read, {"rule": 1.0, "unreadable": 0.0})
+
+    def score_open(self, sample: Sample, text: str) -> Scored:
+        """The official rules first; what they cannot read, the harness's extraction reads (an
+        option, or a number for integer and float answers)."""
+        read = self._rules(sample, text)
+        if read is not None:
+            return self._judged(sample, read, {"rule": 1.0, "extracted": 0.0, "unreadable": 0.0})
+        meta = sample.metadata
+        found: str | None = None
+        if meta["question_type"] == "multi_choice":
+            index = extract.choice(text, list(meta["choices"]))
+            found = None if index is None else meta["choices"][index]
+        elif meta["answer_type"] in ("integer", "float"):
+            value = extract.number(text)
+            found = None if value is None else str(value)
+        if found is None:
+            return Scored(
+                None, 0.0, {"correct": 0.0, "rule": 0.0, "extracted": 0.0, "unreadable": 1.0}
+            )
+        return self._judged(sample, found, {"rule": 0.0, "extracted": 1.0, "unreadable": 0.0})
+
+    def _rules(self, sample: Sample, text: str) -> str | None:
+        meta = sample.metadata
+        return mathvista_rule(
+            text,
+            meta["question_type"],
+            meta["answer_type"],
+            meta["choices"],
+            quick=self.quick_extract,
+        )
+
+    def _judged(self, sample: Sample, read: str, route: dict[str, float]) -> Scored:
+        meta = sample.metadata
+        value = mathvista_normalise(
+            read, meta["question_type"], meta["answer_type"], meta["choices"], meta["precision"]
+        )
         right = float(value is not None and value == sample.target)
-        return Scored(value, right, {"correct": right, "rule": 1.0, "unreadable": 0.0})
+        return Scored(value, right, {"correct": right, **route})
 
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
         tasks = sorted({s.category for s in samples if s.category})
         return [
             Aggregate.mean("score", bounded=True),
-            Aggregate.mean("unreadable", bounded=True),
+            Aggregate.mean("official_unreadable", "unreadable", bounded=True),
+            Aggregate.mean("unreadable", "robust_unreadable", bounded=True),
             *by_category("score", "category", tasks, "score", bounded=True),
         ]

@@ -12,7 +12,10 @@ The prompt is the official one (MMMU's llava1.5 configuration): the question, th
 its "<image 1>" references; the images it references go with it, in the order of their numbers
 (as lmms-eval sends them). Replies are read by the official parser (`metrics.mmmu_choice`,
 `metrics.mmmu_open`). Where the official code guesses a random letter, the item scores the
-guess's expected value, 1 / number of options (`guessed` counts those items).
+guess's expected value, 1 / number of options (`guessed` counts those items). That reading is
+the `official` protocol (the default); `robust` reads letters with the harness's extraction
+(conclusions, reasoning traces, "B)", "**B**") and scores a reply without one as wrong
+(`unreadable` counts those).
 
 An item that references an image its row lacks, or whose answer letter names no option, is
 recorded as an error row (the model is not asked).
@@ -26,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from evalharness import extract
 from evalharness.benchmarks.base import Answered, BenchmarkSettingError
 from evalharness.benchmarks.hub._base import HubBenchmark, Row, Unanswerable
 from evalharness.benchmarks.hub._load import (
@@ -37,6 +41,7 @@ from evalharness.benchmarks.hub._load import (
     load_split,
     require_columns,
 )
+from evalharness.benchmarks.protocols import Official
 from evalharness.errors import did_you_mean
 from evalharness.metrics import mmmu_choice, mmmu_open, mmmu_open_correct
 from evalharness.stats import Aggregate, by_category
@@ -99,7 +104,16 @@ class MMMU(HubBenchmark):
     schema = "lmms-lab/MMMU"
     columns = ("id", "question", "options", "answer", "question_type", *IMAGE_COLUMNS)
     template = MULTIPLE_CHOICE + "|" + OPEN
-    scoring = "mmmu-official"
+    scoring = "mmmu"
+    official = Official(
+        "MMMU-Benchmark/MMMU: mmmu/utils/eval_utils.py",
+        (
+            "a reply in which it finds no letter gets a random one: scored here as that guess's "
+            "expected value, 1 / number of options",
+            "a letter counts only in brackets or between spaces: 'B.' only at the reply's end, "
+            "'B)' or '**B**' not at all, and a reasoning trace is read like the answer",
+        ),
+    )
 
     path: str = "lmms-lab/MMMU"
     split: str = "validation"
@@ -188,22 +202,38 @@ class MMMU(HubBenchmark):
         )
 
     def score_open(self, sample: Sample, text: str) -> Scored:
+        """Our reading: the harness's option extraction (conclusions, reasoning traces, every
+        usual letter form); no letter is no answer, not a guess. Open answers as the official."""
         options: list[str] = list(sample.metadata["options"])
-        if sample.metadata["question_type"] == "multiple-choice":
-            letter = mmmu_choice(text, options)
-            if letter is None:  # the official code guesses a letter at random here
-                guess = 1.0 / len(options) if options else 0.0
-                return Scored(None, guess, {"correct": guess, "guessed": 1.0})
-            right = float(letter == sample.target)
-            return Scored(letter, right, {"correct": right, "guessed": 0.0})
+        if sample.metadata["question_type"] != "multiple-choice":
+            return self._open(sample, text, unreadable=0.0)
+        index = extract.choice(text, options)
+        if index is None:
+            return Scored(None, 0.0, {"correct": 0.0, "unreadable": 1.0})
+        right = float(LETTERS[index] == sample.target)
+        return Scored(LETTERS[index], right, {"correct": right, "unreadable": 0.0})
+
+    def official_open(self, sample: Sample, text: str) -> Scored:
+        """The official parser; where it would guess a random letter, the guess's expected
+        value, 1 / number of options."""
+        options: list[str] = list(sample.metadata["options"])
+        if sample.metadata["question_type"] != "multiple-choice":
+            return self._open(sample, text, guessed=0.0)
+        letter = mmmu_choice(text, options)
+        if letter is None:
+            guess = 1.0 / len(options) if options else 0.0
+            return Scored(None, guess, {"correct": guess, "guessed": 1.0})
+        right = float(letter == sample.target)
+        return Scored(letter, right, {"correct": right, "guessed": 0.0})
+
+    def _open(self, sample: Sample, text: str, **flags: float) -> Scored:
         read = mmmu_open(text)
         right = float(mmmu_open_correct(read, sample.targets))
-        extracted = "; ".join(str(v).strip() for v in read)
-        return Scored(extracted, right, {"correct": right, "guessed": 0.0})
+        return Scored("; ".join(str(v).strip() for v in read), right, {"correct": right, **flags})
 
     def score_one(self, a: Answered) -> Scored:
         if a.prediction.error is not None:
-            return Scored(None, 0.0, {"correct": 0.0, "guessed": 0.0})
+            return Scored(None, 0.0, {"correct": 0.0, "unreadable": 0.0})
         return self.score_open(a.sample, a.prediction.text or "")
 
     def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
@@ -211,7 +241,8 @@ class MMMU(HubBenchmark):
         domains = [d for d in DOMAINS if any(s.metadata["domain"] == d for s in samples)]
         return [
             Aggregate.mean("score", bounded=True),
-            Aggregate.mean("guessed", "guessed", bounded=True),
+            Aggregate.mean("official_guessed", "guessed", bounded=True),
+            Aggregate.mean("unreadable", "unreadable", bounded=True),
             *[
                 Aggregate.mean("score", f"domain[{d}]", ("meta_domain", d), bounded=True)
                 for d in domains
