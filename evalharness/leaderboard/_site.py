@@ -107,7 +107,38 @@ def _build(
     descriptions: Mapping[str, str] | None = None,
     resamples: int = RESAMPLES,
 ) -> tuple[Path, Board]:
-    out = _prepare_out(Path(out_dir))
+    """`_write` with a failed write (a full disk, a read-only folder) as one SiteError line."""
+    try:
+        return _write(
+            runs,
+            samples,
+            images_dir,
+            Path(out_dir),
+            title=title,
+            versions=versions,
+            descriptions=descriptions,
+            resamples=resamples,
+        )
+    except OSError as exc:
+        what = exc.strerror or str(exc)
+        raise SiteError(
+            f"cannot write the leaderboard to {out_dir}: {what} ({exc.filename}): make room "
+            "there, or choose another folder with --out PATH."
+        ) from exc
+
+
+def _write(
+    runs: pd.DataFrame,
+    samples: pd.DataFrame,
+    images_dir: Path | None,
+    out_dir: Path,
+    *,
+    title: str,
+    versions: Mapping[str, str] | None,
+    descriptions: Mapping[str, str] | None,
+    resamples: int,
+) -> tuple[Path, Board]:
+    out = _prepare_out(out_dir)
     board = build_board(runs, versions, descriptions)
     data = process(prepare(samples, board.runs), out, images_dir, board.ranked["rkey"])
     site = Site(board, data, compute(board, data, resamples), title)

@@ -7,11 +7,11 @@ submitit) never write the same file; a lock per run stops two processes running 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import re
-import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -22,7 +22,13 @@ import pandas as pd
 
 from evalharness._version import __version__
 from evalharness.errors import EvalharnessError, quoted
-from evalharness.store._files import atomic_write_bytes, atomic_write_parquet
+from evalharness.store._files import (
+    atomic_write_bytes,
+    atomic_write_parquet,
+    folder_lock,
+    remove_temporaries,
+    unwritable,
+)
 from evalharness.store._text import escape_row
 
 if TYPE_CHECKING:
@@ -37,8 +43,10 @@ THUMBNAIL_SUFFIX = ".jpg"
 LEGACY_THUMBNAIL_SUFFIX = ".png"
 """Thumbnails written before they were JPEG; read alike, never written."""
 _PART = re.compile(r"^part-(\d{6})\.parquet$")
-REWRITE_LOCK = ".rewrite.lock"
-"""Locked by commands that rewrite many runs, and by readers of every run (`ResultsStore.reading`)."""
+RESERVE_FILE = ".reserve"
+RESERVE_BYTES = 256 * 1024
+"""Disk space a run holds while it runs, given up to write its row on a full disk (a run's row is
+some tens of KiB)."""
 SPARE_FILE = "spare.parquet"
 """Rows of a run's samples that its last completion did not ask (see `ResultsStore.compact`)."""
 
@@ -88,21 +96,40 @@ class ResultsStore:
             doc = {"format_version": FORMAT_VERSION, "created_by": f"evalharness {__version__}"}
             atomic_write_bytes(fmt, json.dumps(doc).encode())
         except OSError as exc:
-            raise StoreError(
-                f"results folder {self.root} is not writable ({exc.strerror or exc}): "
-                "choose another with results_dir=PATH."
-            ) from exc
+            raise StoreError(unwritable(self.root, exc)) from exc
 
     # runs -------------------------------------------------------------------------------------
 
     def write_run(self, row: Mapping[str, Any]) -> None:
-        atomic_write_parquet(
-            self.root / "runs" / f"{row['run_id']}.parquet", pd.DataFrame([escape_row(row)])
-        )
+        """Write a run's row. On a full disk the run's reserve (`lock`) is given up for it, so
+        that a run stopped by a full disk can still say so."""
+        path, frame = self._run_file(row["run_id"]), pd.DataFrame([escape_row(row)])
+        with self._writing():
+            try:
+                atomic_write_parquet(path, frame)
+            except OSError as exc:
+                reserve = self._run_dir(row["run_id"]) / RESERVE_FILE
+                if exc.errno != errno.ENOSPC or not reserve.is_file():
+                    raise
+                reserve.unlink()
+                atomic_write_parquet(path, frame)
+
+    def _run_file(self, run_id: str) -> Path:
+        return self.root / "runs" / f"{run_id}.parquet"
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A failed write (full disk, read-only folder) as a StoreError saying what to do."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except OSError as exc:
+            raise StoreError(unwritable(self.root, exc)) from exc
 
     def read_run(self, run_id: str, columns: Sequence[str] | None = None) -> dict[str, Any] | None:
         """A run's row (only `columns` of it, where given), or None if there is none."""
-        path = self.root / "runs" / f"{run_id}.parquet"
+        path = self._run_file(run_id)
         table = _read_one(path, columns) if path.is_file() else None
         return table.to_pylist()[0] if table is not None and table.num_rows else None
 
@@ -138,7 +165,9 @@ class ResultsStore:
             return
         parts = self._parts(run_id)
         seq = parts[-1][0] + 1 if parts else 0
-        atomic_write_parquet(self._run_dir(run_id) / f"part-{seq:06d}.parquet", to_frame(rows))
+        frame = to_frame(rows)
+        with self._writing():
+            atomic_write_parquet(self._run_dir(run_id) / f"part-{seq:06d}.parquet", frame)
 
     def compact(self, run_id: str, frame: pd.DataFrame) -> None:
         """Replace all parts by one holding `frame`; safe at every crash point (newest part wins).
@@ -158,22 +187,27 @@ class ResultsStore:
             aside = stored[~stored["sample_id"].isin(kept)]
         # Order for every crash point: the new part first; then the spare rows (until they are
         # written, the old parts still hold them); the old parts last.
-        atomic_write_parquet(self._run_dir(run_id) / f"part-{seq:06d}.parquet", frame)
-        spare = self._run_dir(run_id) / SPARE_FILE
-        if not aside.empty:
-            atomic_write_parquet(spare, aside.reset_index(drop=True))
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                spare.unlink()
-        for _, path in old:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+        with self._writing():
+            atomic_write_parquet(self._run_dir(run_id) / f"part-{seq:06d}.parquet", frame)
+            spare = self._run_dir(run_id) / SPARE_FILE
+            if not aside.empty:
+                atomic_write_parquet(spare, aside.reset_index(drop=True))
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    spare.unlink()
+            for _, path in old:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
 
     @contextlib.contextmanager
     def lock(self, run_id: str) -> Iterator[None]:
+        """Held while a process writes a run. It removes what a killed writer of the run left
+        (temporary files) and keeps a reserve of disk space that `write_run` gives up on a full
+        disk, so that the run's status can still be written."""
         folder = self._run_dir(run_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        with self._writing():
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o666)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -181,7 +215,17 @@ class ResultsStore:
                 raise RunLockedError(
                     f"run {run_id} is being written by another process right now; wait for it."
                 ) from exc
-            yield
+            for pattern in ("part-*.parquet", SPARE_FILE):
+                remove_temporaries(folder, pattern)
+            remove_temporaries(self.root / "runs", f"{run_id}.parquet")
+            reserve = folder / RESERVE_FILE
+            with self._writing():
+                reserve.write_bytes(bytes(RESERVE_BYTES))
+            try:
+                yield
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    reserve.unlink()
         finally:
             os.close(fd)
 
@@ -190,12 +234,12 @@ class ResultsStore:
     def rewriting(self) -> contextlib.AbstractContextManager[None]:
         """Held by a command that rewrites many runs (`evalharness rescore`): readers that need
         every run as of one moment (`reading`) wait until it is done, and it waits for them."""
-        return _folder_lock(self.root, fcntl.LOCK_EX, "reading it (a leaderboard build)")
+        return folder_lock(self.root, fcntl.LOCK_EX, "reading it (a leaderboard build)")
 
     def reading(self) -> contextlib.AbstractContextManager[None]:
         """Held while reading the whole folder at once (the leaderboard): no `rewriting` command
         runs meanwhile, so no run is read half rescored. Readers do not wait for each other."""
-        return _folder_lock(self.root, fcntl.LOCK_SH, "rewriting it (evalharness rescore)")
+        return folder_lock(self.root, fcntl.LOCK_SH, "rewriting it (evalharness rescore)")
 
     # images -----------------------------------------------------------------------------------
 
@@ -209,30 +253,8 @@ class ResultsStore:
         thumb = image.convert("RGB")
         # reducing_gap: a box reduction first, then the resampling filter over a small image
         thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), reducing_gap=1.0)
-        atomic_write_bytes(path, jpeg_bytes(thumb), durable=False)  # a cache: rebuilt if lost
-
-
-@contextlib.contextmanager
-def _folder_lock(root: Path, mode: int, other: str) -> Iterator[None]:
-    """`flock` of the folder's REWRITE_LOCK file in `mode`; a line on stderr when it waits. A
-    folder where the lock file can be neither made nor opened is one nobody can rewrite."""
-    path = root / REWRITE_LOCK
-    fd = None
-    for flags in (os.O_RDWR | os.O_CREAT, os.O_RDONLY):
-        with contextlib.suppress(OSError):
-            fd = os.open(path, flags, 0o666)  # less the umask, as every file here
-            break
-    try:
-        if fd is not None:
-            try:
-                fcntl.flock(fd, mode | fcntl.LOCK_NB)
-            except BlockingIOError:
-                print(f"waiting for another command {other} in {root} …", file=sys.stderr)
-                fcntl.flock(fd, mode)
-        yield
-    finally:
-        if fd is not None:
-            os.close(fd)
+        with self._writing():  # a cache, rebuilt if lost: no fsync
+            atomic_write_bytes(path, jpeg_bytes(thumb), durable=False)
 
 
 def jpeg_bytes(image: PILImage.Image) -> bytes:
