@@ -90,6 +90,8 @@ def test_mmbench_circular_eval_single_pass_and_errors(tmp_path: Path) -> None:
     assert stored.loc["1000001", "group"] == stored.loc["1", "group"] == "1"
     capped = adapter("mmbench")(**copy).samples()[:5]
     assert [s.id for s in capped] == ["1", "1000001", "2000001", "3000001", "2"]
+    first_two = adapter("mmbench")(**copy, n=2).samples()  # n counts questions
+    assert [s.id for s in first_two] == ["1", "1000001", "2000001", "3000001", "2", "1000002"]
 
 
 def test_unknown_mc_scoring_and_split_are_one_line(tmp_path: Path) -> None:
@@ -293,7 +295,7 @@ def test_realworldqa_letters_and_open_answers(tmp_path: Path) -> None:
 
 def test_loglik_scores_options_or_declines(tmp_path: Path) -> None:
     copy = mmbench_copy(tmp_path)
-    args = {**copy, "mc_scoring": "loglik", "n": 4}
+    args = {**copy, "mc_scoring": "loglik", "n": 1}
     # a model that can only generate declines every item
     result, stored = run(tmp_path, "mmbench", args, model="table", default="A")
     assert result.n_unsupported == result.n_samples == 4 and stored["unsupported"].all()
@@ -302,7 +304,7 @@ def test_loglik_scores_options_or_declines(tmp_path: Path) -> None:
     assert (stored["mode"] == "choice").all() and oracle.metrics["score"].value == 1.0
     assert stored.loc["1", "prompt"] == "Hint: A hint.\nQuestion: Question 1?\nAnswer:"
     # the same adapter asked to generate is another benchmark version
-    assert adapter("mmbench")(**copy, n=4).version != adapter("mmbench")(**args).version
+    assert adapter("mmbench")(**copy, n=1).version != adapter("mmbench")(**args).version
 
 
 def test_loglik_on_a_tiny_generative_model(tmp_path: Path) -> None:
@@ -314,3 +316,18 @@ def test_loglik_on_a_tiny_generative_model(tmp_path: Path) -> None:
     assert all(len(s) == 4 and (s < 0).all() for s in scores)
     letters = ["ABCD"[int(s.idxmax())] for s in scores]
     assert stored["extracted"].tolist() == letters
+
+
+def test_random_reference_and_a_tiny_model_generating(tmp_path: Path) -> None:
+    ai2d_file(tmp_path)
+    folder = str(tmp_path / "ai2d")
+    random, stored = run(tmp_path, "ai2d", {"path": folder}, model="random")
+    assert random.n_errors == 1  # the row whose answer names no option
+    answered = stored[stored["error"].isna()]
+    assert set(answered["prediction"]) <= {"A", "B", "C", "D"}
+    assert set(answered["score"]) <= {0.0, 1.0}
+    tiny, stored = run(tmp_path, "ai2d", {"path": folder, "n": 2}, model="tiny_qwen2_vl")
+    assert tiny.n_errors == 0 and (stored["mode"] == "generate").all()
+    assert stored["prediction"].map(lambda p: isinstance(p, str)).all()
+    assert 0.0 <= tiny.metrics["score"].value <= 1.0
+    assert {"official", "robust"} <= set(tiny.metrics)

@@ -143,7 +143,12 @@ class ChoiceBenchmark(HubBenchmark):
                 choice_prompt=loglik_prompt(question, hint_text),
                 modes=("choice",),
             )
-        return Sample(**common, targets=(letter,))
+        # a broken row has no target (a baseline fitted on the targets must not learn it)
+        return Sample(
+            **common,
+            targets=(letter,) if error is None else (),
+            answer_space=tuple(LETTERS[: len(texts)]),  # what a random guess draws from
+        )
 
     # --- scoring ---------------------------------------------------------------------------
 

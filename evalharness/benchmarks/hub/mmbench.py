@@ -11,6 +11,7 @@ question counts only if every copy of it is answered right. `vanilla` is the pla
 over the first copies, `all_rows` the accuracy over every copy (each by the headline reading);
 `official` and `robust` are the circular accuracy by each reading. Per ability (`category`) and
 per ability group (`L2-category`) the circular accuracy, as VLMEvalKit's `report_acc` lists them.
+The samples run question by question, and `n` counts questions, each with all its copies.
 """
 
 from __future__ import annotations
@@ -62,9 +63,19 @@ class MMBench(ChoiceBenchmark):
             source=row.get("source"),
         )
 
-    def samples(self) -> list[Sample]:
-        # copies follow their question, so a run capped by `limit` holds whole questions
-        return sorted(super().samples(), key=lambda s: (int(s.group), int(s.id)))
+    def _load(self) -> list[Sample]:
+        # copies follow their question, so a run capped by `limit` holds whole questions, and
+        # `n` counts questions (all their copies), wherever the copies sit in the file
+        n, self.n = self.n, None
+        try:
+            rows = super()._load()
+        finally:
+            self.n = n
+        ordered = sorted(rows, key=lambda s: (int(s.group), int(s.id)))
+        if n is None:
+            return ordered
+        kept = set(list(dict.fromkeys(s.group for s in ordered))[:n])
+        return [s for s in ordered if s.group in kept]
 
     def score(self, answered: Sequence[Answered]) -> list[Scored]:
         scored = super().score(answered)
