@@ -229,13 +229,19 @@ class GenerationSettings:
     max_new_tokens: int = 32
     temperature: float = 0.0
     stop: tuple[str, ...] = ()
+    thinking_tokens: int | None = None
+    """A separate budget for a reasoning trace: a model that supports it thinks for at most this
+    many tokens and then answers in `max_new_tokens` more (None: one budget for both)."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "max_new_tokens": self.max_new_tokens,
             "temperature": self.temperature,
             "stop": list(self.stop),
         }
+        if self.thinking_tokens is not None:  # only when set: older runs keep their keys
+            out["thinking_tokens"] = self.thinking_tokens
+        return out
 
 
 @dataclass(frozen=True)

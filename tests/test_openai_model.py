@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from evalharness import extract
 from evalharness.models.base import ModelSpec, ModelUnavailableError
 from evalharness.models.openai import APISettingsError, OpenAIModel, Settings
 from evalharness.types import GenerationSettings, PILImageSource, Prediction, Request, Sample
@@ -77,6 +78,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(
         self, srv: FakeServer, text: str, action: str, body: dict[str, Any]
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if action == "reason":  # a reasoning model behind a server's reasoning parser
+            message = {"role": "assistant", "content": "Yes.", "reasoning_content": "Hm, 2 or 3"}
+            usage = {"completion_tokens": 9, "completion_tokens_details": {"reasoning_tokens": 6}}
+            return 200, {"choices": [{"index": 0, "message": message}], "usage": usage}, {}
         if action == "stall":
             time.sleep(1.0)
         elif action != "answer":
@@ -360,3 +365,14 @@ def test_settings_validation() -> None:
         ModelSpec(name="openai", path="m", args={"base_url": "http://h/v1", "model": "other"})
     )
     assert named.model == "other"
+
+
+def test_a_trace_returned_apart_is_stored_in_front_of_the_answer(server: FakeServer) -> None:
+    server.script["think"] = ["reason"]
+    model = make_model(server)
+    req = request("think")
+    gen = GenerationSettings(max_new_tokens=16, thinking_tokens=100)
+    [p] = model.predict([Request(req.sample, req.images, req.text, "generate", gen)])
+    assert p.text == "<think>Hm, 2 or 3</think>Yes." and p.reasoning_tokens == 6
+    assert server.log[-1][1]["max_tokens"] == 116  # thinking and answer budgets together
+    assert extract.yes_no(p.text) is True

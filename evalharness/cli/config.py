@@ -56,6 +56,8 @@ class EvalConfig:
     blind: bool = False
     max_error_rate: float = 0.1
     max_new_tokens: int | None = None
+    max_thinking_tokens: int | None = None
+    """Tokens a reasoning model may think before it must answer in max_new_tokens more (null: one budget)."""
     reasoning_tags: list[list[str]] | None = None
     """[open, close] tag pairs of a reasoning trace (null: <think>, <thinking>, <reasoning>, ◁think▷)."""
     progress: bool = True

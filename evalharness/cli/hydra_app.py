@@ -78,6 +78,11 @@ def to_run_spec(cfg: Any) -> Any:
             "max_new_tokens must be at least 1 (or null for each benchmark's own), "
             f"got {cfg.max_new_tokens}."
         )
+    if cfg.max_thinking_tokens is not None and cfg.max_thinking_tokens < 1:
+        raise JobError(
+            "max_thinking_tokens must be at least 1 (or null for one budget), "
+            f"got {cfg.max_thinking_tokens}."
+        )
     try:
         tags = DEFAULT_REASONING_TAGS
         if cfg.reasoning_tags is not None:
@@ -98,6 +103,7 @@ def to_run_spec(cfg: Any) -> Any:
         blind=cfg.blind,
         max_error_rate=cfg.max_error_rate,
         max_new_tokens=cfg.max_new_tokens,
+        max_thinking_tokens=cfg.max_thinking_tokens,
         reasoning_tags=tags,
         progress=cfg.progress,
         flush_s=cfg.flush_s,

@@ -33,6 +33,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from evalharness.extract import DEFAULT_REASONING_TAGS
+from evalharness.models import _thinking as thinking
 from evalharness.models._hf_inputs import (
     ONE_IMAGE,
     extend,
@@ -290,6 +292,11 @@ class HFModel:
         )
         if self.args.get("cache_implementation"):
             kwargs["cache_implementation"] = self.args["cache_implementation"]
+        opened, tags = self._traces(inputs)
+        if settings.thinking_tokens is not None:
+            budget = self._budget(inputs, settings.thinking_tokens, max(limits), opened)
+            kwargs.update(max_new_tokens=budget.max_new_tokens, logits_processor=budget.as_list())
+            limits = [budget.max_new_tokens] * len(batch)
         if sample:
             torch.manual_seed(self.spec.seed)
             kwargs.update(temperature=settings.temperature)
@@ -307,16 +314,41 @@ class HFModel:
             texts = loaded.tokenizer.batch_decode(answers, skip_special_tokens=True)
         per_item = (time.perf_counter() - start) / len(batch)
         out = []
-        for it, tokens, text, n_in in zip(batch, answers, texts, prompt_tokens, strict=True):
+        rows = zip(batch, answers, texts, prompt_tokens, opened, strict=True)
+        for it, tokens, text, n_in, opens in rows:
             out.append(
                 Prediction(
                     text=_cut_at_stop(text, it.request.generation.stop).strip(),
                     latency_s=per_item,
                     input_tokens=int(n_in),
                     output_tokens=len(tokens),
+                    reasoning_tokens=thinking.trace_length(tokens, tags, opens),
                 )
             )
         return out
+
+    def _traces(self, inputs: dict[str, Any]) -> tuple[list[int], list[tuple[Any, Any]]]:
+        """Per row, the reasoning tag pair its prompt opens (-1: none), and the default pairs as
+        token ids."""
+        tokenizer = self._loaded.tokenizer
+        with self._tokenizer_lock:
+            tags = thinking.tag_ids(tokenizer, DEFAULT_REASONING_TAGS)
+            prompts = inputs["input_ids"].tolist()
+            opened = [
+                thinking.opened_by_prompt(tokenizer, p, DEFAULT_REASONING_TAGS) for p in prompts
+            ]
+        return opened, tags
+
+    def _budget(
+        self, inputs: dict[str, Any], think: int, answer: int, opened: list[int]
+    ) -> thinking.ThinkingBudget:
+        """The logits processor that holds a batch to its thinking and answer budgets."""
+        tokenizer = self._loaded.tokenizer
+        eos = tokenizer.eos_token_id if tokenizer.eos_token_id in self._eos else min(self._eos)
+        with self._tokenizer_lock:
+            tags = thinking.tag_ids(tokenizer, DEFAULT_REASONING_TAGS)
+        prompt = inputs["input_ids"].shape[1]
+        return thinking.ThinkingBudget(prompt, think, answer, tags, eos, opened)
 
     def _call_generate(self, inputs: dict[str, Any], kwargs: dict[str, Any]) -> Any:
         # A seam for tests: they make it raise out-of-memory to check the back-off.

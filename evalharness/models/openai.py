@@ -182,6 +182,15 @@ def _retry_after(headers: Any) -> float | None:
         return None  # an HTTP date: fall back to our own backoff
 
 
+def _with_trace(message: dict[str, Any]) -> str:
+    """The reply's text, whole: a reasoning trace a server returns apart (`reasoning_content`,
+    as vLLM and SGLang do with a reasoning parser; `reasoning`) goes back in front of the answer
+    between `<think>` tags, as the model wrote it, so it is stored and split like any other."""
+    text = _message_text(message.get("content"))
+    trace = message.get("reasoning_content") or message.get("reasoning")
+    return f"<think>{trace}</think>{text}" if isinstance(trace, str) and trace else text
+
+
 def _message_text(content: Any) -> str:
     if isinstance(content, str):
         return content
@@ -304,7 +313,8 @@ class OpenAIModel:
             **s.extra_body,
             "model": s.model,
             "messages": messages,
-            "max_tokens": gen.max_new_tokens,
+            # a thinking budget adds to the answer's: the server's limit covers both
+            "max_tokens": gen.max_new_tokens + (gen.thinking_tokens or 0),
             "temperature": gen.temperature,
         }
         if gen.stop:
@@ -329,11 +339,14 @@ class OpenAIModel:
             return Prediction(error=f"APIError: malformed response ({type(exc).__name__}: {exc})")
         except Exception as exc:  # an image that cannot be encoded, …: this request only
             return Prediction.from_exception(exc)
+        message = choice.get("message") or {}
+        details = usage.get("completion_tokens_details") or {}
         return Prediction(
-            text=_message_text(choice.get("message", {}).get("content")),
+            text=_with_trace(message),
             latency_s=latency,
             input_tokens=usage.get("prompt_tokens"),
             output_tokens=usage.get("completion_tokens"),
+            reasoning_tokens=details.get("reasoning_tokens") if isinstance(details, dict) else None,
         )
 
     def _post_with_retries(self, payload: bytes) -> tuple[dict[str, Any], float]:

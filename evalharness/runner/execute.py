@@ -73,12 +73,16 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def generation_for(max_new_tokens: int | None, benchmark: Benchmark) -> GenerationSettings:
-    """The benchmark's generation settings, its answer length overridden when one is given."""
+def generation_for(
+    max_new_tokens: int | None, benchmark: Benchmark, thinking_tokens: int | None = None
+) -> GenerationSettings:
+    """The benchmark's generation settings, its answer length overridden when one is given, with
+    the thinking budget."""
     g = benchmark.generation
-    if max_new_tokens is None:
+    if max_new_tokens is None and thinking_tokens is None:
         return g
-    return GenerationSettings(max_new_tokens, g.temperature, g.stop)
+    tokens = g.max_new_tokens if max_new_tokens is None else max_new_tokens
+    return GenerationSettings(tokens, g.temperature, g.stop, thinking_tokens)
 
 
 def run_samples(benchmark: Benchmark, limit: int | None) -> tuple[list[Sample], list[Sample]]:
@@ -111,7 +115,7 @@ def run_benchmark(
     all_samples, samples = run_samples(benchmark, spec.limit)
     if isinstance(model, Fittable):
         model.fit(all_samples)
-    generation = generation_for(spec.max_new_tokens, benchmark)
+    generation = generation_for(spec.max_new_tokens, benchmark, spec.max_thinking_tokens)
     identity = model.identity()
     key_fields = {
         "format": FORMAT_VERSION,

@@ -117,7 +117,9 @@ def _asked_differently(
     # the answer length the run set, if any; for a run stored without its config, the one it used
     key = "max_new_tokens"
     override = config[key] if key in config else stored.get(key)
-    if stored != generation_for(override, bench).as_dict():
+    key = "max_thinking_tokens"
+    thinking = config[key] if key in config else stored.get("thinking_tokens")
+    if stored != generation_for(override, bench, thinking).as_dict():
         return "its generation settings have changed"
     by_id = {s.id: s for s in samples}
     forms, prompts = (raw[c] if c in raw else [None] * len(raw) for c in ("form", "prompt"))

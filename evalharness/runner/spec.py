@@ -42,6 +42,8 @@ class RunSpec:
     max_image_pixels: int = 40_000_000
     """An image over this many pixels (width × height, read from its header) is not decoded:
     its sample is an error row (`evalharness.images`)."""
+    max_thinking_tokens: int | None = None
+    """A separate budget for reasoning traces, where the model supports one (`thinking_tokens`)."""
     reasoning_tags: tuple[TagPair, ...] = DEFAULT_REASONING_TAGS
     """Tag pairs that enclose a reasoning trace: split off each reply before its answer is read."""
     config: Mapping[str, Any] = field(default_factory=dict)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar
 
 import pandas as pd
 import pytest
@@ -56,8 +57,10 @@ class Thinker(FakeModel):
     """Replies with a trace, as reasoning models do, and counts the trace's tokens."""
 
     name = "thinker"
+    asked: ClassVar[list[Request]] = []
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
+        self.asked += requests
         return [
             Prediction(text=REPLIES[r.sample.id][0], reasoning_tokens=REPLIES[r.sample.id][1])
             for r in requests
@@ -147,3 +150,19 @@ def test_reasoning_tags_from_the_command_line(cli: RunCLI, tmp_path: Path) -> No
         proc = cli("run", "model=oracle", "benchmark=example_parity", "limit=2", bad)
         assert proc.returncode != 0
         assert says in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
+
+
+def test_a_thinking_budget_reaches_the_model_and_is_part_of_the_run_s_key(tmp_path: Path) -> None:
+    plain = run(tmp_path)
+    Thinker.asked = []
+    budgeted = run(tmp_path, max_thinking_tokens=512)
+    assert budgeted != plain
+    assert {r.generation.thinking_tokens for r in Thinker.asked} == {512}
+    runs = load_runs(tmp_path / "results").set_index("run_id")
+    assert json.loads(runs.loc[budgeted, "generation"])["thinking_tokens"] == 512
+    assert "thinking_tokens" not in json.loads(runs.loc[plain, "generation"])
+
+
+def test_a_thinking_budget_below_one_is_refused(cli: RunCLI) -> None:
+    proc = cli("run", "model=oracle", "benchmark=example_parity", "max_thinking_tokens=0")
+    assert proc.returncode != 0 and "max_thinking_tokens must be at least 1" in proc.stderr
