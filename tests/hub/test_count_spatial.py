@@ -123,6 +123,65 @@ def test_cvbench_count_and_relation_subsets(tmp_path: Path) -> None:
     assert rel.metrics["score"].value == 0.5 and rel.metrics["accuracy_2d"].value == 0.5
 
 
+def cvbench_3d_file(root: Path) -> Path:
+    from datasets import Image, Value
+
+    items = [  # (idx, task, answer): two options each, Omni3D
+        (5, "Depth", "(A)"),
+        (6, "Depth", "(B)"),
+        (7, "Distance", "(A)"),
+        (8, "Distance", "(A)"),
+    ]
+    rows: dict[str, list[Any]] = {
+        "idx": [i for i, *_ in items],
+        "type": ["3D"] * 4,
+        "task": [t for _, t, _ in items],
+        "image": [image_cell(i) for i, *_ in items],
+        "question": ["Which is closer to the camera?"] * 2 + ["Which is closer to the lamp?"] * 2,
+        "choices": [["the chair", "the table"]] * 4,
+        "answer": [a for *_, a in items],
+        "prompt": ["(pre-formatted question and options)"] * 4,
+        "filename": [f"img/3D/x/{i}.png" for i, *_ in items],
+        "source": ["Omni3D"] * 4,
+        "source_dataset": ["SUN-RGBD"] * 4,
+        "source_filename": [f"{i}.jpg" for i, *_ in items],
+        "target_class": [None] * 4,
+        "target_size": [None] * 4,
+        "bbox": [None] * 4,
+    }
+    features = {k: Value("string") for k in rows} | {
+        "idx": Value("int32"),
+        "image": Image(),
+        "choices": [Value("string")],
+        "target_size": Value("int32"),
+        "bbox": [[Value("float32")]],
+    }
+    return write_parquet(root / "cvbench" / "test_3d.parquet", rows, features)
+
+
+def test_cvbench_3d_tasks_and_the_official_overall(tmp_path: Path) -> None:
+    two_d, three_d = cvbench_file(tmp_path), cvbench_3d_file(tmp_path)
+    depth, stored = run(tmp_path, "cvbench_depth", {"data_files": str(three_d)})
+    assert sorted(stored.index) == ["5", "6"] and depth.metrics["score"].value == 1.0
+    dist, stored = run(tmp_path, "cvbench_distance", {"data_files": str(three_d)})
+    assert sorted(stored.index) == ["7", "8"] and dist.metrics["score"].value == 1.0
+
+    # right: ADE20K 0 (of 0, 1, 4), COCO 2 and 3 (of 2, 3), Omni3D 5 (of 5 to 8; 8 answers "B")
+    answers = {"0": "B", "1": "A", "4": "B", "2": "A", "3": "B", "5": "A", "6": "A", "7": "B"}
+    files = [str(two_d), str(three_d)]
+    result, stored = run(
+        tmp_path, "cvbench", {"data_files": files}, model="table", answers=answers, default="B"
+    )
+    assert len(stored) == 9
+    m = {k: v.value for k, v in result.metrics.items()}
+    ade, coco, omni = 1 / 3, 1.0, 1 / 4
+    assert m["accuracy_2d"] == pytest.approx((ade + coco) / 2)
+    assert m["accuracy_3d"] == pytest.approx(omni)
+    assert m["official"] == pytest.approx(((ade + coco) / 2 + omni) / 2)  # the dataset card's
+    assert m["robust"] == pytest.approx(4 / 9)  # accuracy over the items
+    assert m["score"] == m["official"]
+
+
 def whatsup_release(root: Path) -> Path:
     """The What'sUp release layout: data/controlled_images_dataset.json naming data/... paths."""
     data = root / "whatsup" / "data"

@@ -1,12 +1,16 @@
-"""cvbench_count and cvbench_relation: the 2D tasks of CV-Bench (Cambrian-1), multiple choice.
+"""CV-Bench (Cambrian-1), multiple choice: one adapter per task (cvbench_count and
+cvbench_relation, 2D; cvbench_depth and cvbench_distance, 3D) and `cvbench`, all four with the
+benchmark's own overall number.
 
-Reads the `nyu-visionx/CV-Bench` schema (config "2D", split "test"): `idx`, `task` ("Count",
-"Relation", …), `question`, `choices`, `answer` ("(A)", "(B)", …), `source` (ADE20K or COCO)
-and an embedded `image`. The question goes to the model with the harness's lettered options
-(the same letters, in the dataset's order), not the dataset's pre-formatted `prompt`.
+Reads the `nyu-visionx/CV-Bench` schema (configs "2D", "3D", and the default one with both;
+split "test"): `idx`, `task` ("Count", "Relation", "Depth", "Distance"), `question`, `choices`,
+`answer` ("(A)", "(B)", …), `source` (ADE20K or COCO for 2D, Omni3D for 3D) and an embedded
+`image`. The question goes to the model with the harness's lettered options (the same letters,
+in the dataset's order), not the dataset's pre-formatted `prompt`.
 
 Besides plain accuracy, `accuracy_2d` is CV-Bench's own 2D number: the mean of the per-source
-accuracies (ADE20K and COCO), so the source with more questions does not dominate.
+accuracies (ADE20K and COCO), so the source with more questions does not dominate. `cvbench`'s
+official number is the dataset card's: the mean of the 2D accuracy and the 3D (Omni3D) accuracy.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 from evalharness.benchmarks.base import Answered
 from evalharness.benchmarks.hub._base import HubBenchmark, Row
 from evalharness.benchmarks.hub._load import DatasetSchemaError
+from evalharness.benchmarks.protocols import Official
 from evalharness.stats import Aggregate, FloatArray
 from evalharness.types import LETTERS, GenerationSettings, ImageSource, Sample, Scored
 
@@ -37,9 +42,32 @@ def _mean_of_ratios(sums: FloatArray) -> FloatArray:
     return out
 
 
+def _source_accuracies(sums: FloatArray) -> FloatArray:
+    correct, count = sums[..., 0::2], sums[..., 1::2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out: FloatArray = np.where(count > 0, correct / np.where(count > 0, count, 1.0), np.nan)
+    return out
+
+
+def _accuracy_2d(sums: FloatArray) -> FloatArray:  # ADE20K and COCO (correct, count) pairs
+    acc = _source_accuracies(sums)
+    out: FloatArray = (acc[..., 0] + acc[..., 1]) / 2
+    return out
+
+
+def _overall(sums: FloatArray) -> FloatArray:  # ADE20K, COCO, Omni3D (correct, count) pairs
+    acc = _source_accuracies(sums)
+    out: FloatArray = ((acc[..., 0] + acc[..., 1]) / 2 + acc[..., 2]) / 2
+    return out
+
+
+def _columns(*sources: str) -> tuple[str, ...]:
+    return tuple(c for s in sources for c in (f"{s}_correct", f"{s}_n"))
+
+
 @dataclass(kw_only=True, eq=False)
 class CVBench2D(HubBenchmark):
-    """One 2D task of CV-Bench: multiple choice; accuracy and the mean of per-source accuracies."""
+    """One task of CV-Bench: multiple choice; accuracy and the mean of per-source accuracies."""
 
     task: ClassVar[str] = ""
     generation = GenerationSettings(max_new_tokens=8)
@@ -52,7 +80,7 @@ class CVBench2D(HubBenchmark):
     subset: str | None = "2D"
 
     def keep(self, row: Row) -> bool:
-        return str(row["task"]) == self.task
+        return not self.task or str(row["task"]) == self.task
 
     def make_sample(self, index: int, row: Row, image: ImageSource) -> Sample:
         choices = tuple(str(c) for c in row["choices"])
@@ -110,3 +138,60 @@ class CVBenchRelation(CVBench2D):
     capability = "spatial"
     description = "CV-Bench 2D spatial relations (ADE20K, COCO): multiple choice; accuracy."
     task = "Relation"
+
+
+@dataclass(kw_only=True, eq=False)
+class CVBenchDepth(CVBench2D):
+    """CV-Bench 3D depth order: which of two objects is closer to the camera? (Omni3D)"""
+
+    name = "cvbench_depth"
+    capability = "spatial"
+    description = "CV-Bench 3D depth order (Omni3D): which object is closer; accuracy."
+    task = "Depth"
+
+    subset: str | None = "3D"
+
+
+@dataclass(kw_only=True, eq=False)
+class CVBenchDistance(CVBench2D):
+    """CV-Bench 3D relative distance: which object is closer to a third one? (Omni3D)"""
+
+    name = "cvbench_distance"
+    capability = "spatial"
+    description = "CV-Bench 3D relative distance (Omni3D): which object is closer; accuracy."
+    task = "Distance"
+
+    subset: str | None = "3D"
+
+
+@dataclass(kw_only=True, eq=False)
+class CVBench(CVBench2D):
+    """All of CV-Bench (2D and 3D tasks); officially the mean of its 2D and 3D accuracies."""
+
+    name = "cvbench"
+    capability = "spatial"
+    description = "CV-Bench, all four tasks: 2D accuracy, 3D accuracy and their mean."
+    task = ""
+    official = Official(
+        "nyu-visionx/CV-Bench (dataset card, README.md: Evaluation)",
+        (
+            "the overall number is the mean of the 2D accuracy (itself the mean of the ADE20K "
+            "and COCO accuracies) and the 3D (Omni3D) accuracy, not the accuracy over items",
+        ),
+    )
+
+    subset: str | None = None
+
+    def aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
+        return [
+            Aggregate.mean("score", bounded=True),
+            Aggregate("accuracy_2d", _columns("ADE20K", "COCO"), _accuracy_2d, bounded=True),
+            Aggregate.mean("Omni3D_correct", "accuracy_3d", ("category", "Omni3D"), bounded=True),
+        ]
+
+    def official_aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
+        # an option answer reads the same both ways; the official number pools it otherwise
+        return [
+            Aggregate("official", _columns("ADE20K", "COCO", "Omni3D"), _overall, bounded=True),
+            Aggregate.mean("score", "robust", bounded=True),
+        ]
