@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evalharness.cli._search import check_yaml, existing, launcher_options, search_dirs
 from evalharness.errors import EvalharnessError, did_you_mean
 
 GROUPS = ("model", "benchmark", "suite", "sweep")
@@ -74,9 +76,10 @@ def configs_dir() -> Path:
     raise FileNotFoundError("evalharness configs not found; reinstall evalharness")
 
 
-def group_options(group: str) -> list[str]:
-    """Options of a config group: its YAML files plus registered names without one."""
-    names = {p.stem for p in (configs_dir() / group).glob("*.yaml")}
+def group_options(group: str, extra: Sequence[Path] = ()) -> list[str]:
+    """Options of a config group: its YAML files (in `configs/` and the `extra` folders a user
+    adds, `cli._search`) plus registered names without one."""
+    names = {p.stem for folder in (configs_dir(), *extra) for p in (folder / group).glob("*.yaml")}
     if group in ("model", "benchmark"):
         from evalharness import registry
 
@@ -154,16 +157,25 @@ def _check_value(key: str, value: str) -> None:
 
 
 def check_overrides(args: list[str]) -> None:
-    """Raise OverrideError for a misspelt key or an unknown model/benchmark/suite/sweep name."""
+    """Raise OverrideError for a misspelt key, an unknown model/benchmark/suite/sweep name (of
+    `configs/` or the user's own config folders) or launcher, or a chosen file that is no YAML."""
+    extra = search_dirs(args)
     for arg in args:
         if arg.startswith("-") or "=" not in arg:
             continue
         key, value = arg.split("=", 1)
         key = key.lstrip("+~")
+        if key == "hydra/launcher":
+            options = launcher_options()
+            if value not in options:
+                raise OverrideError(
+                    f"unknown hydra/launcher {value!r}.{did_you_mean(value, options)}"
+                )
+            continue
         if key.startswith(_FREE) or key in ("hydra",):
             continue
         if key in GROUPS:
-            _check_option(key, value)
+            _check_option(key, value, extra)
             continue
         head, _, rest = key.partition(".")
         if not rest:
@@ -211,10 +223,10 @@ def _prefixed_option(group: str, value: str) -> list[str]:
     return [f"{group}={value.partition(':')[0].strip()}", f"++{group}.name={value}"]
 
 
-def _check_option(group: str, value: str) -> None:
+def _check_option(group: str, value: str, extra: Sequence[Path] = ()) -> None:
     if value in ("null", "") or re.search(r"[()\[\]{}$]", value):
         return  # null, or sweep syntax Hydra resolves itself
-    options = group_options(group)
+    options = group_options(group, extra)
     names = [n.strip() for n in value.split(",") if n.strip()]
     prefixes = {n.partition(":")[0] + (":" if ":" in n else "") for n in names}
     if len(prefixes) > 1 and any(p.endswith(":") for p in prefixes):
@@ -226,3 +238,8 @@ def _check_option(group: str, value: str) -> None:
         name = name.strip().partition(":")[0]  # `lmms:vqav2`: the prefix is the registered name
         if name and name not in options:
             raise OverrideError(f"unknown {group} {name!r}.{did_you_mean(name, options)}")
+        for path in existing([configs_dir(), *extra], group, name):
+            try:
+                check_yaml(path)
+            except EvalharnessError as exc:
+                raise OverrideError(str(exc)) from exc

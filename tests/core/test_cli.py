@@ -494,3 +494,52 @@ def test_setting_docs_read_the_string_under_each_field_nearest_class_first() -> 
     assert setting_docs(Child) == {"size": "Side of the image.", "extra": "Anything else."}
     assert setting_docs(Base) == {"size": "Side in pixels."}
     assert setting_docs(int) == {}  # no source: no docs, no error
+
+
+def _user_configs(root: Path) -> Path:
+    """A user's own config folder: a suite and a model of their own."""
+    (root / "suite").mkdir(parents=True)
+    (root / "model").mkdir()
+    (root / "suite" / "mine.yaml").write_text("name: mine\nbenchmarks: [example_parity]\n")
+    (root / "model" / "my_parrot.yaml").write_text("name: example_parrot\nlabel: my parrot\n")
+    return root
+
+
+def test_a_user_s_own_config_groups_through_the_search_path_run(
+    tmp_path: Path, cli: RunCLI
+) -> None:
+    confs = _user_configs(tmp_path / "confs")
+    cli("run", f"hydra.searchpath=[file://{confs}]", "model=my_parrot", "suite=mine", check=True)
+    runs = load_runs(tmp_path / "results")
+    assert list(runs["model"]) == ["my parrot"] and list(runs["benchmark"]) == ["example_parity"]
+    # a folder relative to the working folder, with Hydra's --config-dir as well
+    cli("run", "--config-dir", "confs", "model=my_parrot", "suite=mine", "limit=3", check=True)
+    cli("run", "hydra.searchpath=[file://confs]", "model=oracle", "suite=mine", check=True)
+    # the user's names join the suggestions; names in no folder are still refused
+    proc = cli("run", f"hydra.searchpath=[file://{confs}]", "model=oracle", "suite=mien")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: unknown suite 'mien'. Did you mean 'mine'?")
+    assert cli("run", "model=oracle", "suite=mine").returncode == 2  # not without the path
+
+
+def test_a_broken_yaml_is_one_line_naming_the_file_and_the_error(
+    tmp_path: Path, cli: RunCLI
+) -> None:
+    confs = _user_configs(tmp_path / "confs")
+    broken = confs / "suite" / "broken.yaml"
+    broken.write_text("name: broken\nbenchmarks: [example_parity\n  - x: : y\n")
+    proc = cli("run", f"hydra.searchpath=[file://{confs}]", "model=oracle", "suite=broken")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {broken}: invalid YAML at line 3"), (
+        proc.stderr
+    )
+
+
+def test_an_unknown_launcher_is_one_line_with_a_suggestion(cli: RunCLI) -> None:
+    proc = cli("run", "-m", "model=oracle", "benchmark=example_parity", "hydra/launcher=jobli")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "error: unknown hydra/launcher 'jobli'. Did you mean 'joblib'? "
+        "Known: basic, joblib, submitit_local, submitit_slurm."
+    )
