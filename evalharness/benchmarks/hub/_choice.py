@@ -116,7 +116,8 @@ class ChoiceBenchmark(HubBenchmark):
         group: Any = None,
         **meta: Any,
     ) -> Sample:
-        """A sample for one row; `answer` is the correct option's letter (or index)."""
+        """A sample for one row; `answer` is the correct option's letter. An answer that names
+        none of the options makes the sample a recorded error."""
         texts = tuple(str(o) for o in options)
         hint_text = None if absent(hint) else str(hint)
         letter = str(answer).strip().upper()
