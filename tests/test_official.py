@@ -100,6 +100,31 @@ def test_whatsup_official_accuracy_pairs_sets_and_ties_are_the_releases() -> Non
     assert row.metrics["official"] == 1.0 and row.metrics["robust"] == float(s.target_index == 0)
 
 
+def test_hallusionbench_official_aacc_qacc_facc_are_the_scripts() -> None:
+    from evalharness.benchmarks.hub.hallusionbench import HallusionBench
+    from evalharness.types import RenderedImage
+
+    bench = HallusionBench(imageless=True)
+    image = RenderedImage("x", lambda: None)  # type: ignore[arg-type,return-value]
+    for run in golden("hallusionbench")["runs"]:
+        answered = []
+        for i, row in enumerate(run["rows"]):
+            s = bench.make_sample(i, {**row, "question": "q?"}, image)
+            truth = "yes" if row["gt_answer"] == "1" else "no"
+            reply = {"1": truth, "0": "no" if truth == "yes" else "yes", "2": "I cannot tell."}
+            answered.append(Answered(s, Prediction(text=reply[row["judge"]]), "open"))
+        frame = scored_frame(bench, answered)
+        samples = [a.sample for a in answered]
+        est = estimate(frame, protocol_aggregates(bench, samples), resamples=20)
+        official = run["official"]
+        assert est["official"].value == pytest.approx(official["aAcc"], abs=1e-12)
+        assert est["official/qAcc"].value == pytest.approx(official["qAcc"], abs=1e-12)
+        assert est["official/fAcc"].value == pytest.approx(official["fAcc"], abs=1e-12)
+        assert all(
+            a.sample.images == () for a in answered if a.sample.metadata["visual_input"] == "0"
+        )
+
+
 def sample(i: int, targets: tuple[str, ...], category: str = "c") -> Sample:
     return Sample(str(i), (), "q", targets=targets, category=category, group=str(i))
 

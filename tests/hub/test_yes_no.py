@@ -118,6 +118,27 @@ def test_hallusionbench_question_and_figure_accuracy(tmp_path: Path) -> None:
     assert m["yes_ratio"] == pytest.approx(0.25)
 
 
+def test_hallusionbench_can_ask_the_questions_without_an_image(tmp_path: Path) -> None:
+    file = hallusion_file(tmp_path)
+    args = {"data_files": str(file), "split": "image", "imageless": True}
+    oracle, rows = run(tmp_path, "hallusionbench", args)
+    assert len(rows) == 5 and rows["error"].isna().all()
+    assert rows.loc["VS_chart_0_0_0", "image_ids"] == "[]"  # asked without one
+    assert {oracle.metrics[k].value for k in ("score", "qAcc", "fAcc", "official/qAcc")} == {1.0}
+    # an unsure reply to it is right officially (the script's judge says "uncertain"), wrong to us
+    answers = {
+        "VD_illusion_0_0_0": "No.",
+        "VD_illusion_0_0_1": "Yes.",
+        "VD_illusion_0_1_0": "Yes.",
+        "VD_illusion_0_1_1": "No.",
+        "VS_chart_0_0_0": "I cannot tell without the chart.",
+    }
+    result, rows = run(tmp_path, "hallusionbench", args, model="table", answers=answers)
+    assert rows.loc["VS_chart_0_0_0", "metric_official"] == 1.0
+    assert rows.loc["VS_chart_0_0_0", "metric_robust"] == 0.0
+    assert result.metrics["official"].value == 1.0 and result.metrics["robust"].value == 0.8
+
+
 def vsr_copy(root: Path) -> tuple[Path, Path]:
     """VSR as the hub ships it: test.jsonl naming COCO files, and the images in a folder."""
     images = root / "coco"
