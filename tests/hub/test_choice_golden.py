@@ -1,8 +1,8 @@
 """The multiple-choice adapters against golden cases from the official evaluation code.
 
-`golden/vlmevalkit_mcq.json` holds what VLMEvalKit's own code (exact matching: `can_infer`,
-`mcq_circular_eval`, `mcq_vanilla_eval`, `report_acc`; repository, commit and paths in the
-file) gave on generated replies, adversarial ones included, and on a generated MMBench-style
+`golden/vlmevalkit_mcq.json` holds what VLMEvalKit's own code (its prompt, `build_prompt`, and
+exact matching: `can_infer`, `mcq_circular_eval`, `mcq_vanilla_eval`, `report_acc`; repository,
+commit and paths in the file) gave on generated replies, adversarial ones included, and on a generated MMBench-style
 set with rotated copies. `golden/lmms_eval_realworldqa.json` holds lmms-eval's RealWorldQA
 `process_results` on generated replies. The adapters' official numbers must agree exactly.
 """
@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from evalharness.benchmarks.hub._choice import vlmevalkit_prompt
 from evalharness.metrics import vlmevalkit_letter
 from evalharness.types import LETTERS, FileImage
 
@@ -43,6 +44,13 @@ def test_letters_as_vlmevalkit_reads_them() -> None:
         if (got := vlmevalkit_letter(c["reply"], c["options"])) != c["letter"]
     ]
     assert not wrong
+
+
+def test_prompts_as_vlmevalkit_builds_them() -> None:
+    cases = VLMEVALKIT["prompts"]
+    assert len(cases) >= 50 and any(c["hint"] for c in cases)
+    for c in cases:
+        assert vlmevalkit_prompt(c["question"], c["options"], c["hint"]) == c["prompt"]
 
 
 def test_realworldqa_scores_as_lmms_eval_does() -> None:
