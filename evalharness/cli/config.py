@@ -65,6 +65,14 @@ class EvalConfig:
     progress: bool = True
     flush_s: float = 1.0
     max_image_pixels: int = 40_000_000
+    shards: int | None = None
+    """Split each run's samples into this many shards, one worker each (`runner.shards`)."""
+    shard: int | None = None
+    """Which shard this job answers (0 to shards-1); a sweep (-m) over all of them by default."""
+    workers: int | None = None
+    """Start this many ranks on this machine through torch's launcher, one shard each."""
+    devices: str | None = None
+    """GPUs for the ranks (`devices=0,1,2,3`): one rank per device."""
 
 
 def configs_dir() -> Path:

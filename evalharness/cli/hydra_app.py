@@ -53,6 +53,9 @@ def to_run_spec(cfg: Any) -> Any:
         if cfg.benchmark is not None and name == cfg.benchmark.name:
             args.update(OmegaConf.to_container(cfg.benchmark.args, resolve=True))  # type: ignore[arg-type]
         benchmarks.append(BenchmarkSpec(name, args))
+    from evalharness.runner.shards import rank_device, shard_from
+
+    shard = shard_from(cfg.shards, cfg.shard)
     m = cfg.model
     model = ModelSpec(
         name=m.name,
@@ -60,7 +63,7 @@ def to_run_spec(cfg: Any) -> Any:
         path=m.path,
         revision=m.revision,
         dtype=m.dtype,
-        device=m.device,
+        device=rank_device(m.device) if shard is not None else m.device,
         args=OmegaConf.to_container(m.args, resolve=True),  # type: ignore[arg-type]
         seed=cfg.seed,
         batch_size=cfg.batch_size,
@@ -108,8 +111,22 @@ def to_run_spec(cfg: Any) -> Any:
         progress=cfg.progress,
         flush_s=cfg.flush_s,
         max_image_pixels=cfg.max_image_pixels,
-        config=OmegaConf.to_container(cfg, resolve=True),  # type: ignore[arg-type]
+        config=_stored_config(cfg),
+        shard=shard,
     )
+
+
+EXECUTION = ("shards", "shard", "workers", "devices")
+"""Settings of how a run is spread over workers: not stored with it (its results and row are
+the same however it was spread)."""
+
+
+def _stored_config(cfg: Any) -> dict[str, Any]:
+    from omegaconf import OmegaConf
+
+    config = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(config, dict)
+    return {str(k): v for k, v in config.items() if k not in EXECUTION}
 
 
 def task(cfg: Any) -> None:
@@ -185,7 +202,8 @@ def run_hydra(overrides: Sequence[str]) -> int:
         task
     )
     saved = sys.argv
-    sys.argv = ["evalharness run", *overrides, *_launcher_overrides(overrides)]
+    extra = [*_launcher_overrides(overrides), *_shard_overrides(overrides)]
+    sys.argv = ["evalharness run", *overrides, *extra]
     handlers = stop_on_signals()
     try:
         main()
@@ -221,6 +239,17 @@ def _launcher_overrides(overrides: Sequence[str]) -> list[str]:
 
     target = TARGETS.get(chosen[-1])
     return [f"hydra.launcher._target_={target}"] if target else []
+
+
+def _shard_overrides(overrides: Sequence[str]) -> list[str]:
+    """A sweep (-m) with `shards=N` and no `shard` runs every shard: one job each."""
+    if not any(o in ("-m", "--multirun") for o in overrides):
+        return []
+    given = dict(o.partition("=")[::2] for o in overrides if "=" in o)
+    count = given.get("shards", "")
+    if "shard" in given or not count.strip().isdigit() or int(count) < 2:
+        return []
+    return [f"shard=range(0,{int(count)})"]
 
 
 def report_failures(failures: Sequence[outcomes.Outcome]) -> int:

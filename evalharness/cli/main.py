@@ -119,6 +119,15 @@ def _run(overrides: list[str]) -> int:
     except OverrideError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    from evalharness.cli import ranks
+
+    try:
+        count = None if asked_help else ranks.requested(overrides)
+    except ranks.RanksError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if count is not None:  # workers=N / devices=…: N ranks through torch's launcher
+        return ranks.launch(count, normalize_overrides(overrides))
     from evalharness.cli.hydra_app import run_hydra
 
     if asked_help:  # the settings as these overrides make them: `run model=hf --help`

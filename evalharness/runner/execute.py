@@ -109,9 +109,59 @@ def run_benchmark(
     store: ResultsStore,
     progress: Progress,
     source: BenchmarkSpec | None = None,
-) -> RunResult:
+) -> RunResult | None:
     """Run one benchmark; `source` (the name and settings it was built from) is stored with the
-    run so that `evalharness rescore` can build it again."""
+    run so that `evalharness rescore` can build it again. A shard (`spec.shard`) answers its
+    part; it returns the run's result only when it was the one to aggregate the run."""
+    plan = plan_run(spec, model, benchmark, source)
+    if spec.shard is not None:  # one data-parallel worker's part; the last one in aggregates
+        from evalharness.runner.shards import run_shard
+
+        return run_shard(spec, model, benchmark, store, progress, plan)
+    samples, key, run_id, base_row = plan.samples, plan.key, plan.run_id, plan.base_row
+    with store.lock(run_id):
+        done = reusable(store.read_samples(run_id, spare=True), samples, key)
+        if done:  # resumed: it keeps what it said of its answers' origin
+            base_row["answers_from"] = (store.read_run(run_id) or {}).get("answers_from") or ""
+        else:  # a new run: an older version's run may have asked the same already
+            done, base_row["answers_from"] = older_answers(
+                store, benchmark, samples, plan.key_fields, run_id, key
+            )
+        with _running(store, base_row):
+            todo = [s for s in samples if s.id not in done]
+            progress.start_run(f"{spec.model_label} × {benchmark.name}", len(samples), len(done))
+            with pixel_cap(spec.max_image_pixels):
+                new_rows = _answer_all(
+                    spec, model, benchmark, plan.generation, store, run_id, key, todo, progress
+                )
+            progress.end_run()
+            by_id = {**done, **{r["sample_id"]: r for r in new_rows}}
+            return complete_run(spec, benchmark, store, plan, by_id, len(done))
+
+
+@dataclass
+class RunPlan:
+    """What a run is before anything is asked: its samples, key and row."""
+
+    samples: list[Sample]
+    generation: GenerationSettings
+    key_fields: dict[str, Any]
+    run_key: str
+    base_row: dict[str, Any]
+
+    @property
+    def run_id(self) -> str:
+        return self.run_key[:16]
+
+    def key(self, sample: Sample) -> str:
+        # Worked out when needed: for a stored row now, for the rest as its batch is prepared
+        # (on the worker thread), so that a run does not first hash every image it will ask about.
+        return sample_key(self.run_key, sample)
+
+
+def plan_run(
+    spec: RunSpec, model: Model, benchmark: Benchmark, source: BenchmarkSpec | None
+) -> RunPlan:
     all_samples, samples = run_samples(benchmark, spec.limit)
     if isinstance(model, Fittable):
         model.fit(all_samples)
@@ -130,82 +180,65 @@ def run_benchmark(
     if spec.reasoning_tags != DEFAULT_REASONING_TAGS:  # other tags read other answers
         key_fields["reasoning_tags"] = [list(pair) for pair in spec.reasoning_tags]
     run_key = stable_hash(key_fields, length=32)
-    run_id = run_key[:16]
-
-    def key(sample: Sample) -> str:
-        # Worked out when needed: for a stored row now, for the rest as its batch is prepared
-        # (on the worker thread), so that a run does not first hash every image it will ask about.
-        return sample_key(run_key, sample)
-
-    started = _now()
-    base_row = _run_row(spec, model, benchmark, run_id, identity, generation, samples, started)
+    base_row = _run_row(spec, model, benchmark, run_key[:16], identity, generation, samples, _now())
     base_row["benchmark_spec"] = json.dumps(
         {"name": source.name, "args": dict(source.args)} if source is not None else None,
         sort_keys=True,
         default=str,
     )
+    return RunPlan(samples, generation, key_fields, run_key, base_row)
 
-    with store.lock(run_id):
-        done = reusable(store.read_samples(run_id, spare=True), samples, key)
-        if done:  # resumed: it keeps what it said of its answers' origin
-            base_row["answers_from"] = (store.read_run(run_id) or {}).get("answers_from") or ""
-        else:  # a new run: an older version's run may have asked the same already
-            done, base_row["answers_from"] = older_answers(
-                store, benchmark, samples, key_fields, run_id, key
-            )
-        with _running(store, base_row):
-            todo = [s for s in samples if s.id not in done]
-            progress.start_run(f"{spec.model_label} × {benchmark.name}", len(samples), len(done))
-            with pixel_cap(spec.max_image_pixels):
-                new_rows = _answer_all(
-                    spec, model, benchmark, generation, store, run_id, key, todo, progress
-                )
-            progress.end_run()
 
-            by_id = {**done, **{r["sample_id"]: r for r in new_rows}}
-            raw = pd.DataFrame([by_id[s.id] for s in samples])
-            raw = raw.drop(columns=[c for c in raw.columns if c.startswith("metric_")])
-            scored = score_rows(benchmark, samples, raw, spec.reasoning_tags)
-            metrics = aggregate(benchmark, samples, scored, spec.seed)
-            store.compact(run_id, to_frame(scored.to_dict("records")))
-            errors = scored["error"][scored["error"].map(lambda e: isinstance(e, str))]
-            n_err = len(errors)
-            counts = errors.value_counts()
-            top_error = (str(counts.index[0]), int(counts.iloc[0])) if n_err else None
-            n_uns = int(scored["unsupported"].astype(bool).sum())
-            n_cut = int((scored["read_status"] == "truncated").sum())
-            primary = metrics.get("score") or Estimate(float("nan"), float("nan"), float("nan"), 0)
-            # over the error threshold the run is failed (never ranked); a rerun retries the errors
-            answered = len(samples) - n_uns
-            over = answered > 0 and n_err / answered > spec.max_error_rate
-            why = (
-                f"error rate {n_err}/{answered} above max_error_rate={spec.max_error_rate}"
-                + (
-                    f"; most common ({top_error[1]} samples): {shorten(top_error[0])}"
-                    if top_error
-                    else ""
-                )
-                if over
-                else ""
-            )
-            store.write_run(
-                {
-                    **base_row,
-                    "status": "failed" if over else "complete",
-                    "status_reason": why,
-                    "finished_at": _now(),
-                    "data_hash": data_hash(samples),
-                    "n_samples": len(samples),
-                    "n_errors": n_err,
-                    "n_unsupported": n_uns,
-                    "n_truncated": n_cut,
-                    "score": primary.value,
-                    "score_ci_low": primary.ci_low,
-                    "score_ci_high": primary.ci_high,
-                    "score_bounded": primary.bounded,
-                    "metrics": json.dumps({k: v.as_dict() for k, v in metrics.items()}),
-                }
-            )
+def complete_run(
+    spec: RunSpec,
+    benchmark: Benchmark,
+    store: ResultsStore,
+    plan: RunPlan,
+    by_id: dict[str, dict[str, Any]],
+    n_reused: int,
+) -> RunResult:
+    """Score every sample's row (`by_id`), store them as one part and the run as complete (or
+    failed, over `max_error_rate`). The caller holds the run's lock."""
+    samples, run_id, base_row = plan.samples, plan.run_id, plan.base_row
+    raw = pd.DataFrame([by_id[s.id] for s in samples])
+    raw = raw.drop(columns=[c for c in raw.columns if c.startswith("metric_")])
+    scored = score_rows(benchmark, samples, raw, spec.reasoning_tags)
+    metrics = aggregate(benchmark, samples, scored, spec.seed)
+    store.compact(run_id, to_frame(scored.to_dict("records")))
+    errors = scored["error"][scored["error"].map(lambda e: isinstance(e, str))]
+    n_err = len(errors)
+    counts = errors.value_counts()
+    top_error = (str(counts.index[0]), int(counts.iloc[0])) if n_err else None
+    n_uns = int(scored["unsupported"].astype(bool).sum())
+    n_cut = int((scored["read_status"] == "truncated").sum())
+    primary = metrics.get("score") or Estimate(float("nan"), float("nan"), float("nan"), 0)
+    # over the error threshold the run is failed (never ranked); a rerun retries the errors
+    answered = len(samples) - n_uns
+    over = answered > 0 and n_err / answered > spec.max_error_rate
+    why = (
+        f"error rate {n_err}/{answered} above max_error_rate={spec.max_error_rate}"
+        + (f"; most common ({top_error[1]} samples): {shorten(top_error[0])}" if top_error else "")
+        if over
+        else ""
+    )
+    store.write_run(
+        {
+            **base_row,
+            "status": "failed" if over else "complete",
+            "status_reason": why,
+            "finished_at": _now(),
+            "data_hash": data_hash(samples),
+            "n_samples": len(samples),
+            "n_errors": n_err,
+            "n_unsupported": n_uns,
+            "n_truncated": n_cut,
+            "score": primary.value,
+            "score_ci_low": primary.ci_low,
+            "score_ci_high": primary.ci_high,
+            "score_bounded": primary.bounded,
+            "metrics": json.dumps({k: v.as_dict() for k, v in metrics.items()}),
+        }
+    )
     return RunResult(
         run_id,
         spec.model_label,
@@ -214,7 +247,7 @@ def run_benchmark(
         len(samples),
         n_err,
         n_uns,
-        len(done),
+        n_reused,
         metrics,
         top_error,
     )
@@ -272,7 +305,7 @@ def _answer_all(
     waits for nothing but itself.
     """
     new_rows: list[dict[str, Any]] = []
-    writer = _Writer(store, run_id, spec.flush_s)
+    writer = _Writer(store, run_id, spec.flush_s, spec.shard.tag if spec.shard else "")
     batches = [todo[i : i + spec.batch_size] for i in range(0, len(todo), spec.batch_size)]
     threads = image_threads()
     images = ThreadPoolExecutor(threads, "images") if threads > 1 else None
@@ -317,8 +350,8 @@ class _Writer:
     `every_s` seconds are lost on a crash; a resumed run recomputes them.
     """
 
-    def __init__(self, store: ResultsStore, run_id: str, every_s: float) -> None:
-        self.store, self.run_id, self.every_s = store, run_id, every_s
+    def __init__(self, store: ResultsStore, run_id: str, every_s: float, tag: str = "") -> None:
+        self.store, self.run_id, self.every_s, self.tag = store, run_id, every_s, tag
         self.pending: list[dict[str, Any]] = []
         self.last = time.monotonic()
 
@@ -329,7 +362,7 @@ class _Writer:
 
     def flush(self) -> None:
         if self.pending:
-            self.store.append_samples(self.run_id, self.pending)
+            self.store.append_samples(self.run_id, self.pending, self.tag)
             self.pending = []
         self.last = time.monotonic()
 

@@ -58,11 +58,19 @@ def run_job(spec: RunSpec, out: TextIO | None = None) -> list[RunResult]:
     benchmarks = [load_benchmark(b) for b in spec.benchmarks]
     model = load_model(spec)
     progress = Progress(len(benchmarks), enabled=spec.progress)
-    results = [
+    ran = [
         run_benchmark(spec, model, b, store, progress, source=src)
         for b, src in zip(benchmarks, spec.benchmarks, strict=True)
     ]
-    print_summary(results, out or sys.stdout)
+    results = [r for r in ran if r is not None]  # a shard's runs that another shard aggregates
+    if spec.shard is not None and len(results) < len(ran):
+        print(
+            f"{spec.shard}: answered; {len(ran) - len(results)} of {len(ran)} runs are "
+            "aggregated by the shard that finishes last.",
+            file=out or sys.stdout,
+        )
+    if results or spec.shard is None:
+        print_summary(results, out or sys.stdout)
     failed = [r for r in results if r.error_rate > spec.max_error_rate]
     if failed:
         names = ", ".join(

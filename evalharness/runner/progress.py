@@ -37,6 +37,11 @@ class Progress:
         if self._bar is not None:
             self._bar.update(n)
 
+    def set_done(self, n: int) -> None:
+        """Samples done so far, counted elsewhere (the store, for a run's shards)."""
+        if self._bar is not None and n != self._bar.n:
+            self._bar.update(n - self._bar.n)
+
     def end_run(self) -> None:
         if self._bar is not None:
             self._bar.close()

@@ -22,6 +22,23 @@ class BenchmarkSpec:
 
 
 @dataclass(frozen=True)
+class Shard:
+    """One of `count` parts of every run's samples (`shard=INDEX shards=COUNT`, or a rank of
+    torchrun/accelerate): a data-parallel worker answers its part, into the shared store."""
+
+    index: int
+    count: int
+
+    def __str__(self) -> str:
+        return f"shard {self.index + 1} of {self.count}"
+
+    @property
+    def tag(self) -> str:
+        """Names the store parts this shard writes."""
+        return f"s{self.index}of{self.count}"
+
+
+@dataclass(frozen=True)
 class RunSpec:
     model: ModelSpec
     benchmarks: tuple[BenchmarkSpec, ...]
@@ -48,6 +65,8 @@ class RunSpec:
     """Tag pairs that enclose a reasoning trace: split off each reply before its answer is read."""
     config: Mapping[str, Any] = field(default_factory=dict)
     """The resolved configuration, stored with each run for provenance."""
+    shard: Shard | None = None
+    """Answer only this part of each run's samples (see `runner.shards`); None: all of them."""
 
     @property
     def model_label(self) -> str:

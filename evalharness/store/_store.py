@@ -42,7 +42,9 @@ THUMBNAIL_SIZE = 160
 THUMBNAIL_SUFFIX = ".jpg"
 LEGACY_THUMBNAIL_SUFFIX = ".png"
 """Thumbnails written before they were JPEG; read alike, never written."""
-_PART = re.compile(r"^part-(\d{6})\.parquet$")
+_PART = re.compile(r"^part-(\d{6})(?:-[a-z0-9]+)?\.parquet$")
+"""A run's parts, in write order; a tag after the number names the shard that wrote it, so that
+shards appending at once never take the same name."""
 RESERVE_FILE = ".reserve"
 RESERVE_BYTES = 256 * 1024
 """Disk space a run holds while it runs, given up to write its row on a full disk (a run's row is
@@ -160,14 +162,16 @@ class ResultsStore:
         aside = self._run_dir(run_id) / SPARE_FILE
         return [aside, *parts] if spare and aside.is_file() else parts
 
-    def append_samples(self, run_id: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    def append_samples(self, run_id: str, rows: Sequence[Mapping[str, Any]], tag: str = "") -> None:
+        """Add rows to a run; `tag` (letters and digits) names the writer of a shard's rows."""
         if not rows:
             return
         parts = self._parts(run_id)
         seq = parts[-1][0] + 1 if parts else 0
+        name = f"part-{seq:06d}{'-' + tag if tag else ''}.parquet"
         frame = to_frame(rows)
         with self._writing():
-            atomic_write_parquet(self._run_dir(run_id) / f"part-{seq:06d}.parquet", frame)
+            atomic_write_parquet(self._run_dir(run_id) / name, frame)
 
     def compact(self, run_id: str, frame: pd.DataFrame) -> None:
         """Replace all parts by one holding `frame`; safe at every crash point (newest part wins).

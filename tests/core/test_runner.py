@@ -249,9 +249,9 @@ def _count_appends(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sizes: list[int] = []
     original = ResultsStore.append_samples
 
-    def spy(self: ResultsStore, run_id: str, rows: object) -> None:
+    def spy(self: ResultsStore, run_id: str, rows: object, tag: str = "") -> None:
         sizes.append(len(rows))  # type: ignore[arg-type]
-        original(self, run_id, rows)  # type: ignore[arg-type]
+        original(self, run_id, rows, tag)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ResultsStore, "append_samples", spy)
     return sizes
