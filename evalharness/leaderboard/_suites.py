@@ -4,8 +4,9 @@
 A benchmark's stored score is already on the scale the suite's definition averages (MME and
 OCRBench, for instance, store their totals as shares of their maxima), so the average is the
 plain mean. Its interval combines the benchmarks' own 95 % intervals as independent (they rest
-on different items): half-width 1.96 · sqrt(Σ se²) / k with se = CI width / (2 · 1.96). A
-model without every benchmark of the suite shows its mean over those it has, with its coverage.
+on different items): half-width 1.96 · sqrt(Σ se²) / k with se = CI width / (2 · 1.96), cut
+at 0 and 1 where every benchmark's interval lies within them. A model without every benchmark
+of the suite shows its mean over those it has, with its coverage.
 """
 
 from __future__ import annotations
@@ -66,14 +67,17 @@ def suite_rows(
             if math.isfinite(float(r["score_ci_high"]) - float(r["score_ci_low"]))
         ]
         half = 1.96 * math.sqrt(sum(s * s for s in ses)) / len(scores) if ses else math.nan
+        # an average of shares stays a share: cut at 0 and 1 where every interval lies within
+        shares = all(0.0 <= float(r["score_ci_low"]) and float(r["score_ci_high"]) <= 1.0 for r in runs)
+        low, high = (0.0, 1.0) if shares else (-math.inf, math.inf)
         rows.append(
             {
                 "mkey": mkey,
                 "name": model["name"],
                 "kind": model["kind"],
                 "mean": mean,
-                "lo": mean - half,
-                "hi": mean + half,
+                "lo": max(low, mean - half),
+                "hi": min(high, mean + half),
                 "covered": len(scores),
                 "full": len(scores) == len(suite.benchmarks),
             }
