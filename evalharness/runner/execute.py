@@ -62,6 +62,8 @@ class RunResult:
     metrics: dict[str, Estimate]
     top_error: tuple[str, int] | None = None
     """The most frequent error message of the run's samples, and how many samples have it."""
+    n_truncated: int = 0
+    """Samples whose reply ended inside its reasoning trace: no answer to read."""
 
     @property
     def error_rate(self) -> float:
@@ -250,6 +252,7 @@ def complete_run(
         n_reused,
         metrics,
         top_error,
+        n_truncated=n_cut,
     )
 
 

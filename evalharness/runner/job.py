@@ -90,7 +90,8 @@ def _fmt(x: float) -> str:
 
 
 def print_summary(results: Sequence[RunResult], out: TextIO) -> None:
-    header = ("model", "benchmark", "score", "95% CI", "n", "errors", "unsupported", "reused")
+    header = ["model", "benchmark", "score", "95% CI", "n", "errors", "unsupported"]
+    header += ["truncated", "reused"]
     rows = []
     for r in results:
         est = r.metrics.get("score")
@@ -108,6 +109,7 @@ def print_summary(results: Sequence[RunResult], out: TextIO) -> None:
                 str(r.n_samples),
                 str(r.n_errors),
                 str(r.n_unsupported),
+                str(r.n_truncated),
                 str(r.n_reused),
             )
         )

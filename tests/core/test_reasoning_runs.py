@@ -5,6 +5,7 @@ other tags."""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +20,8 @@ from evalharness import extract
 from evalharness.benchmarks.base import BaseBenchmark
 from evalharness.leaderboard import build_site
 from evalharness.models.base import ModelSpec
-from evalharness.runner.execute import run_benchmark
+from evalharness.runner.execute import RunResult, run_benchmark
+from evalharness.runner.job import print_summary
 from evalharness.runner.progress import Progress
 from evalharness.runner.rescore import rescore
 from evalharness.runner.spec import RunSpec
@@ -68,13 +70,21 @@ class Thinker(FakeModel):
 
 
 def run(tmp_path: Path, **kw: object) -> str:
+    return run_result(tmp_path, **kw).run_id
+
+
+def run_result(tmp_path: Path, **kw: object) -> RunResult:
     spec = RunSpec(model=ModelSpec(name="thinker"), benchmarks=(), progress=False, **kw)  # type: ignore[arg-type]
     store = ResultsStore(tmp_path / "results")
-    return run_benchmark(spec, Thinker(), YesNo(), store, Progress(1, False)).run_id
+    return run_benchmark(spec, Thinker(), YesNo(), store, Progress(1, False))
 
 
 def test_traces_are_split_off_stored_and_counted(tmp_path: Path) -> None:
-    run(tmp_path)
+    result = run_result(tmp_path)
+    summary = io.StringIO()
+    print_summary([result], summary)
+    header, _, line = summary.getvalue().splitlines()
+    assert line.split()[header.split().index("truncated")] == "1"
     rows = load_samples(tmp_path / "results").set_index("sample_id")
     assert rows["prediction"].to_dict() == {k: v[0] for k, v in REPLIES.items()}  # kept whole
     assert rows.loc["read", "reasoning"] == "Is it a no? 3 or 4 circles... no, yes."
