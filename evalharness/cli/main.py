@@ -1,4 +1,4 @@
-"""`evalharness` command line: run, list, leaderboard, rescore.
+"""`evalharness` command line: run, list, leaderboard, rescore, parity.
 
 Only the standard library is imported here, so `evalharness --help` answers at once; each
 subcommand imports what it needs.
@@ -72,6 +72,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     rs.add_argument("--results", default="results", help="results folder (default: results)")
     rs.add_argument("--benchmark", action="append", help="only runs of this benchmark (repeatable)")
+    pa = sub.add_parser(
+        "parity",
+        help="score a stored run's answers with the equivalent lmms-eval task, side by side",
+        description=(
+            "Score the stored raw answers of run RUN_ID again with lmms-eval task TASK's own "
+            "filters and process_results (the lmms extra), without the model, and write each "
+            "sample's three readings (our official, our robust, lmms-eval's) to "
+            "RESULTS/parity/RUN_ID.parquet; `evalharness leaderboard` then shows where they "
+            "disagree (parity.html)."
+        ),
+    )
+    pa.add_argument("run_id", help="the stored run (its run_id in the runs table)")
+    pa.add_argument("--task", required=True, help="the equivalent lmms-eval task, e.g. vqav2_val")
+    pa.add_argument("--results", default="results", help="results folder (default: results)")
+    pa.add_argument("--include-path", help="a folder of lmms-eval task YAMLs (--include_path)")
+    pa.add_argument("--key", default="", help="the task's document field that equals our sample id")
+    pa.add_argument("--metric", help="the lmms-eval metric to compare (default: the task's first)")
     return p
 
 
@@ -102,6 +119,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             from evalharness.runner.rescore import rescore
 
             rescore(args.results, args.benchmark)
+            return 0
+        if args.command == "parity":
+            from evalharness.runner.parity import describe, parity
+
+            report = parity(
+                args.results,
+                args.run_id,
+                args.task,
+                include_path=args.include_path,
+                key=args.key,
+                metric=args.metric,
+            )
+            print(*describe(report), sep="\n")
             return 0
     except EvalharnessError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -58,7 +58,7 @@ def build(
     root = Path(results_dir)
     runs, samples = read_results(root, SAMPLE_COLUMNS)
     images = root / "images"
-    return _build(
+    built = _build(
         runs,
         samples,
         images if images.is_dir() else None,
@@ -66,6 +66,26 @@ def build(
         title=title,
         descriptions=_registry_descriptions(runs),
     )
+    _write_parity(root, Path(out_dir), title)
+    return built
+
+
+def _write_parity(root: Path, out: Path, title: str) -> None:
+    """parity.html, where `evalharness parity` has written tables under the results folder."""
+    from evalharness.leaderboard import _parity
+
+    frame = _parity.read(root)
+    if frame is None:
+        return
+    html = _environment().get_template("parity.html").render(
+        root="",
+        title=title,
+        version=__version__,
+        built=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        page="parity",
+        **_parity.context(frame),
+    )
+    (out / "parity.html").write_text(html, encoding="utf-8")
 
 
 def build_site_from_frames(

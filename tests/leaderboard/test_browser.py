@@ -207,3 +207,60 @@ def test_payloads_do_not_run_in_the_browser(driver: Any, xss_site: Path) -> None
         injected = "[onerror], script:not([src]):not([type]), img:not([src^='images/'])"
         assert _js(driver, f'return document.querySelectorAll("{injected}").length') == 0, page
     assert _errors(driver) == []
+
+
+def test_cross_harness_page_lists_the_disagreements(driver: Any, tmp_path: Path) -> None:
+    import pandas as pd
+
+    from evalharness.leaderboard import build_site
+
+    from .conftest import PAYLOAD
+    from .fake_results import make_results
+
+    results = make_results(tmp_path / "results", n_models=2, n_benchmarks=2, n_samples=6)
+    rows = [  # what `evalharness parity` writes: three readings of each stored answer
+        ("1", "red", 1.0, 1.0, 1.0),
+        ("2", "The answer is two.", 0.0, 1.0, 0.0),
+        ("3", "Yes", 0.0, 1.0, 1.0),
+        ("4", PAYLOAD, 0.0, 0.0, float("nan")),
+    ]
+    frame = pd.DataFrame(
+        [
+            {
+                "run_id": "r1",
+                "benchmark": "vqav2",
+                "model": "m",
+                "task": "vqav2_val",
+                "metric": "exact_match",
+                "sample_id": sid,
+                "prompt": "q",
+                "prediction": text,
+                "target": "t",
+                "official": off,
+                "robust": rob,
+                "lmms_eval": lm,
+                "lmms_response": text,
+            }
+            for sid, text, off, rob, lm in rows
+        ]
+    )
+    (results / "parity").mkdir()
+    frame.to_parquet(results / "parity" / "r1.parquet")
+    site = build_site(results, tmp_path / "site", title="t").parent
+    _open(driver, site / "parity.html")
+    assert _js(driver, "return 1") == 1  # no alert() from the payload
+    counts = _js(
+        driver,
+        "return [...document.querySelectorAll('.parity-counts td')].map(t => t.textContent)",
+    )
+    assert counts == ["2", "2", "2"]  # official≠lmms: 3, 4; robust≠lmms: 2, 4; official≠robust: 2, 3
+    listed = _js(
+        driver,
+        "return [...document.querySelectorAll('.parity-rows tbody tr')].map(r => r.dataset.sample)",
+    )
+    assert listed == ["2", "3", "4"]
+    raw = _js(driver, "return document.querySelector('tr[data-sample=\"2\"] .raw').textContent")
+    assert raw == "The answer is two."
+    injected = "[onerror], script:not([src]):not([type]), img:not([src^='images/'])"
+    assert _js(driver, f'return document.querySelectorAll("{injected}").length') == 0
+    assert _errors(driver) == []
