@@ -211,3 +211,22 @@ def test_routes_answer_or_decline_items_with_several_images(model: str, declines
         assert several.unsupported is not None and "has 2" in several.unsupported
     else:
         assert several.error is None and several.unsupported is None and several.text is not None
+
+
+@pytest.mark.parametrize("chat", [False, True])
+def test_the_lmms_bridge_sends_every_image(chat: bool) -> None:
+    from bridges import fake_lmms
+    from PIL import Image
+
+    from evalharness.bridges.lmms import LmmsModel
+    from evalharness.models.base import ModelSpec
+    from evalharness.types import GenerationSettings, Request, Sample
+
+    fake_lmms.register()
+    images = (Image.new("RGB", (32, 24), "red"), Image.new("RGB", (40, 24), "blue"))
+    sample = Sample(id="x", images=(), prompt="Compare <image 1> and <image 2>.", targets=("a",))
+    spec = ModelSpec("lmms", args={"model": fake_lmms.NAME, "force_simple": not chat}, device="cpu")
+    [pred] = LmmsModel(spec).predict(
+        [Request(sample, images, sample.prompt, "generate", GenerationSettings(max_new_tokens=4))]
+    )
+    assert pred.text == "Compare|2|(32, 24)"  # the fake model answers with the images it got
