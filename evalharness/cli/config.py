@@ -16,7 +16,7 @@ from typing import Any
 from evalharness.cli._search import check_yaml, existing, launcher_options, search_dirs
 from evalharness.errors import EvalharnessError, did_you_mean
 
-GROUPS = ("model", "benchmark", "suite", "sweep")
+GROUPS = ("model", "benchmark", "suite", "sweep", "judge")
 
 
 @dataclass
@@ -45,10 +45,24 @@ class SuiteConfig:
 
 
 @dataclass
+class JudgeConfig:
+    """A judge model (`evalharness.judge`): any model route, read by `judge.model.*`."""
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    agreement: float = 0.1
+    min_agreement: float = 0.8
+    max_new_tokens: int = 16
+    confirm_above: int = 500
+    confirm: bool = False
+    batch_size: int = 8
+
+
+@dataclass
 class EvalConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     benchmark: BenchmarkConfig | None = None
     suite: SuiteConfig | None = None
+    judge: JudgeConfig | None = None
     benchmark_args: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Settings per benchmark name, applied in suites too: benchmark_args.synth_counting.n=50."""
     results_dir: str = "results"
@@ -122,8 +136,16 @@ _FIELDS = {
     "model": [f.name for f in dataclasses.fields(ModelConfig)],
     "benchmark": [f.name for f in dataclasses.fields(BenchmarkConfig)],
     "suite": [f.name for f in dataclasses.fields(SuiteConfig)],
+    "judge": [f.name for f in dataclasses.fields(JudgeConfig)],
 }
-_FREE = ("model.args.", "benchmark.args.", "benchmark_args.", "hydra.", "hydra/")
+_FREE = (
+    "model.args.",
+    "benchmark.args.",
+    "benchmark_args.",
+    "judge.model.args.",
+    "hydra.",
+    "hydra/",
+)
 # the typed top-level settings, by their annotation (this module's annotations are strings)
 _SCALARS = {
     f.name: str(f.type)
@@ -220,7 +242,7 @@ def normalize_overrides(args: list[str]) -> list[str]:
         if eq and key.endswith(".model_args") and "=" in value and value[0] not in "'\"":
             quote = "'" if '"' in value else '"'
             arg = f"{key}={quote}{value}{quote}"
-        if eq and not key.startswith(("+", "~")) and key.startswith(_FREE[:3]):
+        if eq and not key.startswith(("+", "~")) and key.startswith(_FREE[:4]):
             arg = "++" + arg
         out.append(arg)
     return out

@@ -96,6 +96,16 @@ def to_run_spec(cfg: Any) -> Any:
         raise JobError(
             f"max_error_rate is a share of samples, from 0 to 1; got {cfg.max_error_rate}."
         )
+    judge = None
+    if cfg.get("judge") is not None:
+        from evalharness.judge import judge_spec
+
+        settings = OmegaConf.to_container(cfg.judge, resolve=True)
+        assert isinstance(settings, dict)
+        try:
+            judge = judge_spec(settings, cfg.seed)
+        except ValueError as exc:
+            raise JobError(str(exc)) from exc
     return RunSpec(
         model=model,
         benchmarks=tuple(benchmarks),
@@ -108,6 +118,7 @@ def to_run_spec(cfg: Any) -> Any:
         max_new_tokens=cfg.max_new_tokens,
         max_thinking_tokens=cfg.max_thinking_tokens,
         reasoning_tags=tags,
+        judge=judge,
         progress=cfg.progress,
         flush_s=cfg.flush_s,
         max_image_pixels=cfg.max_image_pixels,

@@ -65,23 +65,29 @@ def older_answers(
     key: Callable[[Sample], str],
 ) -> tuple[dict[str, dict[str, Any]], str]:
     """This run's rows, by sample id, taken from the newest complete run of another version of
-    `benchmark` whose key differs from this run's in the version alone (`key_fields` are this
-    run's key fields), and that run's id ("" when none); rows come back as this run's (id, key,
-    version).
+    `benchmark` whose key differs from this run's in the version alone, or in having no judge
+    (`key_fields` are this run's key fields), and that run's id ("" when none); rows come back
+    as this run's (id, key, version). The model's answers do not depend on the judge.
     """
+    unjudged = {k: v for k, v in key_fields.items() if k != "judge"}
     mine = [
         run
         for run in _runs(store)
         if run.get("benchmark") == benchmark.name
         and run.get("status") == "complete"
-        and run.get("benchmark_version") != benchmark.version
+        and run.get("run_id") != run_id
+        and (run.get("benchmark_version") != benchmark.version or "judge" in key_fields)
     ]
     mine.sort(key=lambda run: str(run.get("finished_at") or ""), reverse=True)
     by_id = {s.id: s for s in samples}
     new = {"run_id": run_id, "benchmark_version": benchmark.version}
     for run in mine:
-        old_key = stable_hash({**key_fields, "version": run["benchmark_version"]}, length=32)
-        if old_key[:16] != run["run_id"]:
+        keys = (
+            stable_hash({**fields, "version": run["benchmark_version"]}, length=32)
+            for fields in (key_fields, unjudged)
+        )
+        old_key = next((k for k in keys if k[:16] == run["run_id"]), None)
+        if old_key is None:
             continue  # another model, setting or seed
         stored = store.read_samples(run["run_id"], spare=True)
         kept = reusable(stored, samples, functools.partial(sample_key, old_key))

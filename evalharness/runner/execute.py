@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -45,6 +45,9 @@ from evalharness.types import (
     request_text,
     routes,
 )
+
+if TYPE_CHECKING:
+    from evalharness.judge import Judge
 
 GRAY = (128, 128, 128)
 
@@ -111,11 +114,13 @@ def run_benchmark(
     store: ResultsStore,
     progress: Progress,
     source: BenchmarkSpec | None = None,
+    judge: Judge | None = None,
 ) -> RunResult | None:
     """Run one benchmark; `source` (the name and settings it was built from) is stored with the
     run so that `evalharness rescore` can build it again. A shard (`spec.shard`) answers its
-    part; it returns the run's result only when it was the one to aggregate the run."""
-    plan = plan_run(spec, model, benchmark, source)
+    part; it returns the run's result only when it was the one to aggregate the run. A `judge`
+    reads the replies the rules cannot (`evalharness.judge`); it is part of the run's key."""
+    plan = plan_run(spec, model, benchmark, source, judge)
     if spec.shard is not None:  # one data-parallel worker's part; the last one in aggregates
         from evalharness.runner.shards import run_shard
 
@@ -150,6 +155,7 @@ class RunPlan:
     key_fields: dict[str, Any]
     run_key: str
     base_row: dict[str, Any]
+    judge: Judge | None = None
 
     @property
     def run_id(self) -> str:
@@ -162,7 +168,11 @@ class RunPlan:
 
 
 def plan_run(
-    spec: RunSpec, model: Model, benchmark: Benchmark, source: BenchmarkSpec | None
+    spec: RunSpec,
+    model: Model,
+    benchmark: Benchmark,
+    source: BenchmarkSpec | None,
+    judge: Judge | None = None,
 ) -> RunPlan:
     all_samples, samples = run_samples(benchmark, spec.limit)
     if isinstance(model, Fittable):
@@ -181,6 +191,8 @@ def plan_run(
     }
     if spec.reasoning_tags != DEFAULT_REASONING_TAGS:  # other tags read other answers
         key_fields["reasoning_tags"] = [list(pair) for pair in spec.reasoning_tags]
+    if judge is not None:  # another judge reads other answers
+        key_fields["judge"] = judge.key()
     run_key = stable_hash(key_fields, length=32)
     base_row = _run_row(spec, model, benchmark, run_key[:16], identity, generation, samples, _now())
     base_row["benchmark_spec"] = json.dumps(
@@ -188,7 +200,7 @@ def plan_run(
         sort_keys=True,
         default=str,
     )
-    return RunPlan(samples, generation, key_fields, run_key, base_row)
+    return RunPlan(samples, generation, key_fields, run_key, base_row, judge)
 
 
 def complete_run(
@@ -204,8 +216,10 @@ def complete_run(
     samples, run_id, base_row = plan.samples, plan.run_id, plan.base_row
     raw = pd.DataFrame([by_id[s.id] for s in samples])
     raw = raw.drop(columns=[c for c in raw.columns if c.startswith("metric_")])
-    scored = score_rows(benchmark, samples, raw, spec.reasoning_tags)
+    scored = score_rows(benchmark, samples, raw, spec.reasoning_tags, plan.judge)
     metrics = aggregate(benchmark, samples, scored, spec.seed)
+    if plan.judge is not None:
+        metrics, base_row["judge"] = judged(plan.judge, scored, metrics, spec.seed)
     store.compact(run_id, to_frame(scored.to_dict("records")))
     errors = scored["error"][scored["error"].map(lambda e: isinstance(e, str))]
     n_err = len(errors)
@@ -254,6 +268,18 @@ def complete_run(
         top_error,
         n_truncated=n_cut,
     )
+
+
+def judged(
+    judge: Judge, scored: pd.DataFrame, metrics: dict[str, Estimate], seed: int
+) -> tuple[dict[str, Estimate], str]:
+    """The run's metrics with the routes' shares and the judge's agreement added, and the run
+    row's `judge` column."""
+    from evalharness.judge import judge_summary, route_estimates
+
+    routes = route_estimates(scored, seed)
+    summary = json.dumps(judge_summary(judge, routes), sort_keys=True, default=str)
+    return {**metrics, **routes}, summary
 
 
 @contextlib.contextmanager
@@ -412,6 +438,7 @@ def _run_row(
         "n_errors": 0,
         "n_unsupported": 0,
         "n_truncated": 0,
+        "judge": "",
         "score": float("nan"),
         "score_ci_low": float("nan"),
         "score_ci_high": float("nan"),

@@ -56,10 +56,15 @@ def load_model(spec: RunSpec) -> Model:
 def run_job(spec: RunSpec, out: TextIO | None = None) -> list[RunResult]:
     store = ResultsStore(spec.results_dir)
     benchmarks = [load_benchmark(b) for b in spec.benchmarks]
+    judge = None
+    if spec.judge is not None:
+        from evalharness.judge import build_judge
+
+        judge = build_judge(spec.judge, spec.results_dir)
     model = load_model(spec)
     progress = Progress(len(benchmarks), enabled=spec.progress)
     ran = [
-        run_benchmark(spec, model, b, store, progress, source=src)
+        run_benchmark(spec, model, b, store, progress, source=src, judge=judge)
         for b, src in zip(benchmarks, spec.benchmarks, strict=True)
     ]
     results = [r for r in ran if r is not None]  # a shard's runs that another shard aggregates

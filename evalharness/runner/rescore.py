@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -14,12 +14,15 @@ from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError, did_you_mean
 from evalharness.extract import DEFAULT_REASONING_TAGS, TagPair, check_tags
 from evalharness.runner._reuse import asked_the_same
-from evalharness.runner.execute import data_hash, generation_for, run_samples
+from evalharness.runner.execute import data_hash, generation_for, judged, run_samples
 from evalharness.runner.job import load_benchmark
 from evalharness.runner.scoring import METRIC_PREFIX, aggregate, score_rows
 from evalharness.runner.spec import BenchmarkSpec
 from evalharness.store import ResultsStore, load_runs, to_frame
 from evalharness.types import Sample
+
+if TYPE_CHECKING:
+    from evalharness.judge import Judge
 
 
 def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) -> int:
@@ -72,8 +75,11 @@ def _rescore(store: ResultsStore, benchmarks: Sequence[str] | None) -> int:
                 skipped += 1
                 continue
             raw = raw.drop(columns=[c for c in raw.columns if c.startswith(METRIC_PREFIX)])
-            scored = score_rows(bench, samples, raw, _reasoning_tags(run))
+            judge = _judge(run, store.root)
+            scored = score_rows(bench, samples, raw, _reasoning_tags(run), judge)
             metrics = aggregate(bench, samples, scored, int(run["seed"]))
+            if judge is not None:
+                metrics, run["judge"] = judged(judge, scored, metrics, int(run["seed"]))
             store.compact(run["run_id"], to_frame(scored.to_dict("records")))
             primary = metrics["score"]
             store.write_run(
@@ -100,6 +106,17 @@ def _rescore(store: ResultsStore, benchmarks: Sequence[str] | None) -> int:
         )
     print(f"{done} run{'s' if done != 1 else ''} rescored{left}.")
     return done
+
+
+def _judge(run: dict[str, Any], root: Path) -> Judge | None:
+    """The judge a run was scored with, built again from its settings; its verdicts come from
+    the results folder's verdict cache, so a rescore of unchanged replies asks it nothing."""
+    stored = run.get("judge")
+    if not isinstance(stored, str) or not stored:
+        return None
+    from evalharness.judge import build_judge, judge_spec
+
+    return build_judge(judge_spec(json.loads(stored)["settings"], int(run["seed"])), root)
 
 
 def _is_number(value: Any) -> bool:

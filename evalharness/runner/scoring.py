@@ -10,7 +10,7 @@ import dataclasses
 import json
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,6 +19,9 @@ from evalharness.benchmarks.protocols import ROBUST, protocol_aggregates
 from evalharness.extract import DEFAULT_REASONING_TAGS, TagPair, split_reasoning
 from evalharness.stats import Estimate, estimate
 from evalharness.types import Prediction, Sample, Scored
+
+if TYPE_CHECKING:
+    from evalharness.judge import Judge
 
 METRIC_PREFIX = "metric_"
 
@@ -64,10 +67,14 @@ def score_rows(
     samples: Sequence[Sample],
     rows: pd.DataFrame,
     reasoning_tags: Sequence[TagPair] = DEFAULT_REASONING_TAGS,
+    judge: Judge | None = None,
 ) -> pd.DataFrame:
     """Return `rows` (one per sample, raw predictions) with extracted, score and metric columns,
     the reasoning trace split off each reply (`reasoning`) and how its answer was read
-    (`read_status`). The raw reply (`prediction`) is left whole."""
+    (`read_status`). The raw reply (`prediction`) is left whole. With a `judge`, the replies the
+    rules cannot read go to it (`evalharness.judge.review`), and its columns are filled in."""
+    from evalharness import judge as judging
+
     by_id = {s.id: s for s in samples}
     records = rows.to_dict("records")
     answerable = [
@@ -84,6 +91,7 @@ def score_rows(
         rec["score"] = math.nan
         rec["reasoning"] = None
         rec["read_status"] = ""
+        judging.blank(rec)
     metric_names: set[str] = set()
     for i, sc, a, (_, trace, cut) in zip(answerable, scored, answered, splits, strict=True):
         rec = records[i]
@@ -94,6 +102,12 @@ def score_rows(
         for name, value in sc.metrics.items():
             rec[METRIC_PREFIX + name] = float(value)
             metric_names.add(name)
+    if judge is not None:
+        items = [
+            judging.Item(records[i], a, sc)
+            for i, sc, a in zip(answerable, scored, answered, strict=True)
+        ]
+        metric_names |= judging.review(judge, benchmark, items)
     out = pd.DataFrame(records)
     for name in metric_names:  # rows without a metric (unsupported) hold NaN, not missing columns
         col = METRIC_PREFIX + name

@@ -9,10 +9,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from evalharness.extract import DEFAULT_REASONING_TAGS, TagPair
 from evalharness.models.base import ModelSpec
+
+if TYPE_CHECKING:
+    from evalharness.judge import JudgeSpec
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class RunSpec:
     """A separate budget for reasoning traces, where the model supports one (`thinking_tokens`)."""
     reasoning_tags: tuple[TagPair, ...] = DEFAULT_REASONING_TAGS
     """Tag pairs that enclose a reasoning trace: split off each reply before its answer is read."""
+    judge: JudgeSpec | None = None
+    """The judge model that reads what the extraction rules cannot (`evalharness.judge`)."""
     config: Mapping[str, Any] = field(default_factory=dict)
     """The resolved configuration, stored with each run for provenance."""
     shard: Shard | None = None

@@ -1,0 +1,157 @@
+"""Rules first, judge second: where the judge takes over a sample's reading, and what is stored.
+
+`review` runs after the rules have read every reply. A reply they could not read
+(`read_status` "unreadable") goes to the judge; the label it gives is read back by the benchmark's
+own scoring, as if the model had answered just that, and the sample's route becomes "judge". A
+share of the replies the rules did read (`JudgeSpec.agreement`, picked by a hash of the sample id
+so that reruns pick the same) goes to the judge too, and `judge_agrees` records whether both
+read the same answer. Nothing is imputed: "none", a label outside the allowed ones or a failed
+judge leave the sample unreadable, with the reason in `judge_reason`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from evalharness.extract import normalize
+from evalharness.judge._judge import Judge, Verdict
+from evalharness.judge._prompt import read_ask
+from evalharness.stats import Aggregate, Estimate, estimate
+from evalharness.types import Prediction, Scored
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from evalharness.benchmarks.base import Answered, Benchmark
+
+COLUMNS = ("judge_answer", "judge_reply", "judge_prompt_hash", "judge_reason", "judge_agrees")
+"""The sample columns the judge writes (null where it was not asked)."""
+
+RULE, JUDGE, UNREADABLE = "rule", "judge", "unreadable"
+
+
+@dataclass
+class Item:
+    """One scored sample: its stored record (changed in place), what was answered and how the
+    rules scored it."""
+
+    record: dict[str, Any]
+    answered: Answered
+    scored: Scored
+
+
+def blank(record: dict[str, Any]) -> None:
+    for col in COLUMNS:
+        record[col] = math.nan if col == "judge_agrees" else None
+
+
+def picked(sample_id: str, share: float) -> bool:
+    """Whether a sample is in the agreement share: the same samples on every rerun."""
+    if share <= 0:
+        return False
+    h = int(hashlib.sha256(sample_id.encode()).hexdigest()[:8], 16)
+    return h / 0xFFFFFFFF < share
+
+
+def review(judge: Judge, benchmark: Benchmark, items: Sequence[Item]) -> set[str]:
+    """Ask the judge about the unreadable replies and the agreement share; the metric names it
+    wrote into the records."""
+    unread = [i for i in items if i.record["read_status"] == UNREADABLE]
+    checked = [
+        i
+        for i in items
+        if i.record["read_status"] == RULE
+        and i.answered.form in ("open", "choice")
+        and picked(str(i.record["sample_id"]), judge.spec.agreement)
+    ]
+    asked = [*unread, *checked]
+    if not asked:
+        return set()
+    asks = [
+        read_ask(i.answered.sample, i.answered.form, i.answered.prediction.text or "")
+        for i in asked
+    ]
+    verdicts = judge.ask(asks, benchmark.name)
+    written: set[str] = set()
+    for item, verdict in zip(asked, verdicts, strict=True):
+        rec = item.record
+        rec["judge_reply"] = verdict.reply
+        rec["judge_prompt_hash"] = verdict.prompt_hash
+        rec["judge_answer"] = verdict.answer
+        rec["judge_reason"] = verdict.reason or None
+        reading = _read(benchmark, item.answered, verdict)
+        if rec["read_status"] == RULE:
+            if verdict.answer is not None or verdict.reply is not None:  # a verdict, "none" too
+                same = reading is not None and _same(reading.extracted, item.scored.extracted)
+                rec["judge_agrees"] = 1.0 if same else 0.0
+            continue
+        if reading is None:
+            if verdict.answer is not None:
+                rec["judge_reason"] = (
+                    f"the judge's answer {verdict.answer!r} is not an answer to this item"
+                )
+            continue
+        rec["extracted"] = reading.extracted
+        rec["score"] = float(reading.score)
+        rec["read_status"] = JUDGE
+        for name, value in reading.metrics.items():
+            rec["metric_" + name] = float(value)
+            written.add(name)
+    return written
+
+
+def _read(benchmark: Benchmark, answered: Answered, verdict: Verdict) -> Scored | None:
+    """The judge's label read by the benchmark's own scoring; None when it reads no answer."""
+    if verdict.answer is None:
+        return None
+    from evalharness.benchmarks.base import Answered
+
+    again = Answered(
+        answered.sample, dataclasses.replace(Prediction(), text=verdict.answer), answered.form
+    )
+    [scored] = benchmark.score([again])
+    return None if scored.extracted in (None, "") else scored
+
+
+def _same(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and normalize(a) == normalize(b)
+
+
+SHARES = ("read_rule", "read_judge", "read_unreadable")
+
+
+def route_estimates(rows: pd.DataFrame, seed: int) -> dict[str, Estimate]:
+    """The shares of a run's answered replies read by rule, by the judge and by neither
+    (unreadable or truncated), and the judge's agreement with the rules, each with its CI."""
+    import pandas as pd
+
+    status = rows["read_status"] if "read_status" in rows else pd.Series([""] * len(rows))
+    read = status.isin([RULE, JUDGE, UNREADABLE, "truncated"])
+    frame = pd.DataFrame(
+        {
+            "group": rows["group"] if "group" in rows else range(len(rows)),
+            "read_rule": (status == RULE).astype(float).where(read),
+            "read_judge": (status == JUDGE).astype(float).where(read),
+            "read_unreadable": status.isin([UNREADABLE, "truncated"]).astype(float).where(read),
+            "judge_agreement": pd.to_numeric(rows.get("judge_agrees", math.nan), errors="coerce"),
+        }
+    )
+    aggs = [Aggregate.mean(c, bounded=True) for c in (*SHARES, "judge_agreement")]
+    return estimate(frame, aggs, cluster="group", seed=seed)
+
+
+def judge_summary(judge: Judge, agreement: Mapping[str, Estimate]) -> dict[str, Any]:
+    """What the run row says of its judge: who, how it was asked, and whether it is flagged."""
+    est = agreement.get("judge_agreement")
+    low = est is not None and est.n > 0 and est.value < judge.spec.min_agreement
+    return {
+        "key": judge.key(),
+        "settings": judge.settings(),
+        "agreement": None if est is None else est.value,
+        "flagged": bool(low),
+    }
