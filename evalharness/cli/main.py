@@ -160,6 +160,9 @@ def _run(overrides: list[str]) -> int:
         return ranks.launch(count, normalize_overrides(overrides))
     from evalharness.cli.hydra_app import run_hydra
 
+    if not asked_help and (problem := _unwritable_results(overrides)):
+        print(f"error: {problem}", file=sys.stderr)  # before Hydra writes a sweep's file there
+        return 1
     if asked_help:  # the settings as these overrides make them: `run model=hf --help`
         sweep = any(a in ("-m", "--multirun") for a in overrides)
         single = [
@@ -169,6 +172,20 @@ def _run(overrides: list[str]) -> int:
         ]  # a sweep's lists have no one value to show
         return run_hydra([*single, "--help"])
     return run_hydra(normalize_overrides(overrides))
+
+
+def _unwritable_results(overrides: list[str]) -> str | None:
+    """Why the results folder these overrides name cannot be written to, or None."""
+    import re
+    from pathlib import Path
+
+    from evalharness.store._files import unwritable_folder
+
+    given = [a.partition("=")[2] for a in overrides if a.lstrip("+").startswith("results_dir=")]
+    folder = given[-1] if given else "results"
+    if re.search(r"[,()\[\]{}$]", folder):
+        return None  # swept or interpolated: each job's store checks its own
+    return unwritable_folder(Path(folder))
 
 
 KINDS = ("models", "benchmarks", "suites", "sweeps")

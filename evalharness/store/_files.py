@@ -100,6 +100,37 @@ def unwritable(root: Path, exc: OSError) -> str:
     return f"results folder {root} is not writable ({what}): choose another with results_dir=PATH."
 
 
+MIN_FREE_BYTES = 1 << 20
+"""Less free space than this in a results folder and a command that writes it does not start."""
+
+
+def unwritable_folder(root: Path) -> str | None:
+    """Why the results folder `root` (or the folder it would be made in) cannot be written to
+    (read-only, no permission, full), as `unwritable` says it; None when it can."""
+    folder = root
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return None  # a file in the way: the store says so when it is opened
+    if not os.access(folder, os.W_OK | os.X_OK):
+        code = errno.EROFS if _read_only(folder) else errno.EACCES
+        return unwritable(root, OSError(code, os.strerror(code)))
+    try:
+        fs = os.statvfs(folder)
+    except OSError:
+        return None
+    if fs.f_bavail * fs.f_frsize < MIN_FREE_BYTES:
+        return unwritable(root, OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))
+    return None
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def folder_lock(root: Path, mode: int, other: str) -> Iterator[None]:
     """`flock` of the folder's REWRITE_LOCK file in `mode`; a line on stderr when it waits. A

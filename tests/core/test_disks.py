@@ -69,6 +69,22 @@ def test_a_read_only_results_folder_is_one_line(tmp_path: Path, cli: RunCLI) -> 
     assert list(load_runs(tmp_path / "results")["status"]) == ["complete"]
 
 
+def test_a_sweep_into_a_read_only_or_full_results_folder_is_one_line(
+    tmp_path: Path, cli: RunCLI
+) -> None:
+    cli(*RUN, "limit=3", check=True)
+    sweep = ["run", "-m", "model=oracle,example_parrot", "benchmark=example_parity"]
+    with read_only(tmp_path / "results"):
+        proc = cli(*sweep)
+        assert proc.returncode == 1
+        assert "not writable" in _one_error_line(proc.stderr)
+    with small_disk(tmp_path / "disk", 256) as disk:
+        fill(disk)
+        proc = cli(*sweep, "results_dir=disk/results")
+        assert proc.returncode == 1
+        assert "No space left on device" in _one_error_line(proc.stderr)
+
+
 def test_the_leaderboard_to_an_unwritable_place_is_one_line(tmp_path: Path, cli: RunCLI) -> None:
     cli(*RUN, check=True)
     (tmp_path / "locked").mkdir()
