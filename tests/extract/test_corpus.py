@@ -19,7 +19,7 @@ KINDS = ("yes_no", "number", "choice")
 def _entries() -> list[Any]:
     out = []
     for kind in KINDS:
-        for section in (kind, f"{kind}_2"):
+        for section in (kind, f"{kind}_2", f"{kind}_3"):
             for i, entry in enumerate(CORPUS[section]):
                 expected = entry["expected"]
                 if kind == "choice" and expected is not None:
@@ -52,9 +52,10 @@ def test_corpus_reply_is_read_right(
 
 
 def test_the_corpus_has_many_replies_of_each_kind_and_few_known_misses() -> None:
-    entries = [e for k in KINDS for s in (k, f"{k}_2") for e in CORPUS[s]]
+    entries = [e for k in KINDS for s in (k, f"{k}_2", f"{k}_3") for e in CORPUS[s]]
     for kind in KINDS:
-        assert len(CORPUS[kind]) + len(CORPUS[f"{kind}_2"]) >= 60
-        assert sum(e["expected"] is None for e in CORPUS[kind] + CORPUS[f"{kind}_2"]) >= 8
+        mine = CORPUS[kind] + CORPUS[f"{kind}_2"] + CORPUS[f"{kind}_3"]
+        assert len(mine) >= 70
+        assert sum(e["expected"] is None for e in mine) >= 8
     assert sum(bool(e.get("known_miss")) for e in entries) <= 0.05 * len(entries)
     assert len({e["style"] for e in entries}) >= 12
