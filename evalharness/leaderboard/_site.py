@@ -58,34 +58,17 @@ def build(
     root = Path(results_dir)
     runs, samples = read_results(root, SAMPLE_COLUMNS)
     images = root / "images"
-    built = _build(
+    from evalharness.leaderboard import _parity
+
+    return _build(
         runs,
         samples,
         images if images.is_dir() else None,
         out_dir,
         title=title,
         descriptions=_registry_descriptions(runs),
+        parity=_parity.read(root),
     )
-    _write_parity(root, Path(out_dir), title)
-    return built
-
-
-def _write_parity(root: Path, out: Path, title: str) -> None:
-    """parity.html, where `evalharness parity` has written tables under the results folder."""
-    from evalharness.leaderboard import _parity
-
-    frame = _parity.read(root)
-    if frame is None:
-        return
-    html = _environment().get_template("parity.html").render(
-        root="",
-        title=title,
-        version=__version__,
-        built=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        page="parity",
-        **_parity.context(frame),
-    )
-    (out / "parity.html").write_text(html, encoding="utf-8")
 
 
 def build_site_from_frames(
@@ -126,6 +109,7 @@ def _build(
     versions: Mapping[str, str] | None = None,
     descriptions: Mapping[str, str] | None = None,
     resamples: int = RESAMPLES,
+    parity: pd.DataFrame | None = None,
 ) -> tuple[Path, Board]:
     """`_write` with a failed write (a full disk, a read-only folder) as one SiteError line."""
     try:
@@ -138,6 +122,7 @@ def _build(
             versions=versions,
             descriptions=descriptions,
             resamples=resamples,
+            parity=parity,
         )
     except OSError as exc:
         what = exc.strerror or str(exc)
@@ -157,6 +142,7 @@ def _write(
     versions: Mapping[str, str] | None,
     descriptions: Mapping[str, str] | None,
     resamples: int,
+    parity: pd.DataFrame | None = None,
 ) -> tuple[Path, Board]:
     out = _prepare_out(out_dir)
     board = build_board(runs, versions, descriptions)
@@ -172,6 +158,7 @@ def _write(
         "title": title,
         "version": __version__,
         "built": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "parity_page": parity is not None,
     }
 
     def render(template: str, path: Path, root: str, **ctx: Any) -> None:
@@ -185,6 +172,10 @@ def _write(
     _table.write(index, out)  # the same board as Markdown and CSV
     render("samples.html", out / "samples.html", "", page="samples")
     render("compare.html", out / "compare.html", "", page="compare")
+    if parity is not None:  # tables `evalharness parity` wrote under the results folder
+        from evalharness.leaderboard import _parity
+
+        render("parity.html", out / "parity.html", "", page="parity", **_parity.context(parity))
     for bkey in board.benchmarks.index:
         render(
             "benchmark.html",

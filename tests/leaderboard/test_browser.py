@@ -247,7 +247,9 @@ def test_cross_harness_page_lists_the_disagreements(driver: Any, tmp_path: Path)
     (results / "parity").mkdir()
     frame.to_parquet(results / "parity" / "r1.parquet")
     site = build_site(results, tmp_path / "site", title="t").parent
-    _open(driver, site / "parity.html")
+    _open(driver, site / "index.html")  # every page links to it
+    _js(driver, "document.querySelector('nav a[href=\"parity.html\"]').click()")
+    _wait(driver, lambda: driver.current_url.endswith("parity.html"))
     assert _js(driver, "return 1") == 1  # no alert() from the payload
     counts = _js(
         driver,
