@@ -259,6 +259,7 @@ class Site:
                     "errors": r["n_errors"],
                     "unsupported": r["n_unsupported"],
                     "truncated": r["n_truncated"],
+                    "judge": judge_note(r["judge"]),
                     "metrics": [_metric_cell(mets.get(n), percent) for n in names],
                 }
             )
@@ -400,6 +401,24 @@ class Site:
                 "n": int(r["n_samples"]),
             }
         return {"title": self.title, "models": models, "benches": benches, "runs": runs}
+
+
+def judge_note(stored: str) -> str:
+    """A run's judge, for the badge beside its model: who, and its agreement with the rules
+    when below the run's `judge.min_agreement` (empty without a judge)."""
+    judge = parse_json(stored) if stored else None
+    if not isinstance(judge, dict):
+        return ""
+    settings = judge.get("settings") or {}
+    model = settings.get("model") or {}
+    name = model.get("label") or model.get("path") or model.get("name") or "judge"
+    agreement = judge.get("agreement")
+    if judge.get("flagged") and isinstance(agreement, int | float):
+        return (
+            f"judge {name}: agrees with the rules on {agreement:.0%} of the replies both read, "
+            f"below {settings.get('min_agreement', 0.8):.0%}"
+        )
+    return f"judge {name}"
 
 
 def _metric_cell(entry: Any, percent: bool) -> Record | None:

@@ -52,6 +52,7 @@ _STR = (
     "status_reason",
     "metrics",
     "description",
+    "judge",
 )
 _FLOAT = ("model_params", "limit", "score", "score_ci_low", "score_ci_high")
 _INT = (
