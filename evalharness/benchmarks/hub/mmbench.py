@@ -44,6 +44,8 @@ class MMBench(ChoiceBenchmark):
     path: str = "lmms-lab/MMBench"
     split: str = "dev"
     subset: str | None = "en"
+    n: int | None = None
+    """Use only the first `n` questions, each with every rotated copy of it."""
 
     def make_sample(self, index: int, row: Row, image: ImageSource) -> Sample:
         key = int(row["index"])
