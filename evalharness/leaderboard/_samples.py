@@ -37,6 +37,7 @@ _TEXT = (
     "error",
     "image_ids",
     "choices",
+    "read_status",
 )
 SAMPLE_COLUMNS = ("run_id", *_TEXT, "score", "unsupported", *DIFFICULTY_COLUMNS)
 """The samples columns the site reads (metadata, tokens and timings are left on disk)."""
@@ -56,6 +57,10 @@ class BenchData:
     difficulty: pd.DataFrame | None = None
     """rkey, level, mean, lo, hi, n — accuracy per difficulty level (when the samples have one)."""
     difficulty_column: str = ""
+
+
+_READ_NOTES = ("unreadable", "truncated")
+"""The read statuses the browser shows (the others need no note)."""
 
 
 def _pylist(values: pd.Series) -> list[Any]:
@@ -210,6 +215,7 @@ def _write_runs(
         "s": _scores_list(sub["score"].to_numpy(dtype=np.float64)),
         "e": error.tolist(),
         "u": sub["unsupported"].to_numpy(dtype=bool).astype(int).tolist(),
+        "r": [r if r in _READ_NOTES else None for r in _pylist(sub["read_status"])],
         "q": prompt.tolist(),
     }
     code_list = codes.tolist()

@@ -146,6 +146,16 @@ def test_the_board_counts_truncated_replies(tmp_path: Path) -> None:
     assert ">Truncated</th>" in page
     cells = page.split(">Truncated</th>")[1]
     assert 'data-v="1">1</td>' in cells
+    # the sample browser marks each sample without an answer, and why
+    [data_file] = (index.parent / "data" / "runs").glob("*.js")
+    data = json.loads(data_file.read_text().split("=", 1)[1].rstrip().rstrip(";"))
+    [items_file] = (index.parent / "data" / "items").glob("*.js")
+    items = json.loads(items_file.read_text().split("=", 1)[1].rstrip().rstrip(";"))
+    ids = [items["id"][i] for i in data.get("i", range(len(data["s"])))]
+    assert dict(zip(ids, data["r"], strict=True)) == {
+        "read": None, "template": None, "cut": "truncated", "hedged": "unreadable", "plain": None,
+        "other_tags": None,
+    }  # fmt: skip
 
 
 def test_reasoning_tags_from_the_command_line(cli: RunCLI, tmp_path: Path) -> None:

@@ -37,9 +37,15 @@
     .sort(function (a, b) { return M.models[a].n.localeCompare(M.models[b].n); });
   fill(pickModel, models.map(function (k) { return [k, M.models[k].n]; }));
 
+  var READ_NOTES = {
+    unreadable: "no answer: the extraction rules found none, or two different ones",
+    truncated: "no answer: the reply ended inside its reasoning trace (max_new_tokens ran out)",
+  };
+
   function outcome(row) {
     if (row.e) return "error";
     if (row.u) return "unsupported";
+    if (row.r === "truncated") return "truncated";
     if (row.s === null || row.s === undefined) return "missing";
     return row.s >= 0.5 ? "correct" : "wrong";
   }
@@ -68,7 +74,8 @@
       state.rows = data.s.map(function (s, j) {
         var i = data.i ? data.i[j] : j;
         return { id: items.id[i], q: (data.q && data.q[j]) || items.q[i], t: items.t[i], c: items.c[i],
-                 ch: items.ch[i], img: items.img[i], p: data.p[j], x: data.x[j], s: s, e: data.e[j], u: data.u[j] };
+                 ch: items.ch[i], img: items.img[i], p: data.p[j], x: data.x[j], s: s, e: data.e[j], u: data.u[j],
+                 r: data.r ? data.r[j] : null };
       });
       state.rows.forEach(function (r) { r.o = outcome(r); });
       var counts = {};
@@ -76,7 +83,8 @@
       info.textContent = "Version " + bench.v + " · status " + run.st + " · score " + EH.fmt(run.s, bench.pct) +
         (isFinite(run.lo) && run.lo !== null ? " [" + EH.fmt(run.lo, bench.pct) + ", " + EH.fmt(run.hi, bench.pct) + "]" : "") +
         " · " + state.rows.length + " samples: " + (counts.correct || 0) + " correct, " + (counts.wrong || 0) +
-        " wrong, " + (counts.error || 0) + " errors, " + (counts.unsupported || 0) + " unsupported" +
+        " wrong, " + (counts.error || 0) + " errors, " + (counts.unsupported || 0) + " unsupported, " +
+        (counts.truncated || 0) + " truncated" +
         (run.why ? " · not ranked: " + run.why : "");
       state.page = 0;
       render();
@@ -97,7 +105,8 @@
     list.textContent = "";
     rows.slice(state.page * PAGE, (state.page + 1) * PAGE).forEach(function (r) {
       var card = EH.sampleCard(r, [].concat(field("Output", r.p, "pre"), field("Extracted", r.x),
-        field("Score", r.s === null ? null : r.s), field("Error", r.e, "err"), r.u ? field("Unsupported", "the model cannot answer this kind of item") : []));
+        field("Score", r.s === null ? null : r.s), field("Error", r.e, "err"),
+        field("Read", READ_NOTES[r.r] || null), r.u ? field("Unsupported", "the model cannot answer this kind of item") : []));
       card.classList.add("o-" + r.o);
       card.querySelector("header").appendChild(el("span", { class: "outcome o-" + r.o }, [r.o]));
       list.appendChild(card);
