@@ -4,6 +4,7 @@ errors and bad settings one clear line."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -230,3 +231,59 @@ def test_the_lmms_bridge_sends_every_image(chat: bool) -> None:
         [Request(sample, images, sample.prompt, "generate", GenerationSettings(max_new_tokens=4))]
     )
     assert pred.text == "Compare|2|(32, 24)"  # the fake model answers with the images it got
+
+
+def test_mathvista_judge_reads_what_the_official_rules_cannot(tmp_path: Path) -> None:
+    """Rules first, the judge for the rest (`judge=`): its answer is read by the official rules,
+    and each sample's route is stored."""
+    from model_helpers import FakeModel
+
+    from evalharness import registry
+    from evalharness.benchmarks.hub.mathvista import MathVista
+    from evalharness.judge import JudgeSpec, build_judge
+    from evalharness.models.base import ModelSpec
+    from evalharness.runner.execute import run_benchmark
+    from evalharness.runner.progress import Progress
+    from evalharness.runner.spec import BenchmarkSpec, RunSpec
+    from evalharness.store import ResultsStore, load_samples
+    from evalharness.types import Prediction, Request
+
+    class OptionJudge(FakeModel):
+        """Names the option or number the reply states after "so"."""
+
+        def predict(self, requests: Sequence[Request]) -> list[Prediction]:
+            out = []
+            for r in requests:
+                reply = r.text.split("<<<", 1)[1].split(">>>", 1)[0]
+                out.append(
+                    Prediction(
+                        text=reply.rsplit("so ", 1)[-1].strip(" .") if "so " in reply else "none"
+                    )
+                )
+            return out
+
+    registry.models.register("option_judge", OptionJudge)
+    folder = data.mathvista(tmp_path / "mathvista")
+    answers = {"1": "The tallest one, so blue.", "2": "I count them, so 4.", "3": "1.5"}
+    results = tmp_path / "judged"
+    judge = build_judge(
+        JudgeSpec(ModelSpec(name="option_judge"), agreement=0.0, batch_size=1), results
+    )
+    from .fixtures import TableModel
+
+    bench = MathVista(path=str(folder))
+    spec = RunSpec(model=ModelSpec(name="table"), benchmarks=(), progress=False, max_error_rate=1.0)
+    run_benchmark(
+        spec,
+        TableModel(ModelSpec("table", args={"answers": answers})),
+        bench,
+        ResultsStore(results),
+        Progress(1, False),
+        source=BenchmarkSpec("mathvista", {"path": str(folder)}),
+        judge=judge,
+    )
+    rows = load_samples(results).set_index("sample_id")
+    assert rows.loc["1", "read_status"] == "judge" and rows.loc["1", "judge_answer"] == "blue"
+    assert rows.loc["2", "read_status"] == "judge" and rows.loc["2", "score"] == 1.0
+    assert rows.loc["3", "read_status"] == "rule"
+    assert rows["score"].tolist() == [1.0, 1.0, 1.0]

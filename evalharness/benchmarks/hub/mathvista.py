@@ -9,9 +9,10 @@ its file). The model is asked the official `query`.
 
 Answers are read as the official evaluation reads them, rules first (`metrics.mathvista_rule`):
 an exact option, a bare number, or (with `quick_extract`) `The answer is "X".`. A reply the
-rules cannot read goes, officially, to a GPT judge; here it is recorded as unreadable (`route`
-metrics: `rule` or `unreadable`, per sample) and counts as wrong, so `unreadable` says how
-much a judge could still change: the `official` protocol, the default. The `robust` protocol
+rules cannot read goes, officially, to a GPT judge; here to the run's judge model where one is
+set (`judge=`; its answer is read by the same rules), else it is recorded as unreadable (`route`
+metrics: `rule` or `unreadable`, per sample; the run's `read_status` says rule, judge or
+unreadable) and counts as wrong, so `unreadable` says how much a judge could still change: the `official` protocol, the default. The `robust` protocol
 reads what the rules cannot with the harness's extraction (an option, a number), route
 `extracted`, and leaves `unreadable` only what that cannot read either. What was read is
 normalised to the answer's type as the official does (`metrics.mathvista_normalise`: a letter
@@ -26,8 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from evalharness import extract
+from evalharness.benchmarks.base import Answered
 from evalharness.benchmarks.hub._base import HubBenchmark, Row
-from evalharness.benchmarks.protocols import Official
+from evalharness.benchmarks.protocols import OFFICIAL, Official
 from evalharness.metrics import mathvista_normalise, mathvista_rule
 from evalharness.stats import Aggregate, by_category
 from evalharness.types import GenerationSettings, ImageSource, Sample, Scored
@@ -84,6 +86,8 @@ class MathVista(HubBenchmark):
             images=(image,),
             prompt=str(row["query"]),
             targets=(str(row["answer"]),),
+            # a judge names one of the options, which the official rules then read exactly
+            answer_space=tuple(choices) if choices else None,
             category=str(meta.get("task") or ""),
             group=str(row["pid"]),
             metadata={
@@ -94,6 +98,17 @@ class MathVista(HubBenchmark):
                 "source": str(meta.get("source") or ""),
             },
         )
+
+    def read_both(self, a: Answered, robust: Scored) -> Scored:
+        """Both readings; under the official protocol the answer read is the official rules',
+        so a reply they cannot read is the one a judge model (`judge=`) is asked about, and the
+        judge's answer is read by the same rules (the run's `read_status`: rule, judge or
+        unreadable)."""
+        both = super().read_both(a, robust)
+        if self.headline != OFFICIAL:
+            return both
+        text = "" if a.prediction.error is not None else (a.prediction.text or "")
+        return Scored(self.official_open(a.sample, text).extracted, both.score, both.metrics)
 
     def official_open(self, sample: Sample, text: str) -> Scored:
         """The official rules; a reply they cannot read waits for the judge (unreadable)."""
