@@ -431,4 +431,7 @@ def _metric_cell(entry: Any, percent: bool) -> Record | None:
 
     c = cell(num("value"), num("ci_low"), num("ci_high"), percent)
     c["n"] = entry.get("n") if isinstance(entry.get("n"), int) else None
+    note = entry.get("note")
+    if isinstance(note, str) and note:  # why the value is undefined (NaN)
+        c["ci"] = note
     return c

@@ -58,3 +58,18 @@ def test_rescore_brings_a_run_of_one_reading_to_both_without_the_model(tmp_path:
     samples = load_samples(results)
     assert samples["metric_official"].tolist() == [1.0, 0.0, 1.0, 0.0]
     assert samples["metric_robust"].tolist() == [1.0, 1.0, 0.0, 1.0]
+
+
+def test_the_scripts_division_by_zero_is_nan_with_its_reason_on_the_board(tmp_path: Path) -> None:
+    rows, features = pope_rows(4)
+    file = write_parquet(tmp_path / "pope.parquet", rows, features)
+    answers = {f"random-{i}": "No, there is not." for i in range(4)}  # nothing read as yes
+    result, _ = run(tmp_path, "pope", {"path": str(file)}, model="table", answers=answers)
+    precision = result.metrics["official/precision"]
+    assert precision.value != precision.value  # NaN, not an exception
+    assert precision.note == "POPE's evaluate.py divides by zero: no reply was read as yes"
+    assert result.metrics["official"].value == 0.5  # the accuracy is still defined
+    results = next(tmp_path.glob("results-table-*"))
+    site = build_site(results, tmp_path / "site", title="t")
+    page = next((site.parent / "benchmarks").glob("pope*.html")).read_text()
+    assert "divides by zero: no reply was read as yes" in page
