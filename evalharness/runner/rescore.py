@@ -36,6 +36,7 @@ def rescore(results_dir: str | Path, benchmarks: Sequence[str] | None = None) ->
     """
     store = ResultsStore(results_dir, create=False)
     with store.rewriting():  # readers of the whole folder wait: they see none of it half done
+        store.remove_stale_temporaries()
         return _rescore(store, benchmarks)
 
 

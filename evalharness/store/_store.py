@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -23,6 +24,7 @@ import pandas as pd
 from evalharness._version import __version__
 from evalharness.errors import EvalharnessError, quoted
 from evalharness.store._files import (
+    TMP_SUFFIX,
     atomic_write_bytes,
     atomic_write_parquet,
     folder_lock,
@@ -244,6 +246,17 @@ class ResultsStore:
         """Held while reading the whole folder at once (the leaderboard): no `rewriting` command
         runs meanwhile, so no run is read half rescored. Readers do not wait for each other."""
         return folder_lock(self.root, fcntl.LOCK_SH, "rewriting it (evalharness rescore)")
+
+    def remove_stale_temporaries(self, older_than_s: float = 3600.0) -> None:
+        """Remove temporary files of atomic writes older than `older_than_s` anywhere in the
+        folder: left by killed processes (an atomic write takes well under a second). A run's
+        own are removed at once by its next writer (`lock`)."""
+        cutoff = time.time() - older_than_s
+        for pattern in (f".*{TMP_SUFFIX}", f"*/.*{TMP_SUFFIX}", f"*/*/.*{TMP_SUFFIX}"):
+            for tmp in self.root.glob(pattern):
+                with contextlib.suppress(OSError):
+                    if tmp.stat().st_mtime < cutoff:
+                        tmp.unlink()
 
     # images -----------------------------------------------------------------------------------
 

@@ -141,3 +141,24 @@ def test_temporaries_a_killed_rewrite_left_are_removed_by_the_next(tmp_path: Pat
     # and rescore's own pass (which skips this unfinished run) leaves none behind either
     rescore(tmp_path / "results")
     assert not [p for p in (tmp_path / "results").rglob("*.tmp")]
+
+
+def test_rescore_removes_temporaries_older_than_an_hour_anywhere_in_the_folder(
+    tmp_path: Path,
+) -> None:
+    from evalharness.runner.rescore import rescore
+
+    store = ResultsStore(tmp_path / "results")
+    store.write_run({"run_id": "r1", "status": "interrupted", "benchmark": "b"})
+    root = tmp_path / "results"
+    (root / "images" / "ab").mkdir(parents=True)
+    (root / "samples" / "r2").mkdir(parents=True)
+    old = [root / "images" / "ab" / ".abcd.jpg.k2j4.tmp", root / "samples" / "r2" / ".x.tmp"]
+    fresh = root / "images" / "ab" / ".abce.jpg.q8w1.tmp"  # maybe being written right now
+    for path in [*old, fresh]:
+        path.write_bytes(b"cut short")
+    hours_ago = time.time() - 2 * 3600
+    for path in old:
+        os.utime(path, (hours_ago, hours_ago))
+    rescore(root)
+    assert not any(p.exists() for p in old) and fresh.exists()
