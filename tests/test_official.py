@@ -192,6 +192,17 @@ def test_pope_official_numbers_and_the_scripts_crashes() -> None:
             assert all("note" in e.as_dict() for e in undefined)
 
 
+def test_countbenchqa_official_is_the_reference_scripts_on_every_recorded_case() -> None:
+    data = golden("countbenchqa")
+    bench = CountBenchQA()
+    got = [
+        bench.official_open(sample(i, (str(c["number"]),)), c["reply"]).score
+        for i, c in enumerate(data["cases"])
+    ]
+    assert got == [c["official"] for c in data["cases"]]
+    assert 100 * sum(got) / len(got) == pytest.approx(data["accuracy_percent"])
+
+
 def test_countbenchqa_official_is_exact_match_after_strip_and_lower() -> None:
     bench = CountBenchQA()
     s = sample(0, ("3",))
