@@ -136,7 +136,8 @@ class Judge:
         hits: int,
     ) -> None:
         tokens = estimate_tokens(list(todo.values()), self.spec.max_new_tokens)
-        name = self.spec.model.display_name
+        m = self.spec.model
+        name = m.label or m.path or m.name
         about = f" for {what}" if what else ""
         print(
             f"judge {name}{about}: {len(todo)} call{'s' if len(todo) != 1 else ''}, "
