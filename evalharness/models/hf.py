@@ -89,6 +89,7 @@ class HFModel:
         # `prepare` (worker thread) and the generating call (runner's thread) share the
         # tokenizer, whose Rust core refuses a settings change while another call uses it.
         self._tokenizer_lock = threading.Lock()
+        self._tag_ids: list[tuple[Any, Any]] | None = None  # reasoning tags as token ids
         self._process_ahead = process_ahead(spec.name, self.args, self._loaded.device.type)
 
     @property
@@ -292,9 +293,9 @@ class HFModel:
         )
         if self.args.get("cache_implementation"):
             kwargs["cache_implementation"] = self.args["cache_implementation"]
-        opened, tags = self._traces(inputs)
+        opened, tags = self._traces(processed)  # the host copy: no wait on the device
         if settings.thinking_tokens is not None:
-            budget = self._budget(inputs, settings.thinking_tokens, max(limits), opened)
+            budget = self._budget(inputs, settings.thinking_tokens, max(limits), opened, tags)
             kwargs.update(max_new_tokens=budget.max_new_tokens, logits_processor=budget.as_list())
             limits = [budget.max_new_tokens] * len(batch)
         if sample:
@@ -332,21 +333,25 @@ class HFModel:
         token ids."""
         tokenizer = self._loaded.tokenizer
         with self._tokenizer_lock:
-            tags = thinking.tag_ids(tokenizer, DEFAULT_REASONING_TAGS)
+            if self._tag_ids is None:
+                self._tag_ids = thinking.tag_ids(tokenizer, DEFAULT_REASONING_TAGS)
             prompts = inputs["input_ids"].tolist()
             opened = [
                 thinking.opened_by_prompt(tokenizer, p, DEFAULT_REASONING_TAGS) for p in prompts
             ]
-        return opened, tags
+        return opened, self._tag_ids
 
     def _budget(
-        self, inputs: dict[str, Any], think: int, answer: int, opened: list[int]
+        self,
+        inputs: dict[str, Any],
+        think: int,
+        answer: int,
+        opened: list[int],
+        tags: list[tuple[Any, Any]],
     ) -> thinking.ThinkingBudget:
         """The logits processor that holds a batch to its thinking and answer budgets."""
         tokenizer = self._loaded.tokenizer
         eos = tokenizer.eos_token_id if tokenizer.eos_token_id in self._eos else min(self._eos)
-        with self._tokenizer_lock:
-            tags = thinking.tag_ids(tokenizer, DEFAULT_REASONING_TAGS)
         prompt = inputs["input_ids"].shape[1]
         return thinking.ThinkingBudget(prompt, think, answer, tags, eos, opened)
 
