@@ -296,6 +296,7 @@ def test_rows_computed_before_a_crash_are_written(
         run_job(spec(tmp_path, "example_parrot", batch_size=1, flush_s=60))
     assert sizes == [7]
     assert list(load_runs(tmp_path / "results")["status"]) == ["interrupted"]
+    assert list(load_runs(tmp_path / "results")["status_reason"]) == ["stopped by Ctrl-C"]
     assert (
         len(
             ResultsStore(tmp_path / "results").read_samples(
@@ -319,6 +320,7 @@ def test_a_run_stopped_by_an_error_is_marked_failed_and_resumes(
         run_job(spec(tmp_path, "example_parrot"))
     [row] = load_runs(tmp_path / "results").to_dict("records")
     assert row["status"] == "failed" and row["finished_at"]
+    assert row["status_reason"] == "crashed: OSError: disk full"
     assert len(load_samples(tmp_path / "results")) == 12  # the answers are kept
     monkeypatch.undo()
     [again] = run_job(spec(tmp_path, "example_parrot"))
