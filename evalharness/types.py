@@ -232,6 +232,9 @@ class GenerationSettings:
     thinking_tokens: int | None = None
     """A separate budget for a reasoning trace: a model that supports it thinks for at most this
     many tokens and then answers in `max_new_tokens` more (None: one budget for both)."""
+    reasoning_tags: tuple[tuple[str, str], ...] | None = None
+    """The run's [open, close] tags of a reasoning trace (None: `extract.DEFAULT_REASONING_TAGS`),
+    for a model that holds a trace to its budget. Not in `as_dict`: the run's key has them."""
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -91,3 +91,26 @@ def test_without_a_trace_a_tiny_checkpoint_answers_within_the_answer_budget() ->
     [p] = model.predict([ask(GenerationSettings(max_new_tokens=3, thinking_tokens=20))])
     assert p.output_tokens is not None and p.output_tokens <= 3
     assert p.reasoning_tokens is None
+
+
+def test_the_run_s_reasoning_tags_are_the_ones_held_to_the_budget(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(thinking, "opened_by_prompt", lambda *_: 0)
+    model = hf.tiny_qwen2_vl(ModelSpec(name="tiny_qwen2_vl"))
+    tags = (("<reflect>", "</reflect>"),)
+    gen = GenerationSettings(max_new_tokens=2, thinking_tokens=4, reasoning_tags=tags)
+    [p] = model.predict([ask(gen)])
+    assert p.reasoning_tokens == 4 and "</reflect>" in (p.text or "")
+    assert not extract.split_reasoning("<reflect>" + (p.text or ""), tags).truncated
+
+
+def test_a_closing_tag_a_tokenizer_cannot_spell_ends_the_reply_at_the_budget() -> None:
+    never = thinking.tag_ids(_NoTokens(), [("<x>", "</x>")])
+    out = decode([WORD] * 50, thinking.ThinkingBudget(3, 4, 2, never, EOS, [0]))
+    assert out == [WORD] * 4 + [EOS]
+
+
+class _NoTokens:
+    def encode(self, text: str, add_special_tokens: bool = False) -> list[int]:
+        return []

@@ -19,15 +19,17 @@ from evalharness.extract import TagPair
 Ids = tuple[int, ...]
 
 
+_NEVER = (-1,)
+"""The ids of a tag a tokenizer spells with no token: no generated token matches them."""
+
+
 def tag_ids(tokenizer: Any, tags: Sequence[TagPair]) -> list[tuple[Ids, Ids]]:
-    """Each tag pair as token ids (without special tokens around them); pairs a tokenizer
-    cannot spell are left out."""
+    """Each tag pair as token ids (without special tokens around them), in the same order."""
     out = []
     for opening, closing in tags:
-        o = tuple(tokenizer.encode(opening, add_special_tokens=False))
-        c = tuple(tokenizer.encode(closing, add_special_tokens=False))
-        if o and c:
-            out.append((o, c))
+        o = tuple(tokenizer.encode(opening, add_special_tokens=False)) or _NEVER
+        c = tuple(tokenizer.encode(closing, add_special_tokens=False)) or _NEVER
+        out.append((o, c))
     return out
 
 
@@ -131,6 +133,8 @@ class ThinkingBudget:
             elif steps >= self.thinking:
                 row.phase = "closing"
         if row.phase == "closing":
+            if close == _NEVER:  # a closing tag this tokenizer cannot spell: stop instead
+                return self.eos_id
             if row.forced < len(close):
                 row.forced += 1
                 return close[row.forced - 1]

@@ -89,7 +89,7 @@ class HFModel:
         # `prepare` (worker thread) and the generating call (runner's thread) share the
         # tokenizer, whose Rust core refuses a settings change while another call uses it.
         self._tokenizer_lock = threading.Lock()
-        self._tag_ids: list[tuple[Any, Any]] | None = None  # reasoning tags as token ids
+        self._tag_ids: dict[tuple[tuple[str, str], ...], list[tuple[Any, Any]]] = {}
         self._process_ahead = process_ahead(spec.name, self.args, self._loaded.device.type)
 
     @property
@@ -293,7 +293,7 @@ class HFModel:
         )
         if self.args.get("cache_implementation"):
             kwargs["cache_implementation"] = self.args["cache_implementation"]
-        opened, tags = self._traces(processed)  # the host copy: no wait on the device
+        opened, tags = self._traces(processed, settings.reasoning_tags or DEFAULT_REASONING_TAGS)
         if settings.thinking_tokens is not None:
             budget = self._budget(inputs, settings.thinking_tokens, max(limits), opened, tags)
             kwargs.update(max_new_tokens=budget.max_new_tokens, logits_processor=budget.as_list())
@@ -328,18 +328,19 @@ class HFModel:
             )
         return out
 
-    def _traces(self, inputs: dict[str, Any]) -> tuple[list[int], list[tuple[Any, Any]]]:
-        """Per row, the reasoning tag pair its prompt opens (-1: none), and the default pairs as
-        token ids."""
+    def _traces(
+        self, inputs: dict[str, Any], pairs: Sequence[tuple[str, str]]
+    ) -> tuple[list[int], list[tuple[Any, Any]]]:
+        """Per row, the reasoning tag pair its prompt opens (-1: none), and the pairs as token ids
+        (spelt once per model). `inputs` is the host copy: no wait on the device."""
         tokenizer = self._loaded.tokenizer
+        key = tuple(pairs)
         with self._tokenizer_lock:
-            if self._tag_ids is None:
-                self._tag_ids = thinking.tag_ids(tokenizer, DEFAULT_REASONING_TAGS)
+            if key not in self._tag_ids:
+                self._tag_ids[key] = thinking.tag_ids(tokenizer, key)
             prompts = inputs["input_ids"].tolist()
-            opened = [
-                thinking.opened_by_prompt(tokenizer, p, DEFAULT_REASONING_TAGS) for p in prompts
-            ]
-        return opened, self._tag_ids
+            opened = [thinking.opened_by_prompt(tokenizer, p, key) for p in prompts]
+        return opened, self._tag_ids[key]
 
     def _budget(
         self,

@@ -79,15 +79,18 @@ def _now() -> str:
 
 
 def generation_for(
-    max_new_tokens: int | None, benchmark: Benchmark, thinking_tokens: int | None = None
+    max_new_tokens: int | None,
+    benchmark: Benchmark,
+    thinking_tokens: int | None = None,
+    reasoning_tags: tuple[tuple[str, str], ...] | None = None,
 ) -> GenerationSettings:
     """The benchmark's generation settings, its answer length overridden when one is given, with
-    the thinking budget."""
+    the thinking budget and the reasoning tags it applies to."""
     g = benchmark.generation
-    if max_new_tokens is None and thinking_tokens is None:
+    if max_new_tokens is None and thinking_tokens is None and reasoning_tags is None:
         return g
     tokens = g.max_new_tokens if max_new_tokens is None else max_new_tokens
-    return GenerationSettings(tokens, g.temperature, g.stop, thinking_tokens)
+    return GenerationSettings(tokens, g.temperature, g.stop, thinking_tokens, reasoning_tags)
 
 
 def run_samples(benchmark: Benchmark, limit: int | None) -> tuple[list[Sample], list[Sample]]:
@@ -177,7 +180,9 @@ def plan_run(
     all_samples, samples = run_samples(benchmark, spec.limit)
     if isinstance(model, Fittable):
         model.fit(all_samples)
-    generation = generation_for(spec.max_new_tokens, benchmark, spec.max_thinking_tokens)
+    generation = generation_for(
+        spec.max_new_tokens, benchmark, spec.max_thinking_tokens, spec.reasoning_tags
+    )
     identity = model.identity()
     key_fields = {
         "format": FORMAT_VERSION,
