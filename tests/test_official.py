@@ -247,3 +247,29 @@ def test_the_cli_refuses_an_undefined_protocol_in_one_line(tmp_path: Path) -> No
         "error: oracle: pope has no 'strict' scoring protocol; it has: official, robust"
     ]
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def run_spec_of(*overrides: str) -> Any:
+    from hydra import compose, initialize_config_dir
+
+    from evalharness.cli.config import configs_dir, register_schemas
+    from evalharness.cli.hydra_app import to_run_spec
+
+    register_schemas()
+    with initialize_config_dir(str(configs_dir()), version_base=None):
+        cfg = compose("config", overrides=["model=oracle", *overrides])
+    return to_run_spec(cfg)
+
+
+def test_one_setting_picks_the_headline_of_every_benchmark_that_reads_twice() -> None:
+    from evalharness.runner import JobError
+
+    spec = run_spec_of("suite=hub", "protocol=robust", "+benchmark_args.pope.protocol=official")
+    args = {b.name: dict(b.args) for b in spec.benchmarks}
+    assert args["vqav2"]["protocol"] == "robust" and args["countbenchqa"]["protocol"] == "robust"
+    assert args["pope"]["protocol"] == "official"  # a benchmark's own setting wins
+    assert "protocol" not in args["cvbench_count"]  # one reading only: nothing to choose
+    spec = run_spec_of("benchmark=synth_vqa", "protocol=official")
+    assert "protocol" not in dict(spec.benchmarks[0].args)
+    with pytest.raises(JobError, match="protocol is official or robust"):
+        run_spec_of("benchmark=pope", "protocol=strict")

@@ -65,6 +65,8 @@ class EvalConfig:
     judge: JudgeConfig | None = None
     benchmark_args: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Settings per benchmark name, applied in suites too: benchmark_args.synth_counting.n=50."""
+    protocol: str | None = None
+    """Headline scoring of every benchmark that defines two: official or robust (null: each one's own)."""
     results_dir: str = "results"
     limit: int | None = None
     batch_size: int = 8

@@ -47,11 +47,15 @@ def to_run_spec(cfg: Any) -> Any:
         if key not in known and key not in names:
             hint = did_you_mean(key, known)
             raise JobError(f"benchmark_args.{key}: there is no benchmark {key!r}.{hint}")
+    if cfg.protocol is not None and cfg.protocol not in ("official", "robust"):
+        raise JobError(f"protocol is official or robust (or null), got {cfg.protocol!r}.")
     benchmarks = []
     for name in names:
         args = dict(per_bench.get(name, {}))
         if cfg.benchmark is not None and name == cfg.benchmark.name:
             args.update(OmegaConf.to_container(cfg.benchmark.args, resolve=True))  # type: ignore[arg-type]
+        if cfg.protocol is not None and "protocol" not in args and _reads_twice(name):
+            args["protocol"] = cfg.protocol  # a benchmark's own setting wins
         benchmarks.append(BenchmarkSpec(name, args))
     from evalharness.runner.shards import rank_device, shard_from
 
@@ -276,3 +280,14 @@ def report_failures(failures: Sequence[outcomes.Outcome]) -> int:
     listed = [f.message.replace("\n", "\n    ") for f in failures]
     print(f"{len(failures)} jobs failed:", *listed, sep="\n  ", file=sys.stderr)
     return 1
+
+
+def _reads_twice(name: str) -> bool:
+    """Whether benchmark `name` defines an official reading beside ours (a `protocol` setting)."""
+    from evalharness import registry
+
+    try:
+        factory = registry.benchmarks.get(name)
+    except Exception:  # an unknown or broken one is reported where it is built
+        return False
+    return getattr(factory, "official", None) is not None
