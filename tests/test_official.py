@@ -273,3 +273,23 @@ def test_one_setting_picks_the_headline_of_every_benchmark_that_reads_twice() ->
     assert "protocol" not in dict(spec.benchmarks[0].args)
     with pytest.raises(JobError, match="protocol is official or robust"):
         run_spec_of("benchmark=pope", "protocol=strict")
+
+
+def test_listing_a_benchmark_names_its_official_script_and_quirks(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "evalharness.cli.main", "list", "vqav2"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    said = proc.stdout
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "official scoring: GT-Vision-Lab/VQA: PythonEvaluationTools/vqaEvaluation/vqaEval.py"
+        in said
+    )
+    assert "normalises nothing when the ten answers agree" in said

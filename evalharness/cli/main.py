@@ -245,6 +245,11 @@ def _benchmark_details(name: str) -> None:
     print(f"benchmark {name}: {registry.benchmarks.summary(name)}".rstrip())
     if getattr(factory, "capability", ""):
         print(f"  capability: {factory.capability}")
+    official = getattr(factory, "official", None)
+    if official is not None:  # it reads every answer twice (docs/protocols.md)
+        print(f"  official scoring: {official.script}; where it differs from ours:")
+        for quirk in official.quirks:
+            print(f"    - {quirk}")
     params = benchmark_settings(name)
     if params:
         docs = setting_docs(factory) if isinstance(factory, type) else {}
