@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from evalharness.models.base import ModelSpec
 from evalharness.runner import BenchmarkSpec, RunSpec, run_job
 from evalharness.store import load_runs, load_samples
@@ -60,6 +62,7 @@ def vqa_run(tmp_path: Path) -> tuple[Path, Path, str]:
     return results, folder, str(run_id)
 
 
+@pytest.mark.slow  # a run, then lmms-eval loads its task
 def test_parity_reads_a_run_three_ways_and_the_site_shows_where_they_disagree(
     tmp_path: Path,
 ) -> None:
@@ -94,6 +97,7 @@ def test_parity_reads_a_run_three_ways_and_the_site_shows_where_they_disagree(
     assert "The answer is two." in page
 
 
+@pytest.mark.slow  # a run, then two commands that load lmms-eval
 def test_the_parity_command_and_its_errors(tmp_path: Path) -> None:
     require_lmms_eval()
     results, folder, run_id = vqa_run(tmp_path)
