@@ -118,9 +118,16 @@ def parse(ask: Ask, reply: str) -> tuple[str | None, str]:
     if ask.labels is None:
         return said, ""
     for label in ask.labels:
-        if said.lower() == label.lower():
+        if said.lower() == label.lower() or (ask.kind == "grade" and _same_number(said, label)):
             return label, ""
     return None, f"the judge answered outside the allowed labels: {shorten(said)!r}"
+
+
+def _same_number(a: str, b: str) -> bool:
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return False
 
 
 def shorten(text: str, limit: int = 80) -> str:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalharness.extract import normalize
 from evalharness.judge._judge import Judge, Verdict
-from evalharness.judge._prompt import read_ask
+from evalharness.judge._prompt import grade_ask, read_ask
 from evalharness.stats import Aggregate, Estimate, estimate
 from evalharness.types import Prediction, Scored
 
@@ -59,8 +59,20 @@ def picked(sample_id: str, share: float) -> bool:
 
 
 def review(judge: Judge, benchmark: Benchmark, items: Sequence[Item]) -> set[str]:
-    """Ask the judge about the unreadable replies and the agreement share; the metric names it
-    wrote into the records."""
+    """Ask the judge about the unreadable replies and the agreement share (and, for a benchmark
+    with a `rubric`, to grade every open reply); the metric names it wrote into the records."""
+    written: set[str] = set()
+    rubric = str(getattr(benchmark, "rubric", "") or "")
+    if rubric:  # open-ended: the judge grades every reply; options are read as usual
+        graded = [
+            i
+            for i in items
+            if i.answered.form == "open"
+            and i.answered.prediction.error is None
+            and i.record["read_status"] in (RULE, UNREADABLE)
+        ]
+        written |= grade(judge, benchmark, rubric, graded)
+        items = [i for i in items if not any(i is g for g in graded)]
     unread = [i for i in items if i.record["read_status"] == UNREADABLE]
     checked = [
         i
@@ -71,19 +83,15 @@ def review(judge: Judge, benchmark: Benchmark, items: Sequence[Item]) -> set[str
     ]
     asked = [*unread, *checked]
     if not asked:
-        return set()
+        return written
     asks = [
         read_ask(i.answered.sample, i.answered.form, i.answered.prediction.text or "")
         for i in asked
     ]
     verdicts = judge.ask(asks, benchmark.name)
-    written: set[str] = set()
     for item, verdict in zip(asked, verdicts, strict=True):
         rec = item.record
-        rec["judge_reply"] = verdict.reply
-        rec["judge_prompt_hash"] = verdict.prompt_hash
-        rec["judge_answer"] = verdict.answer
-        rec["judge_reason"] = verdict.reason or None
+        _note(rec, verdict)
         reading = _read(benchmark, item.answered, verdict)
         if rec["read_status"] == RULE:
             if verdict.answer is not None or verdict.reply is not None:  # a verdict, "none" too
@@ -101,6 +109,46 @@ def review(judge: Judge, benchmark: Benchmark, items: Sequence[Item]) -> set[str
         rec["read_status"] = JUDGE
         for name, value in reading.metrics.items():
             rec["metric_" + name] = float(value)
+            written.add(name)
+    return written
+
+
+def _note(rec: dict[str, Any], verdict: Verdict) -> None:
+    rec["judge_reply"] = verdict.reply
+    rec["judge_prompt_hash"] = verdict.prompt_hash
+    rec["judge_answer"] = verdict.answer
+    rec["judge_reason"] = verdict.reason or None
+
+
+def grade(judge: Judge, benchmark: Benchmark, rubric: str, items: Sequence[Item]) -> set[str]:
+    """The judge's rubric grade of each reply as its score (the benchmark's `graded` hook, where
+    it has one, keeps its own readings beside it); a reply without a grade is unreadable and
+    scores 0, its reason kept."""
+    if not items:
+        return set()
+    asks = [grade_ask(i.answered.sample, rubric, i.answered.prediction.text or "") for i in items]
+    verdicts = judge.ask(asks, benchmark.name)
+    written: set[str] = set()
+    hook = getattr(benchmark, "graded", None)
+    for item, verdict in zip(items, verdicts, strict=True):
+        rec = item.record
+        _note(rec, verdict)
+        if verdict.answer is None:
+            rec["read_status"] = UNREADABLE
+            rec["score"] = 0.0
+            if "metric_correct" in rec:
+                rec["metric_correct"] = 0.0
+            continue
+        value = float(verdict.answer)
+        scored = (
+            hook(item.scored, value)
+            if hook is not None
+            else Scored(item.scored.extracted, value, {**item.scored.metrics, "judge_grade": value})
+        )
+        rec["score"] = float(scored.score)
+        rec["read_status"] = JUDGE
+        for name, v in scored.metrics.items():
+            rec["metric_" + name] = float(v)
             written.add(name)
     return written
 
