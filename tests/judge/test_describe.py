@@ -82,7 +82,9 @@ def run(results: Path, judge_name: str | None) -> None:
     spec = RunSpec(model=ModelSpec(name="describer"), benchmarks=(), progress=False, batch_size=4)
     bench = DescribeSuite(n=6)
     source = BenchmarkSpec("synth_describe", {"n": 6})
-    run_benchmark(spec, Describer(), bench, ResultsStore(results), Progress(1, False), source, judge)
+    run_benchmark(
+        spec, Describer(), bench, ResultsStore(results), Progress(1, False), source, judge
+    )
 
 
 def test_without_a_judge_the_truth_grades(tmp_path: Path) -> None:
