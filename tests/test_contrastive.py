@@ -246,7 +246,7 @@ def test_load_errors_name_the_fix(root: Path, tmp_path: Path) -> None:
     with pytest.raises(ModelLoadError, match="needs a checkpoint"):
         ContrastiveModel(cpu_spec(name="c"))
     with pytest.raises(ModelLoadError, match="process_ahead must be auto, true or false"):
-        ContrastiveModel(cpu_spec(name="c", path=path, args={"process_ahead": "on"}))
+        ContrastiveModel(cpu_spec(name="c", path=path, args={"process_ahead": "often"}))
 
 
 def _argmax(xs: list[float]) -> int:

@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw
 from evalharness.models import _hf_load, _tiny_vlm, hf, tiny
 from evalharness.models._hf_inputs import extend, limit_images, option_logprobs, process, to_model
 from evalharness.models._hf_load import check_process_on
+from evalharness.models._hf_settings import HFSettings
 from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.models.hf import HFModel
 from evalharness.types import GenerationSettings, PILImageSource, Request, Sample
@@ -243,7 +244,7 @@ def test_choice_sum_and_mean(cache: Path) -> None:
     with pytest.raises(ModelLoadError, match="choice_score"):
         tiny_model("llava", args={"choice_score": "max"})
     with pytest.raises(ModelLoadError, match="process_ahead must be auto, true or false"):
-        tiny_model("llava", args={"process_ahead": "yes"})
+        tiny_model("llava", args={"process_ahead": "sometimes"})
 
 
 def out_of_memory_above(limit: int, model: HFModel, monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -488,12 +489,13 @@ def test_image_work_on_the_device_needs_a_torchvision_image_processor() -> None:
 
     import transformers
 
-    check_process_on("m", {}, SimpleNamespace())  # the default asks nothing of the processor
+    on_device = HFSettings(process_on="device")
+    check_process_on("m", HFSettings(), SimpleNamespace())  # the default asks nothing of it
     pil: Any = transformers.Qwen2VLImageProcessorPil()
     with pytest.raises(ModelLoadError, match=r"'m': args.process_on=device needs a torchvision"):
-        check_process_on("m", {"process_on": "device"}, SimpleNamespace(image_processor=pil))
+        check_process_on("m", on_device, SimpleNamespace(image_processor=pil))
     fast: Any = transformers.Qwen2VLImageProcessor()
-    check_process_on("m", {"process_on": "device"}, SimpleNamespace(image_processor=fast))
+    check_process_on("m", on_device, SimpleNamespace(image_processor=fast))
     with pytest.raises(ModelLoadError, match="process_on must be cpu or device, not 'gpu'"):
         tiny_model("llava", args={"process_on": "gpu"})
 

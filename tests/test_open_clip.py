@@ -399,7 +399,7 @@ def test_load_errors_name_the_fix(
     fails("pretrained applies to named architectures only", str(folder), pretrained="x")
     fails("needs a checkpoint", None)
     fails(r"'captoins' \(did you mean 'captions'\?\)", str(folder), captoins=False)
-    fails("args.captions must be true or false", str(folder), captions="no")
+    fails("args.captions must be true or false, not 'maybe'", str(folder), captions="maybe")
     with pytest.raises(ModelLoadError, match="cannot pin a revision"):
         OpenCLIPModel(cpu_spec(name="c", path="hf-hub:org/name", revision="v1"))
     monkeypatch.setitem(sys.modules, "open_clip", None)  # as if it were not installed

@@ -354,7 +354,9 @@ def test_settings_validation() -> None:
     with pytest.raises(APISettingsError, match="unknown args 'tmp'"):
         settings(base_url="x", tmp=1)
     for key, value in (("concurrency", 0), ("concurrency", "many"), ("max_retries", -1)):
-        with pytest.raises(APISettingsError, match=rf"args\.{key} must be a number of at least"):
+        with pytest.raises(
+            APISettingsError, match=rf"args\.{key} must be a whole number of at least"
+        ):
             settings(base_url="x", **{key: value})
     with pytest.raises(APISettingsError, match="extra_body must be a mapping"):
         settings(base_url="x", extra_body="top_k=1")

@@ -82,6 +82,39 @@ def test_remote_code_loads_only_with_the_opt_in(folders: tuple[Path, Path]) -> N
         HFModel(ModelSpec(name="hf", path=str(remote)))
 
 
+@pytest.mark.parametrize("no", ["no", "off", "false", "False", "0", False, 0])
+def test_a_no_in_any_spelling_keeps_the_checkpoints_code_from_running(
+    folders: tuple[Path, Path], no: object
+) -> None:
+    """`trust_remote_code=no` (a string from the command line) is a no, not a truthy string."""
+    _, remote = folders
+    with pytest.raises(ModelLoadError, match=r"trust_remote_code=true"):
+        HFModel(ModelSpec(name="hf", path=str(remote), args={"trust_remote_code": no}))
+
+
+@pytest.mark.parametrize("unclear", ["nope", "maybe", "", 2, [True]])
+def test_an_unclear_trust_remote_code_is_refused_in_one_line(
+    folders: tuple[Path, Path], unclear: object
+) -> None:
+    _, remote = folders
+    with pytest.raises(ModelLoadError) as caught:
+        HFModel(ModelSpec(name="hf", path=str(remote), args={"trust_remote_code": unclear}))
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith(
+        f"model 'hf': args.trust_remote_code must be true or false, not {unclear!r}"
+    )
+
+
+def test_a_yes_in_any_spelling_is_the_opt_in(folders: tuple[Path, Path]) -> None:
+    native, remote = folders
+    for yes in ("yes", "on", "true", "1", "TRUE"):
+        model = HFModel(ModelSpec(name="hf", path=str(remote), args={"trust_remote_code": yes}))
+        assert model.identity()["trust_remote_code"] is True
+    plain = HFModel(ModelSpec(name="hf", path=str(native), args={"trust_remote_code": "no"}))
+    assert plain.identity()["trust_remote_code"] is False
+
+
 def test_remote_code_model_answers_like_the_builtin_class(folders: tuple[Path, Path]) -> None:
     native, remote = folders
     theirs = HFModel(ModelSpec(name="hf", path=str(native), batch_size=2))

@@ -10,7 +10,7 @@ from model_helpers import heavy_after_import
 from transformers import AutoTokenizer
 
 from evalharness.models import _tiny_vlm, tiny
-from evalharness.models._hf_load import weights_hash
+from evalharness.models._fingerprint import weights_hash
 
 GENERATIVE = _tiny_vlm.GENERATIVE
 
@@ -107,19 +107,29 @@ def test_import_stays_light() -> None:
 
 
 def test_the_docs_list_every_model_arg_of_every_route() -> None:
-    """docs/models.md, which `evalharness run --help` points to, has each route's args."""
-    from evalharness.models import _hf_load, captioner, hf_contrastive, open_clip, openai
+    """docs/models.md, which `evalharness run --help` points to, has each route's args with the
+    defaults its settings class declares."""
+    from evalharness.models import captioner, hf_contrastive, open_clip, openai
+    from evalharness.models._hf_settings import HFSettings
+    from evalharness.models.settings import describe
 
     docs = (Path(__file__).resolve().parents[1] / "docs" / "models.md").read_text()
     section = docs.split("## Model settings (`model.args`)")[1].split("\n## ")[0]
     routes = section.split("`model=")[1:]
-    for route, module in (
-        ("hf`", _hf_load),
-        ("hf_contrastive`", hf_contrastive),
-        ("captioner`", captioner),
-        ("open_clip`", open_clip),
-        ("openai`", openai),
+    for route, cls in (
+        ("hf`", HFSettings),
+        ("hf_contrastive`", hf_contrastive.ContrastiveSettings),
+        ("captioner`", captioner.CaptionerSettings),
+        ("open_clip`", open_clip.OpenCLIPSettings),
+        ("openai`", openai.Settings),
     ):
         [table] = [r for r in routes if r.startswith(route)]
-        listed = {line.split("`")[1] for line in table.splitlines() if line.startswith("| `")}
-        assert listed == set(module.KNOWN_ARGS), route
+        rows = [line.split(" | ") for line in table.splitlines() if line.startswith("| `")]
+        listed = {row[0].strip("|` "): row[1] for row in rows}
+        shown = {
+            "None": "—",
+            "True": "true",
+            "False": "false",
+            "''": '""',
+        }
+        assert listed == {name: shown.get(d, d.strip("'")) for name, d, _ in describe(cls)}, route

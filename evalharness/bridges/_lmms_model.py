@@ -11,19 +11,32 @@ from __future__ import annotations
 import inspect
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from evalharness.bridges._lmms_tasks import LmmsBridgeError, require_lmms
 from evalharness.errors import did_you_mean
 from evalharness.models.base import ModelSpec
+from evalharness.models.settings import parse
 from evalharness.types import Capability, GenerationSettings, Prediction, Request
 
 TASK = "evalharness"
 """The task name our requests go under in the model's `task_dict`."""
 SPLIT = "requests"
-SETTINGS = ("model", "model_args", "force_simple")
+
+
+@dataclass(frozen=True)
+class LmmsSettings:
+    """What `model=lmms:<name>` takes in `model.args`."""
+
+    model: str = ""
+    """The lmms-eval model name (`model=lmms:<name>` sets it)."""
+    model_args: Any = None
+    """Its constructor arguments: "pretrained=PATH,device_map=cpu" as lmms-eval's --model_args
+    takes them, or a mapping."""
+    force_simple: bool = False
+    """Use the model's simple class where it also has a chat one."""
 
 
 def parse_model_args(value: Any) -> dict[str, Any]:
@@ -99,24 +112,20 @@ class LmmsModel:
     description = "A model class of lmms-eval (model=lmms:<name>, model.args.model_args=...)"
     capabilities: frozenset[Capability] = frozenset({"generate"})
     reference = False
+    settings_type: ClassVar[type[LmmsSettings]] = LmmsSettings
 
     def __init__(self, spec: ModelSpec) -> None:
         self._lmms_version = require_lmms()
-        args = dict(spec.args)
-        unknown = sorted(set(args) - set(SETTINGS))
-        if unknown:
-            raise LmmsBridgeError(
-                f"model {spec.name!r}: unknown settings {unknown}; known: {', '.join(SETTINGS)}."
-            )
-        name = args.get("model")
+        self.settings = settings = parse(LmmsSettings, spec, LmmsBridgeError)
+        name = settings.model
         if not name:
             raise LmmsBridgeError(
                 "model=lmms needs an lmms-eval model name: model=lmms:qwen2_vl, or "
                 "model=lmms model.args.model=qwen2_vl."
             )
-        self.name = str(name)
-        self.model_args = parse_model_args(args.get("model_args"))
-        cls = _model_class(self.name, bool(args.get("force_simple", False)))
+        self.name = name
+        self.model_args = parse_model_args(settings.model_args)
+        cls = _model_class(self.name, settings.force_simple)
         self._class = f"{cls.__module__}.{cls.__qualname__}"
         self._kwargs = {**_run_defaults(cls, spec), **self.model_args}
         try:
@@ -138,10 +147,11 @@ class LmmsModel:
                 raise LmmsBridgeError(f"model=lmms:{name} but model.args.model={given!r}")
             return cls(replace(spec, args={**spec.args, "model": name}))
 
+        make.settings_type = LmmsSettings  # type: ignore[attr-defined]
         return make
 
     def identity(self) -> dict[str, Any]:
-        from evalharness.models._hf_load import weights_hash
+        from evalharness.models._fingerprint import weights_hash
 
         path = self.model_args.get("pretrained")
         out: dict[str, Any] = {

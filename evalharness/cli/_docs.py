@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import inspect
 import itertools
+import re
 import textwrap
 
 
@@ -48,7 +49,8 @@ def option_summary(group: str, name: str) -> str:
 
 
 def first_sentence(text: str) -> str:
-    """Up to the first full stop that ends a sentence, on one line."""
+    """Up to the first full stop that ends a sentence (not that of "e.g." or "i.e."), on one
+    line."""
     text = " ".join(text.split())
-    end = text.find(". ")
-    return text[: end + 1] if end >= 0 else text
+    end = re.search(r"(?<!\be\.g)(?<!\bi\.e)\. ", text)
+    return text[: end.start() + 1] if end else text

@@ -190,8 +190,13 @@ def _check_value(key: str, value: str) -> None:
 
 def check_overrides(args: list[str]) -> None:
     """Raise OverrideError for a misspelt key, an unknown model/benchmark/suite/sweep name (of
-    `configs/` or the user's own config folders) or launcher, or a chosen file that is no YAML."""
-    extra = search_dirs(args)
+    `configs/` or the user's own config folders) or launcher, a chosen file that is no YAML, or
+    a `model.args` setting that the model named here does not take."""
+    _check_names(args, search_dirs(args))
+    _check_model_args(args)
+
+
+def _check_names(args: list[str], extra: list[Path]) -> None:
     for arg in args:
         if arg.startswith("-") or "=" not in arg:
             continue
@@ -226,6 +231,39 @@ def check_overrides(args: list[str]) -> None:
         else:
             valid = _FIELDS[""] + list(GROUPS)
             raise OverrideError(f"unknown key {key!r}.{did_you_mean(head, valid)}")
+
+
+def _check_model_args(args: list[str]) -> None:
+    """`model.args.KEY=VALUE` checked against the settings of each model named by `model=`:
+    an unknown key or a value its type does not take is refused before anything runs. Values
+    that Hydra resolves itself (sweep lists, interpolations, quoted or nested ones) are left to
+    the model, which parses all its settings when it is built."""
+    from evalharness import registry
+    from evalharness.models.settings import check_given, settings_type
+
+    names: list[str] = []
+    given: dict[str, Any] = {}
+    for arg in args:
+        key, eq, value = arg.partition("=")
+        key = key.lstrip("+")
+        if not eq or key.startswith("~"):
+            continue
+        if key == "model":
+            names += [n.strip() for n in value.split(",") if n.strip()]
+        elif key.startswith("model.args."):
+            top, _, nested = key.removeprefix("model.args.").partition(".")
+            plain = not nested and not re.search(r"[,()\[\]{}$'\"]", value)
+            given[top] = value if plain and value not in ("null", "~") else None
+    if not given:
+        return
+    for name in dict.fromkeys(names):
+        try:
+            cls = settings_type(registry.models.get(name))
+        except Exception:  # unknown names are refused above; a broken plugin fails in its job
+            continue
+        if cls is not None:
+            unread = {k for k, v in given.items() if v is None}
+            check_given(cls, given, f"model {name!r}", OverrideError, unread)
 
 
 def normalize_overrides(args: list[str]) -> list[str]:

@@ -261,19 +261,26 @@ def _benchmark_details(name: str) -> None:
 
 
 def _model_details(name: str) -> None:
-    import importlib
-
     from evalharness import registry
+    from evalharness.cli._docs import setting_docs
+    from evalharness.models.settings import describe, settings_type
 
     factory = registry.models.get(name)
     print(f"model {name}: {registry.models.summary(name)}".rstrip())
-    known = getattr(importlib.import_module(factory.__module__), "KNOWN_ARGS", None)
-    if not known:
+    cls = settings_type(factory)
+    if cls is None:
+        print("  its model.args settings are not declared (it reads them itself)")
+        return
+    fields = describe(cls)
+    if not fields:
         print("  no model.args settings")
         return
+    docs = setting_docs(cls)
     print("  settings (model.args.KEY=VALUE):")
-    for key, what in known.items():
-        print(f"    {key}: {what}")
+    for key, default, allowed in fields:
+        values = f" ({allowed})" if allowed else ""
+        what = f": {docs[key]}" if key in docs else ""
+        print(f"    {key} = {default}{values}{what}")
 
 
 def _config_details(group: str, name: str) -> None:

@@ -7,58 +7,17 @@ possible.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evalharness.errors import quoted, unknown_settings
+from evalharness.errors import quoted
 from evalharness.models import _vision_attention as vision_attention
+from evalharness.models._fingerprint import weights_hash
+from evalharness.models._hf_settings import HFSettings
 from evalharness.models.base import ModelLoadError
-
-PROCESS_AHEAD = (
-    "run the processor for the runner's next batch while this one runs on the device: auto "
-    "(default: on a GPU, not on a CPU, where both would share the cores), true, false"
-)
-
-PROCESS_ON = (
-    "where the processor's image work (resizing, normalising, patching) runs: cpu (default) or "
-    "device (the model's: uint8 pixels are copied rather than float patches; needs a torchvision "
-    "image processor)"
-)
-
-
-KNOWN_ARGS = {
-    "attn_implementation": "attention kernel: sdpa (default), eager, flash_attention_2, …",
-    "max_image_size": "longest image side in pixels; larger images are downscaled first",
-    "trust_remote_code": "allow code shipped with the checkpoint to run (default false)",
-    "device_map": "passed to from_pretrained (e.g. auto) to spread a model over devices",
-    "max_new_tokens": "overrides the benchmark's max_new_tokens",
-    "system_prompt": "a system message put before every question",
-    "choice_score": "option score in choice mode: mean (per-token log-prob, default) or sum",
-    "chat_template": "a Jinja chat template to use instead of the checkpoint's",
-    "cache_implementation": "generate's KV cache: dynamic (default) or static (fixed-size; on "
-    "CUDA transformers then compiles the decoding step)",
-    "process_ahead": PROCESS_AHEAD,
-    "process_on": PROCESS_ON,
-    "allow_missing_weights": "load even if the checkpoint lacks some weights of the model class "
-    "(they stay randomly initialised; default false: an error)",
-    "vision_attention": vision_attention.HELP,
-    "compile": "torch.compile part of the model: none (default) or vision (the vision tower's "
-    "blocks, for Qwen2-VL and Qwen2.5-VL: a slow first batch, then the element-wise work fused; "
-    "answers can differ in the last bits, so the setting is part of the run's key)",
-}
-
-COMPILE = ("none", "vision")
-"""The values of `args.compile`."""
-
-
-def compile_mode(args: Mapping[str, Any]) -> str:
-    """`args.compile`: what part of the model `torch.compile` compiles ("none" by default)."""
-    return str(args.get("compile", "none"))
-
 
 COMPILE_BACKEND = "inductor"
 """torch.compile's backend for `args.compile` (the tests use one that needs no C++ compiler)."""
@@ -96,44 +55,10 @@ class Loaded:
     (`_hf_inputs.with_positions`); see `computes_positions`."""
 
 
-def check_args(name: str, args: Mapping[str, Any]) -> None:
-    if message := unknown_settings(f"model {name!r}", args, KNOWN_ARGS):
-        raise ModelLoadError(message)
-    process_ahead(name, args, "cpu")  # checks the value
-    if args.get("process_on", "cpu") not in ("cpu", "device"):
-        raise ModelLoadError(
-            f"model {name!r}: args.process_on must be cpu or device, not {args['process_on']!r}"
-        )
-    reason = vision_attention.check(args)
-    if reason:
-        raise ModelLoadError(f"model {name!r}: {reason}")
-    if compile_mode(args) not in COMPILE:
-        raise ModelLoadError(
-            f"model {name!r}: args.compile must be none or vision, not {args['compile']!r}"
-        )
-    score = args.get("choice_score", "mean")
-    if score not in ("mean", "sum"):
-        raise ModelLoadError(
-            f"model {name!r}: args.choice_score must be 'mean' or 'sum', not {score!r}"
-        )
-
-
-def process_ahead(name: str, args: Mapping[str, Any], device: str) -> bool:
-    """`args.process_ahead` for a model on `device`: auto means not on a CPU."""
-    ahead = args.get("process_ahead", "auto")
-    if ahead == "auto":
-        return not str(device).startswith("cpu")
-    if isinstance(ahead, bool):
-        return ahead
-    raise ModelLoadError(
-        f"model {name!r}: args.process_ahead must be auto, true or false, not {ahead!r}"
-    )
-
-
-def check_process_on(name: str, args: Mapping[str, Any], processor: Any) -> None:
+def check_process_on(name: str, settings: HFSettings, processor: Any) -> None:
     """Refuse `args.process_on=device` for an image processor that cannot run there (a
     PIL/NumPy one), before any weights are read."""
-    if args.get("process_on", "cpu") != "device":
+    if settings.process_on != "device":
         return
     images = getattr(processor, "image_processor", None)
     # transformers 5 names the backend; in 4.x the torchvision processors are the *Fast classes
@@ -243,37 +168,6 @@ def check_remote_code(name: str, path: str, config: Mapping[str, Any], trust: bo
     )
 
 
-def weights_hash(folder: Path) -> str:
-    """A fast fingerprint of a folder's weights (`files_hash` of its safetensors or .bin files)."""
-    files = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
-    return files_hash(files)
-
-
-def files_hash(files: Sequence[Path]) -> str:
-    """A fast fingerprint of weight files: names, sizes and sampled content of each.
-
-    Files up to 8 MiB are hashed whole; larger ones by their safetensors header (tensor names,
-    shapes, offsets) plus 64 KiB blocks at 16 evenly spaced offsets, so hashing a 15 GB
-    checkpoint reads about 1 MiB per file.
-    """
-    h = hashlib.sha256()
-    block, samples = 1 << 16, 16
-    for f in files:
-        size = f.stat().st_size
-        h.update(f"{f.name}\0{size}\0".encode())
-        with f.open("rb") as fh:
-            if size <= 8 << 20:
-                h.update(fh.read())
-                continue
-            if f.suffix == ".safetensors":
-                header_len = int.from_bytes(fh.read(8), "little")
-                h.update(fh.read(min(header_len, 16 << 20)))
-            for i in range(samples):
-                fh.seek((size - block) * i // (samples - 1))
-                h.update(fh.read(block))
-    return h.hexdigest()[:16]
-
-
 def _template(name: str, processor: Any, tokenizer: Any, override: str | None) -> str:
     if override:
         p = Path(override).expanduser()
@@ -301,15 +195,14 @@ def load(
     revision: str | None,
     dtype: str,
     device: str,
-    args: Mapping[str, Any],
+    settings: HFSettings,
 ) -> Loaded:
     """Load config, processor and weights of an image-text-to-text checkpoint."""
     if not path:
         raise ModelLoadError(
             f"model {name!r} needs a checkpoint: set model.path to a hub id (org/name) or a folder."
         )
-    check_args(name, args)
-    trust = bool(args.get("trust_remote_code", False))
+    trust = settings.trust_remote_code
     local = is_local(path)
     if local:
         folder = Path(path).expanduser()
@@ -341,10 +234,10 @@ def load(
             "(generative) one. Matching models (CLIP, SigLIP) and captioners have their own "
             "model names."
         )
-    reason = vision_attention.check_model(args, model_type)
+    reason = vision_attention.check_model(settings.vision_attention, model_type)
     if reason:
         raise ModelLoadError(f"model {name!r}: {reason}")
-    if compile_mode(args) == "vision" and model_type not in vision_attention.SUPPORTED:
+    if settings.compile == "vision" and model_type not in vision_attention.SUPPORTED:
         known = ", ".join(sorted(vision_attention.SUPPORTED))
         raise ModelLoadError(
             f"model {name!r}: args.compile=vision is for vision towers built of blocks ({known}); "
@@ -358,8 +251,8 @@ def load(
     tokenizer = getattr(processor, "tokenizer", None)
     if tokenizer is None:
         raise ModelLoadError(f"model {name!r}: the processor of {path} has no tokenizer.")
-    template = _template(name, processor, tokenizer, args.get("chat_template"))
-    check_process_on(name, args, processor)
+    template = _template(name, processor, tokenizer, settings.chat_template)
+    check_process_on(name, settings, processor)
     # Decoder-only generation in batches needs padding on the left; pad with EOS if no pad token.
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
@@ -368,10 +261,10 @@ def load(
     dev = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, dev)
     kwargs: dict[str, Any] = dict(
-        hub, dtype=torch_dtype, attn_implementation=args.get("attn_implementation", "sdpa")
+        hub, dtype=torch_dtype, attn_implementation=settings.attn_implementation
     )
-    if args.get("device_map") is not None:
-        kwargs["device_map"] = args["device_map"]
+    if settings.device_map is not None:
+        kwargs["device_map"] = settings.device_map
     try:
         model, info = tf.AutoModelForImageTextToText.from_pretrained(
             path, config=config, output_loading_info=True, **kwargs
@@ -379,7 +272,7 @@ def load(
     except Exception as exc:  # missing or corrupt weights, unsupported attention kernel, …
         raise ModelLoadError(f"model {name!r}: cannot load the weights of {path}: {exc}") from exc
     missing = sorted(info.get("missing_keys") or ())
-    if missing and not args.get("allow_missing_weights", False):
+    if missing and not settings.allow_missing_weights:
         # transformers only warns: the model would answer with random weights in their place.
         shown = ", ".join(missing[:3]) + (
             f" and {len(missing) - 3} more" if len(missing) > 3 else ""
@@ -393,9 +286,9 @@ def load(
     if "device_map" not in kwargs:
         model.to(dev)
     model.eval()
-    if vision_attention.mode(args) == "batched":
+    if settings.vision_attention == "batched":
         vision_attention.use_batched(model)
-    if compile_mode(args) == "vision":
+    if settings.compile == "vision":
         compile_vision(model)
 
     resolved = revision or getattr(config, "_commit_hash", None)
@@ -412,7 +305,7 @@ def load(
         dtype=torch_dtype,
         model_type=model_type,
         revision=resolved,
-        image_device=first if args.get("process_on", "cpu") == "device" else None,
+        image_device=first if settings.process_on == "device" else None,
         positions_ahead=model_type in POSITIONS_AHEAD and computes_positions(model),
     )
 

@@ -16,46 +16,29 @@ change. A call that gets no image boundaries (any other caller) is plain SDPA.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 NAME = "flash_evalharness_batched_sdpa"
 """The registered name: "flash" makes the vision tower pass the packed form (`cu_seqlens`)."""
 
-MODES = ("per_image", "batched")
-
 SUPPORTED = frozenset({"qwen2_vl", "qwen2_5_vl"})
 """Model types whose vision tower packs images and is reached as `model.model.visual`."""
 
-HELP = (
-    "attention in the vision tower of packed-image models (Qwen2-VL, Qwen2.5-VL): per_image "
-    "(default: one SDPA call per image and layer) or batched (one call per layer for images of "
-    "one size; same answers)"
-)
 
-
-def mode(args: Mapping[str, Any]) -> str:
-    return str(args.get("vision_attention", "per_image"))
-
-
-def check(args: Mapping[str, Any]) -> str | None:
-    """Why `args.vision_attention` cannot be used with these settings, or None."""
-    value = mode(args)
-    if value not in MODES:
-        return f"args.vision_attention must be per_image or batched, not {value!r}"
-    attn = args.get("attn_implementation", "sdpa")
-    if value == "batched" and attn != "sdpa":
+def check(mode: str, attn_implementation: str) -> str | None:
+    """Why `args.vision_attention=mode` cannot be used with this attention kernel, or None."""
+    if mode == "batched" and attn_implementation != "sdpa":
         return (
             "args.vision_attention=batched works with attn_implementation=sdpa, not "
-            f"{attn!r} (flash-attn already attends over all images in one call)"
+            f"{attn_implementation!r} (flash-attn already attends over all images in one call)"
         )
     return None
 
 
-def check_model(args: Mapping[str, Any], model_type: str) -> str | None:
-    """Why `args.vision_attention` (already `check`ed) cannot be used for `model_type` with
-    this transformers, or None."""
-    if mode(args) != "batched":
+def check_model(mode: str, model_type: str) -> str | None:
+    """Why `args.vision_attention=mode` cannot be used for `model_type` with this transformers,
+    or None."""
+    if mode != "batched":
         return None
     if model_type not in SUPPORTED:
         known = ", ".join(sorted(SUPPORTED))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from evalharness.models.base import ModelSpec
 from evalharness.models.hf import _cut_at_stop
 from evalharness.models.hf_contrastive import (
-    check_args,
     checkpoint_identity,
     load_checkpoint,
     run_per_budget,
@@ -23,9 +23,16 @@ from evalharness.models.hf_contrastive import (
     to_device,
     unsupported,
 )
+from evalharness.models.settings import parse, takes
 from evalharness.types import Capability, Prediction, Request
 
-KNOWN_ARGS = {"prompt": 'a fixed caption prefix, e.g. "a photo of" (not part of the answer)'}
+
+@dataclass(frozen=True)
+class CaptionerSettings:
+    """What `model=captioner` takes in `model.args`."""
+
+    prompt: str = ""
+    """A fixed caption prefix, e.g. "a photo of" (not part of the answer)."""
 
 
 class CaptionerModel:
@@ -34,11 +41,12 @@ class CaptionerModel:
     description = "Image captioner (BLIP, BLIP-2): ignores the question and describes the image."
     capabilities: frozenset[Capability] = frozenset({"generate"})
     reference = False
+    settings_type: ClassVar[type[CaptionerSettings]] = CaptionerSettings
 
     def __init__(self, spec: ModelSpec, *, identity_path: str | None = None) -> None:
-        check_args(spec, KNOWN_ARGS)
+        self.settings = parse(CaptionerSettings, spec)
         self.spec = spec
-        self.prompt: str = str(spec.args.get("prompt", ""))
+        self.prompt = self.settings.prompt
         self.ckpt = load_checkpoint(spec, "AutoModelForImageTextToText")
         self._identity_path = identity_path or spec.path
         self._stop_ids = self._end_ids()
@@ -145,6 +153,7 @@ class CaptionerModel:
         return len(tail)
 
 
+@takes(CaptionerSettings)
 def tiny_blip(spec: ModelSpec) -> CaptionerModel:
     """Tiny random-weight BLIP captioner, built offline (tests and smoke runs)."""
     return CaptionerModel(tiny_spec("blip", spec), identity_path="tiny:blip")

@@ -20,7 +20,7 @@ On CUDA out-of-memory a batch is halved and retried (and later batches stay at t
 at batch size 1 the request gets an error. Any other failure of a batch (an image the processor
 rejects, say) is retried request by request, so only the bad request gets an error.
 
-Settings (`model.args`): `KNOWN_ARGS` (defined in `_hf_load`).
+Settings (`model.args`): `HFSettings` (in `_hf_settings`), parsed once when the model is built.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from evalharness.extract import DEFAULT_REASONING_TAGS
 from evalharness.models import _thinking as thinking
@@ -46,9 +46,10 @@ from evalharness.models._hf_inputs import (
     to_model,
     with_positions,
 )
-from evalharness.models._hf_load import KNOWN_ARGS as KNOWN_ARGS  # this route's model.args
-from evalharness.models._hf_load import compile_mode, load, process_ahead
+from evalharness.models._hf_load import load
+from evalharness.models._hf_settings import HFSettings
 from evalharness.models.base import ModelLoadError, ModelSpec
+from evalharness.models.settings import parse, takes
 from evalharness.types import Capability, Prediction, Request
 
 __all__ = ["HFModel", "ModelLoadError", "TinyHFModel"]
@@ -73,11 +74,13 @@ class HFModel:
     description = "Hugging Face image-text-to-text model (LLaVA, Qwen2-VL, Idefics3, PaliGemma, …)"
     capabilities: frozenset[Capability] = frozenset({"generate", "choice"})
     reference = False
+    settings_type: ClassVar[type[HFSettings]] = HFSettings
 
     def __init__(self, spec: ModelSpec, *, identity_path: str | None = None) -> None:
         self.spec = spec
-        self.args = dict(spec.args)
-        self._loaded = load(spec.name, spec.path, spec.revision, spec.dtype, spec.device, self.args)
+        self.settings = parse(HFSettings, spec)
+        s = self.settings
+        self._loaded = load(spec.name, spec.path, spec.revision, spec.dtype, spec.device, s)
         self._identity_path = identity_path or spec.path
         self._batch_size = max(1, spec.batch_size)
         model = self._loaded.model
@@ -90,7 +93,7 @@ class HFModel:
         # tokenizer, whose Rust core refuses a settings change while another call uses it.
         self._tokenizer_lock = threading.Lock()
         self._tag_ids: dict[tuple[tuple[str, str], ...], list[tuple[Any, Any]]] = {}
-        self._process_ahead = process_ahead(spec.name, self.args, self._loaded.device.type)
+        self._process_ahead = s.runs_ahead(self._loaded.device.type)
 
     @property
     def batch_size(self) -> int:
@@ -103,31 +106,31 @@ class HFModel:
         return self._process_ahead
 
     def identity(self) -> dict[str, Any]:
-        loaded = self._loaded
-        keys = (
-            "max_image_size",
-            "system_prompt",
-            "max_new_tokens",
-            "allow_missing_weights",
-            "cache_implementation",
-        )
+        loaded, s = self._loaded, self.settings
+        # settings that change answers only when set; unset, they keep the key they always had
+        optional = {
+            "max_image_size": s.max_image_size,
+            "system_prompt": s.system_prompt,
+            "max_new_tokens": s.max_new_tokens,
+            "allow_missing_weights": s.allow_missing_weights or None,
+            "cache_implementation": s.cache_implementation,
+            # compiled code may round differently
+            "compile": s.compile if s.compile != "none" else None,
+        }
         # The template shapes every prompt but lives beside the weights (or in args): hash it.
         template = hashlib.sha256(loaded.template.encode()).hexdigest()[:16]
-        # compiled code may round differently; not compiling keeps the key it always had
-        compiled = compile_mode(self.args)
         return {
             "path": self._identity_path,
             "revision": loaded.revision,
             "dtype": str(loaded.dtype).removeprefix("torch."),
             "attn_implementation": getattr(loaded.model.config, "_attn_implementation", None),
-            "trust_remote_code": bool(self.args.get("trust_remote_code", False)),
+            "trust_remote_code": s.trust_remote_code,
             "family": loaded.model_type,
             "family_group": "generative",
             "params": self._params,
-            "choice_score": self.args.get("choice_score", "mean"),
+            "choice_score": s.choice_score,
             "chat_template": template,
-            **{k: self.args[k] for k in keys if self.args.get(k) is not None},
-            **({"compile": compiled} if compiled != "none" else {}),
+            **{k: v for k, v in optional.items() if v is not None},
         }
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
@@ -177,8 +180,8 @@ class HFModel:
     # -- batching --------------------------------------------------------------------------------
 
     def _prepare(self, index: int, request: Request) -> _Item:
-        prompt = render(self._loaded, request, self.args.get("system_prompt"))
-        images = limit_images(request.images, self.args.get("max_image_size"))
+        prompt = render(self._loaded, request, self.settings.system_prompt)
+        images = limit_images(request.images, self.settings.max_image_size)
         # Only the batch order uses the length, and answers do not depend on the batch (left
         # padding): a rough count stands in for the tokens, saving a tokenizer pass — the
         # prompt's characters plus one per 28×28 pixels of image (Qwen2-VL's patch merge).
@@ -291,8 +294,8 @@ class HFModel:
             num_beams=1,
             pad_token_id=loaded.tokenizer.pad_token_id,
         )
-        if self.args.get("cache_implementation"):
-            kwargs["cache_implementation"] = self.args["cache_implementation"]
+        if self.settings.cache_implementation:
+            kwargs["cache_implementation"] = self.settings.cache_implementation
         opened, tags = self._traces(processed, settings.reasoning_tags or DEFAULT_REASONING_TAGS)
         if settings.thinking_tokens is not None:
             budget = self._budget(inputs, settings.thinking_tokens, max(limits), opened, tags)
@@ -361,8 +364,8 @@ class HFModel:
         return self._loaded.model.generate(**inputs, **kwargs)
 
     def _max_new_tokens(self, request: Request) -> int:
-        override = self.args.get("max_new_tokens")
-        return int(override) if override is not None else request.generation.max_new_tokens
+        override = self.settings.max_new_tokens
+        return override if override is not None else request.generation.max_new_tokens
 
     def _until_eos(self, tokens: list[int]) -> list[int]:
         for i, t in enumerate(tokens):
@@ -411,7 +414,7 @@ class HFModel:
         failed = [s for s in scored if isinstance(s, Prediction)]
         if failed:
             return failed[0]
-        use_mean = self.args.get("choice_score", "mean") == "mean"
+        use_mean = self.settings.choice_score == "mean"
         scores = [total / count if use_mean else total for total, count, _ in scored]
         return Prediction(
             choice_scores=scores,
@@ -485,56 +488,67 @@ class TinyHFModel(HFModel):
 # One registered name per family (`tiny_llava`, …): tests and smoke runs without downloads.
 
 
+@takes(HFSettings)
 def tiny_llava(spec: ModelSpec) -> HFModel:
     """Tiny random-weight LLaVA (CLIP vision + Llama), built offline."""
     return TinyHFModel(spec, "llava")
 
 
+@takes(HFSettings)
 def tiny_qwen2_vl(spec: ModelSpec) -> HFModel:
     """Tiny random-weight Qwen2-VL, built offline."""
     return TinyHFModel(spec, "qwen2_vl")
 
 
+@takes(HFSettings)
 def tiny_qwen2_5_vl(spec: ModelSpec) -> HFModel:
     """Tiny random-weight Qwen2.5-VL, built offline."""
     return TinyHFModel(spec, "qwen2_5_vl")
 
 
+@takes(HFSettings)
 def tiny_idefics3(spec: ModelSpec) -> HFModel:
     """Tiny random-weight Idefics3 (the SmolVLM architecture), built offline."""
     return TinyHFModel(spec, "idefics3")
 
 
+@takes(HFSettings)
 def tiny_paligemma(spec: ModelSpec) -> HFModel:
     """Tiny random-weight PaliGemma (SigLIP + Gemma), built offline."""
     return TinyHFModel(spec, "paligemma")
 
 
+@takes(HFSettings)
 def tiny_blip2(spec: ModelSpec) -> HFModel:
     """Tiny random-weight BLIP-2 (Q-Former + OPT), built offline."""
     return TinyHFModel(spec, "blip2")
 
 
+@takes(HFSettings)
 def tiny_idefics(spec: ModelSpec) -> HFModel:
     """Tiny random-weight IDEFICS (open Flamingo: gated cross-attention), built offline."""
     return TinyHFModel(spec, "idefics")
 
 
+@takes(HFSettings)
 def tiny_internvl(spec: ModelSpec) -> HFModel:
     """Tiny random-weight InternVL (InternViT + Qwen2), built offline."""
     return TinyHFModel(spec, "internvl")
 
 
+@takes(HFSettings)
 def tiny_chameleon(spec: ModelSpec) -> HFModel:
     """Tiny random-weight Chameleon (images as VQ tokens), built offline."""
     return TinyHFModel(spec, "chameleon")
 
 
+@takes(HFSettings)
 def tiny_idefics2(spec: ModelSpec) -> HFModel:
     """Tiny random-weight Idefics2 (perceiver resampler + Mistral), built offline."""
     return TinyHFModel(spec, "idefics2")
 
 
+@takes(HFSettings)
 def tiny_smolvlm(spec: ModelSpec) -> HFModel:
     """Tiny random-weight SmolVLM (model_type smolvlm, as SmolVLM2), built offline."""
     return TinyHFModel(spec, "smolvlm")

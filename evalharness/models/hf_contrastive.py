@@ -6,9 +6,7 @@ scores are its sigmoid logits and CLIP's its softmax logits); the highest wins.
 
 Checkpoints load through `AutoModel` + `AutoProcessor`, so any model with `get_image_features` and
 `get_text_features` works. The loading helpers here (`load_checkpoint`, `checkpoint_identity`,
-`run_split`) are shared with the captioners. Settings (`model.args`): `template`, and
-`process_ahead` (auto: on a GPU, `prepare` runs the processor for the runner's next batch while
-the model embeds this one).
+`run_split`) are shared with the captioners. Settings (`model.args`): `ContrastiveSettings`.
 """
 
 from __future__ import annotations
@@ -22,28 +20,25 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from evalharness.errors import unknown_settings
-from evalharness.models._hf_load import (
-    PROCESS_AHEAD,
-    check_folder,
-    is_local,
-    process_ahead,
-    resolve_device,
-    resolve_dtype,
-    weights_hash,
-)
+from evalharness.models._fingerprint import weights_hash
+from evalharness.models._hf_load import check_folder, is_local, resolve_device, resolve_dtype
 from evalharness.models.base import ModelLoadError, ModelSpec
+from evalharness.models.settings import WithProcessAhead, parse, takes
 from evalharness.types import Capability, Prediction, Request
 
 if TYPE_CHECKING:
     import torch
 
-KNOWN_ARGS = {
-    "template": 'wraps each option text before matching, e.g. "a photo of {}"',
-    "process_ahead": PROCESS_AHEAD,
-}
+
+@dataclass(frozen=True)
+class ContrastiveSettings(WithProcessAhead):
+    """What `model=hf_contrastive` takes in `model.args`."""
+
+    template: str = "{}"
+    """Wraps each option text before matching, e.g. "a photo of {}"; CLIP-style models match
+    captions best."""
 
 
 @dataclass
@@ -57,11 +52,6 @@ class Checkpoint:
     model_type: str
     revision: str | None
     """The hub revision asked for or resolved (commit hash); for local folders a weights hash."""
-
-
-def check_args(spec: ModelSpec, known: Mapping[str, str]) -> None:
-    if message := unknown_settings(f"model {spec.name!r}", spec.args, known):
-        raise ModelLoadError(message)
 
 
 def load_checkpoint(spec: ModelSpec, auto_class: str) -> Checkpoint:
@@ -242,12 +232,12 @@ class ContrastiveModel:
     description = "Image-text matching (CLIP, SigLIP, FLAVA): scores each option by similarity."
     capabilities: frozenset[Capability] = frozenset({"choice"})
     reference = False
+    settings_type: ClassVar[type[ContrastiveSettings]] = ContrastiveSettings
 
     def __init__(self, spec: ModelSpec, *, identity_path: str | None = None) -> None:
-        check_args(spec, KNOWN_ARGS)
+        self.settings = parse(ContrastiveSettings, spec)
         self.spec = spec
-        self.template: str = str(spec.args.get("template", "{}"))
-        """Wraps each option ("a photo of {}"); CLIP-style models match captions best."""
+        self.template = self.settings.template
         self.ckpt = load_checkpoint(spec, "AutoModel")
         self._identity_path = identity_path or spec.path
         model = self.ckpt.model
@@ -264,7 +254,7 @@ class ContrastiveModel:
         self.max_text = int(getattr(text_config, "max_position_embeddings", 64))
         self.pad_full = model_type.startswith("siglip")
         self._identity: dict[str, Any] | None = None
-        self._process_ahead = process_ahead(spec.name, spec.args, self.ckpt.device)
+        self._process_ahead = self.settings.runs_ahead(self.ckpt.device)
         # `prepare` (worker thread) and the scoring call (runner's thread) share the tokenizer,
         # whose Rust core refuses a settings change while another call uses it.
         self._processor_lock = threading.Lock()
@@ -401,21 +391,25 @@ def tiny_spec(family: str, spec: ModelSpec) -> ModelSpec:
 # weights hash in `revision` still pins the exact weights).
 
 
+@takes(ContrastiveSettings)
 def tiny_clip(spec: ModelSpec) -> ContrastiveModel:
     """Tiny random-weight CLIP, built offline (tests and smoke runs)."""
     return ContrastiveModel(tiny_spec("clip", spec), identity_path="tiny:clip")
 
 
+@takes(ContrastiveSettings)
 def tiny_siglip(spec: ModelSpec) -> ContrastiveModel:
     """Tiny random-weight SigLIP, built offline (tests and smoke runs)."""
     return ContrastiveModel(tiny_spec("siglip", spec), identity_path="tiny:siglip")
 
 
+@takes(ContrastiveSettings)
 def tiny_siglip2(spec: ModelSpec) -> ContrastiveModel:
     """Tiny random-weight SigLIP 2 (aspect-preserving patches), built offline."""
     return ContrastiveModel(tiny_spec("siglip2", spec), identity_path="tiny:siglip2")
 
 
+@takes(ContrastiveSettings)
 def tiny_flava(spec: ModelSpec) -> ContrastiveModel:
     """Tiny random-weight FLAVA, built offline (tests and smoke runs)."""
     return ContrastiveModel(tiny_spec("flava", spec), identity_path="tiny:flava")

@@ -28,39 +28,40 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from evalharness.models._hf_load import (
-    PROCESS_AHEAD,
-    files_hash,
-    is_local,
-    process_ahead,
-    read_config,
-    resolve_device,
-    resolve_dtype,
-)
+from evalharness.models._fingerprint import files_hash
+from evalharness.models._hf_load import is_local, read_config, resolve_device, resolve_dtype
 from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.models.hf import _cut_at_stop
 from evalharness.models.hf_contrastive import (
-    check_args,
     match_scores,
     run_per_budget,
     run_split,
     tiny_spec,
     unsupported,
 )
+from evalharness.models.settings import WithProcessAhead, parse, takes
 from evalharness.types import Capability, Prediction, Request
 
 if TYPE_CHECKING:
     import torch
 
-KNOWN_ARGS = {
-    "pretrained": "weights for a named architecture: an open_clip tag or a weights file",
-    "template": 'wraps each option text before matching, e.g. "a photo of {}"',
-    "captions": "CoCa writes captions for caption requests (default true); false: match only",
-    "process_ahead": PROCESS_AHEAD,
-}
+
+@dataclass(frozen=True)
+class OpenCLIPSettings(WithProcessAhead):
+    """What `model=open_clip` takes in `model.args`."""
+
+    pretrained: str | None = None
+    """Weights for a named architecture: an open_clip tag or a weights file."""
+    template: str = "{}"
+    """Wraps each option text before matching, e.g. "a photo of {}"."""
+    captions: bool = True
+    """CoCa writes captions for caption requests; false: it matches options only, so question
+    suites whose items carry options are matched instead of sent to generation."""
+
 
 CONFIG_FILE = "open_clip_config.json"
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pth")
@@ -123,23 +124,19 @@ class OpenCLIPModel:
 
     description = "open_clip models (CoCa, CLIP, SigLIP): match options; CoCa also captions."
     reference = False
+    settings_type: ClassVar[type[OpenCLIPSettings]] = OpenCLIPSettings
 
     def __init__(self, spec: ModelSpec, *, identity_path: str | None = None) -> None:
-        check_args(spec, KNOWN_ARGS)
-        captions = spec.args.get("captions", True)
-        if not isinstance(captions, bool):
-            raise ModelLoadError(
-                f"model {spec.name!r}: args.captions must be true or false, not {captions!r}"
-            )
+        self.settings = settings = parse(OpenCLIPSettings, spec)
         self.spec = spec
-        self.template = str(spec.args.get("template") or "{}")
+        self.template = settings.template or "{}"
         self._identity_path = identity_path or spec.path
         open_clip = _import_open_clip(spec.name)
         source, pretrained, self.revision = self._resolve(open_clip)
-        self.pretrained: str | None = spec.args.get("pretrained") or None
+        self.pretrained = settings.pretrained or None
         self.device = resolve_device(spec.device)
         self.dtype = resolve_dtype(spec.dtype, self.device)
-        self.process_ahead = process_ahead(spec.name, spec.args, self.device)
+        self.process_ahead = settings.runs_ahead(self.device)
         """Whether `prepare` runs the image transforms (`args.process_ahead`; auto: not on a CPU)."""
         precision = _PRECISION[str(self.dtype).removeprefix("torch.")]
         try:
@@ -154,7 +151,7 @@ class OpenCLIPModel:
         if source.startswith("hf-hub:"):
             self.revision = _hub_commit(source.removeprefix("hf-hub:"))
         self.family = self._family()
-        self.captions = self.family == "coca" and captions
+        self.captions = self.family == "coca" and settings.captions
         self.capabilities: frozenset[Capability] = frozenset(
             {"choice", "generate"} if self.captions else {"choice"}
         )
@@ -173,7 +170,7 @@ class OpenCLIPModel:
                 f"model {name!r} needs a checkpoint: set model.path to an open_clip model name "
                 "(with model.args.pretrained), an hf-hub:org/name id or a checkpoint folder."
             )
-        pretrained = spec.args.get("pretrained") or None
+        pretrained = self.settings.pretrained or None
         named = not path.startswith(("hf-hub:", "local-dir:")) and not is_local(path)
         if pretrained is not None and not named:
             raise ModelLoadError(
@@ -449,6 +446,7 @@ def _check_folder(name: str, folder: Path) -> list[Path]:
     return files
 
 
+@takes(OpenCLIPSettings)
 def tiny_coca(spec: ModelSpec) -> OpenCLIPModel:
     """Tiny random-weight CoCa, built offline (tests and smoke runs)."""
     from evalharness.models import _tiny_open_clip  # noqa: F401  (registers the "coca" builder)

@@ -27,11 +27,12 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from evalharness.errors import EvalharnessError, unknown_settings
+from evalharness.errors import EvalharnessError
 from evalharness.models.base import ModelSpec, ModelUnavailableError
+from evalharness.models.settings import least, parse
 from evalharness.types import Capability, Prediction, Request
 
 if TYPE_CHECKING:
@@ -61,48 +62,42 @@ class APIError(RuntimeError):
         """The HTTP status the server answered with, if it answered."""
 
 
-KNOWN_ARGS = {
-    "base_url": "the server's API root, e.g. http://localhost:8000/v1 (required)",
-    "model": "the served model's name (default: model.path)",
-    "api_key_env": "environment variable holding the API key (default OPENAI_API_KEY)",
-    "concurrency": "requests in flight at once (default 8)",
-    "max_retries": "retries of a rate-limited, failed or timed-out request (default 5)",
-    "timeout_s": "seconds to wait for one answer (default 60)",
-    "backoff_s": "first retry delay in seconds, doubled on each retry (default 1)",
-    "max_image_size": "longest image side in pixels; larger images are downscaled first",
-    "system_prompt": "a system message put before every question",
-    "extra_body": "extra JSON fields for every request body (e.g. {top_k: 1})",
-}
-
-
 class APISettingsError(EvalharnessError, ValueError):
     """The API model's settings are missing or malformed; the message names the setting."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    """The API model's `spec.args`, checked once."""
+    """What `model=openai` takes in `model.args`."""
 
-    base_url: str
-    model: str
+    base_url: str = ""
+    """The server's API root, e.g. http://localhost:8000/v1 (required)."""
+    model: str = ""
+    """The served model's name (default: model.path)."""
     api_key_env: str = "OPENAI_API_KEY"
-    concurrency: int = 8
-    max_retries: int = 5
-    timeout_s: float = 60.0
-    backoff_s: float = 1.0
-    max_image_size: int | None = None
+    """Environment variable holding the API key (the key itself is never saved)."""
+    concurrency: int = field(default=8, metadata=least(1))
+    """Requests in flight at once."""
+    max_retries: int = field(default=5, metadata=least(0))
+    """Retries of a rate-limited, failed or timed-out request."""
+    timeout_s: float = field(default=60.0, metadata=least(0.001))
+    """Seconds to wait for one answer."""
+    backoff_s: float = field(default=1.0, metadata=least(0))
+    """First retry delay in seconds, doubled on each retry (with jitter)."""
+    max_image_size: int | None = field(default=None, metadata=least(1))
+    """Longest image side in pixels; larger images are downscaled first."""
     system_prompt: str = ""
+    """A system message put before every question."""
     extra_body: Mapping[str, Any] = field(default_factory=dict)
+    """Extra JSON fields for every request body (e.g. {top_k: 1})."""
 
     @staticmethod
     def from_spec(spec: ModelSpec) -> Settings:
+        """`spec.args` parsed, with the served model's name from `model.path` unless given."""
         owner = f"model {spec.name!r}"
-        if message := unknown_settings(owner, spec.args, KNOWN_ARGS):
-            raise APISettingsError(message)
-        args = spec.args
-        base_url = str(args.get("base_url") or "")
-        model = str(args.get("model") or spec.path or "")
-        if not base_url or base_url == "???":
+        settings = parse(Settings, spec, APISettingsError)
+        model = settings.model or spec.path or ""
+        if not settings.base_url or settings.base_url == "???":
             raise APISettingsError(
                 f"{owner}: set model.args.base_url to the server's API root (http://host:port/v1)"
             )
@@ -110,35 +105,7 @@ class Settings:
             raise APISettingsError(
                 f"{owner}: name the served model with model.path=NAME or model.args.model=NAME"
             )
-
-        def number(key: str, kind: type[int] | type[float], default: float, least: float) -> Any:
-            value = args.get(key, default)
-            try:
-                out = kind(value)
-            except (TypeError, ValueError):
-                out = None
-            if out is None or isinstance(value, bool) or out < least:
-                raise APISettingsError(
-                    f"{owner}: args.{key} must be a number of at least {least:g}, got {value!r}"
-                )
-            return out
-
-        extra = args.get("extra_body") or {}
-        if not isinstance(extra, Mapping):
-            raise APISettingsError(f"{owner}: args.extra_body must be a mapping, got {extra!r}")
-        size = args.get("max_image_size")
-        return Settings(
-            base_url=base_url,
-            model=model,
-            api_key_env=str(args.get("api_key_env", "OPENAI_API_KEY")),
-            concurrency=number("concurrency", int, 8, 1),
-            max_retries=number("max_retries", int, 5, 0),
-            timeout_s=number("timeout_s", float, 60.0, 0.001),
-            backoff_s=number("backoff_s", float, 1.0, 0),
-            max_image_size=number("max_image_size", int, 0, 1) if size else None,
-            system_prompt=str(args.get("system_prompt", "")),
-            extra_body=dict(extra),
-        )
+        return replace(settings, model=model)
 
     @property
     def url(self) -> str:
@@ -205,6 +172,7 @@ class OpenAIModel:
     description = "A model behind an OpenAI-compatible chat-completions API (vLLM, SGLang, hosted)."
     capabilities: frozenset[Capability] = frozenset({"generate"})
     reference = False
+    settings_type: ClassVar[type[Settings]] = Settings
 
     def __init__(self, spec: ModelSpec) -> None:
         self.spec = spec

@@ -16,9 +16,10 @@ import json
 import random as _random
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-from evalharness.models.base import ModelLoadError, ModelSpec
+from evalharness.models.base import ModelSpec
+from evalharness.models.settings import NoSettings, parse
 from evalharness.types import LETTERS, Capability, Prediction, Request, Sample
 
 
@@ -27,12 +28,11 @@ class _Reference:
     reference = True
     description = ""
 
+    settings_type: ClassVar[type[NoSettings]] = NoSettings
+
     def __init__(self, spec: ModelSpec) -> None:
-        if spec.args:  # a setting that would change nothing must not look as if it did
-            raise ModelLoadError(
-                f"model {spec.name!r} is a reference model and takes no model.args settings; "
-                f"got {', '.join(sorted(map(repr, spec.args)))}."
-            )
+        # a setting that would change nothing must not look as if it did
+        self.settings = parse(NoSettings, spec)
         self.spec = spec
         self.fitted: str | None = None
         """A hash of what `fit` learnt (None before it runs): answers depend on it."""

@@ -12,6 +12,7 @@ from evalharness import registry
 from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError, did_you_mean, quoted
 from evalharness.models.base import Model
+from evalharness.models.settings import check_settings
 from evalharness.runner.execute import RunResult, run_benchmark, shorten
 from evalharness.runner.progress import Progress
 from evalharness.runner.spec import BenchmarkSpec, RunSpec
@@ -55,6 +56,7 @@ def load_model(spec: RunSpec) -> Model:
 
 def run_job(spec: RunSpec, out: TextIO | None = None) -> list[RunResult]:
     store = ResultsStore(spec.results_dir)
+    check_settings(spec.model)  # a bad model.args setting is refused before any work
     benchmarks = [load_benchmark(b) for b in spec.benchmarks]
     judge = None
     if spec.judge is not None:

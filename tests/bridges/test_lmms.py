@@ -312,7 +312,9 @@ def test_lmms_model_settings_are_checked(fake_models: None) -> None:
         LmmsModel(ModelSpec("lmms", args={"model": "qwen2vl"}))
     with pytest.raises(LmmsBridgeError, match="needs an lmms-eval model name"):
         LmmsModel(ModelSpec("lmms"))
-    with pytest.raises(LmmsBridgeError, match=r"unknown settings \['modle_args'\]"):
+    with pytest.raises(
+        LmmsBridgeError, match=r"unknown args 'modle_args' \(did you mean 'model_args'\?\)"
+    ):
         LmmsModel(ModelSpec("lmms", args={"model": fake_lmms.NAME, "modle_args": ""}))
     with pytest.raises(LmmsBridgeError, match="failed to load"):
         LmmsModel(ModelSpec("lmms", args={"model": fake_lmms.NAME, "model_args": "nope=1"}))

@@ -139,24 +139,60 @@ def test_a_run_shows_hydras_sweep_lines_but_no_library_info_chatter(
     assert "somelib warning" in out and "somelib chatter" not in out
 
 
-def test_failed_jobs_are_counted_by_job_not_by_line(cli: RunCLI) -> None:
-    # unknown hf settings give a message of many lines (every known setting, one a line)
-    proc = cli("run", "model=hf", "model.path=x", "model.args.bogus=1", "benchmark=example_parity")
-    assert proc.returncode == 1 and "unknown args 'bogus'" in proc.stderr
+def test_failed_jobs_are_counted_by_job_not_by_line(cli: RunCLI, tmp_path: Path) -> None:
+    nowhere = f"model.path={tmp_path / 'nowhere'}"
+    proc = cli("run", "model=hf", nowhere, "benchmark=example_parity")
+    assert proc.returncode == 1 and "nowhere does not exist" in proc.stderr
     assert "jobs failed" not in proc.stderr  # one job: its error is the whole report
-    proc = cli(
-        "run",
-        "-m",
-        "model=hf,random",
-        "model.path=x",
-        "model.args.bogus=1",
-        "benchmark=example_parity",
-    )
+    proc = cli("run", "-m", "model=hf,captioner", nowhere, "benchmark=example_parity")
     assert proc.returncode == 1 and "2 jobs failed:" in proc.stderr
     report = proc.stderr.split("2 jobs failed:")[1]
-    assert "\n  hf: model 'hf': unknown args 'bogus'" in report
-    assert "\n      max_new_tokens:" in report  # a message's own lines indented under its job
-    assert "\n  random: model 'random' is a reference model" in report
+    assert "\n  hf: model 'hf': folder " in report
+    assert "\n  captioner: model 'captioner': folder " in report
+
+
+def test_a_bad_model_setting_is_refused_in_one_line_before_anything_runs(
+    cli: RunCLI, tmp_path: Path
+) -> None:
+    results = f"results_dir={tmp_path / 'results'}"
+    for args, says in [
+        (
+            ["model=hf", "model.args.trust_remote_code=nope"],
+            "error: model 'hf': args.trust_remote_code must be true or false, not 'nope'",
+        ),
+        (
+            ["-m", "model=hf,random", "model.args.trust_remote_cod=no"],
+            "error: model 'hf': unknown args 'trust_remote_cod' (did you mean "
+            "'trust_remote_code'?)",
+        ),
+        (["model=hf", "model.args.choice_score=max"], "must be mean or sum, not 'max'"),
+        (["model=random", "model.args.temperature=0"], "takes no model.args settings"),
+        (["model=tiny_coca", "model.args.captions=maybe"], "args.captions must be true or false"),
+        (["model=openai", "model.args.concurrency=0"], "concurrency must be a whole number of"),
+    ]:
+        proc = cli("run", *args, "model.path=x", "benchmark=example_parity", results)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.count("\n") == 1 and says in proc.stderr, proc.stderr
+    assert not (tmp_path / "results").exists()  # refused before Hydra started a job
+    # a value only Hydra knows (an interpolation) is checked when the job starts, before any
+    # benchmark or weights load
+    proc = cli(
+        "run",
+        "model=hf",
+        "model.path=x",
+        "model.args.process_on=${oc.env:EVALHARNESS_TEST_UNSET,gpu}",
+        "benchmark=example_parity",
+        results,
+    )
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    [line] = [x for x in proc.stderr.splitlines() if x.startswith("error:")]
+    assert line.endswith("args.process_on must be cpu or device, not 'gpu'")
+    # a value that reads as the setting's type goes through to the model
+    nowhere = f"model.path={tmp_path / 'nowhere'}"
+    proc = cli(
+        "run", "model=hf", "model.args.trust_remote_code=off", nowhere, "benchmark=example_parity"
+    )
+    assert proc.returncode == 1 and "nowhere does not exist" in proc.stderr
 
 
 def test_scoring_without_java_fails_in_one_line_and_loses_no_answer(
@@ -421,8 +457,10 @@ def test_sigterm_and_sighup_stop_the_run_like_ctrl_c_and_a_rerun_resumes(
 
 
 def test_list_one_benchmark_or_model_shows_its_settings(capsys: pytest.CaptureFixture[str]) -> None:
+    import dataclasses
+
     from evalharness.cli.main import main
-    from evalharness.models._hf_load import KNOWN_ARGS
+    from evalharness.models._hf_settings import HFSettings
 
     assert main(["list", "synth_counting"]) == 0
     out = capsys.readouterr().out
@@ -433,7 +471,16 @@ def test_list_one_benchmark_or_model_shows_its_settings(capsys: pytest.CaptureFi
     assert main(["list", "tiny_llava"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("model tiny_llava: Tiny random-weight LLaVA")
-    assert all(f"    {key}: " in out for key in KNOWN_ARGS)
+    assert all(f"\n    {f.name} = " in out for f in dataclasses.fields(HFSettings))
+    assert (
+        "\n    trust_remote_code = False (true | false): Allow code shipped with the checkpoint "
+        "to run.\n" in out
+    )
+    assert "\n    choice_score = 'mean' (mean | sum): Option score in choice mode" in out
+    assert main(["list", "openai"]) == 0
+    out = capsys.readouterr().out
+    assert "\n    concurrency = 8: Requests in flight at once.\n" in out
+    assert "\n    base_url = '': The server's API root, e.g. http://localhost:8000/v1" in out
     assert main(["list", "oracle"]) == 0
     assert "no model.args settings" in capsys.readouterr().out
     assert main(["list", "synth_countin"]) == 1
