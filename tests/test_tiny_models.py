@@ -10,7 +10,7 @@ from model_helpers import heavy_after_import
 from transformers import AutoTokenizer
 
 from evalharness.models import _tiny_vlm, tiny
-from evalharness.models._fingerprint import weights_hash
+from evalharness.models._fingerprint import checkpoint_hash
 
 GENERATIVE = _tiny_vlm.GENERATIVE
 
@@ -44,7 +44,7 @@ def test_build_is_cached_and_reproducible(tmp_path: Path) -> None:
     assert tiny.build("llava", tmp_path / "a") == first
     assert (first / "model.safetensors").stat().st_mtime_ns == stamp  # not rebuilt
     second = tiny.build("llava", tmp_path / "b")
-    assert weights_hash(first) == weights_hash(second)
+    assert checkpoint_hash(first) == checkpoint_hash(second)
     assert tiny.is_built("llava", tmp_path / "a")
     # no temporary folders are left behind
     assert [p.name for p in (tmp_path / "a").iterdir()] == [first.name]

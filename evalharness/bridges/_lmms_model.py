@@ -151,7 +151,7 @@ class LmmsModel:
         return make
 
     def identity(self) -> dict[str, Any]:
-        from evalharness.models._fingerprint import weights_hash
+        from evalharness.models._fingerprint import checkpoint_hash
 
         path = self.model_args.get("pretrained")
         out: dict[str, Any] = {
@@ -167,7 +167,7 @@ class LmmsModel:
         if isinstance(path, str):
             out["path"] = path
             if Path(path).is_dir():
-                out["weights"] = weights_hash(Path(path))
+                out["weights"] = checkpoint_hash(Path(path))
         params = _parameter_count(self._lm)
         if params is not None:
             out["params"] = params

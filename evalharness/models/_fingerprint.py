@@ -1,4 +1,11 @@
-"""Fingerprints of local checkpoints: what pins a folder's model in a run's key."""
+"""Fingerprints of local checkpoints: what pins a folder's model in a run's key.
+
+A local folder has no hub revision, so its content stands in for one. Everything in it that can
+change an answer counts: the weights, and as much the configs (config.json,
+generation_config.json), the tokenizer, processor and chat-template files and any code shipped
+with the checkpoint. Editing any of them gives a new fingerprint, so stored answers of the old
+folder are not taken for the new one.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +13,41 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+WEIGHT_SUFFIXES = frozenset(
+    {".safetensors", ".bin", ".pth", ".pt", ".ckpt", ".gguf", ".msgpack", ".h5", ".npz", ".onnx"}
+)
+"""Files that may be large and are sampled rather than read whole (see `files_hash`)."""
 
-def weights_hash(folder: Path) -> str:
-    """A fast fingerprint of a folder's weights (`files_hash` of its safetensors or .bin files)."""
-    files = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
-    return files_hash(files)
+_DOCS = frozenset({".md", ".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp"})
+_NOTICES = ("LICENSE", "LICENCE", "NOTICE", "COPYING")
+
+
+def answer_files(folder: Path) -> list[Path]:
+    """The files of a checkpoint folder that can change an answer: every file at its top level
+    (where `from_pretrained` reads) except hidden ones (download caches, build markers), the
+    model card, its pictures and licence texts."""
+    out = []
+    for path in sorted(folder.iterdir()):
+        name = path.name
+        if name.startswith(".") or path.suffix.lower() in _DOCS or not path.is_file():
+            continue
+        if name.upper().startswith(_NOTICES):
+            continue
+        out.append(path)
+    return out
+
+
+def checkpoint_hash(folder: Path) -> str:
+    """A fast fingerprint of a checkpoint folder: `files_hash` of its `answer_files`."""
+    return files_hash(answer_files(folder))
 
 
 def files_hash(files: Sequence[Path]) -> str:
-    """A fast fingerprint of weight files: names, sizes and sampled content of each.
+    """A fast fingerprint of files: names, sizes and content of each.
 
-    Files up to 8 MiB are hashed whole; larger ones by their safetensors header (tensor names,
-    shapes, offsets) plus 64 KiB blocks at 16 evenly spaced offsets, so hashing a 15 GB
-    checkpoint reads about 1 MiB per file.
+    Weight files over 8 MiB are hashed by their safetensors header (tensor names, shapes,
+    offsets) plus 64 KiB blocks at 16 evenly spaced offsets, so hashing a 15 GB checkpoint reads
+    about 1 MiB per file; every other file is hashed whole.
     """
     h = hashlib.sha256()
     block, samples = 1 << 16, 16
@@ -26,7 +55,7 @@ def files_hash(files: Sequence[Path]) -> str:
         size = f.stat().st_size
         h.update(f"{f.name}\0{size}\0".encode())
         with f.open("rb") as fh:
-            if size <= 8 << 20:
+            if size <= 8 << 20 or f.suffix.lower() not in WEIGHT_SUFFIXES:
                 h.update(fh.read())
                 continue
             if f.suffix == ".safetensors":

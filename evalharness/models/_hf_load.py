@@ -15,7 +15,7 @@ from typing import Any
 
 from evalharness.errors import quoted
 from evalharness.models import _vision_attention as vision_attention
-from evalharness.models._fingerprint import weights_hash
+from evalharness.models._fingerprint import checkpoint_hash
 from evalharness.models._hf_settings import HFSettings
 from evalharness.models.base import ModelLoadError
 
@@ -46,7 +46,8 @@ class Loaded:
     """torch.dtype of the weights; floating inputs (pixels) are cast to it."""
     model_type: str
     revision: str | None
-    """The hub revision asked for or resolved (commit hash); for local folders a weights hash."""
+    """The hub revision asked for or resolved (commit hash); for a local folder the hash of its
+    files (`_fingerprint.checkpoint_hash`)."""
     image_device: Any = None
     """Where the processor's image work runs: None for the CPU, else the model's device
     (`args.process_on=device`)."""
@@ -293,7 +294,7 @@ def load(
 
     resolved = revision or getattr(config, "_commit_hash", None)
     if local:
-        resolved = "local:" + weights_hash(Path(path))
+        resolved = "local:" + checkpoint_hash(Path(path))
     first = next(model.parameters()).device
     return Loaded(
         name=name,

@@ -22,7 +22,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from evalharness.models._fingerprint import weights_hash
+from evalharness.models._fingerprint import checkpoint_hash
 from evalharness.models._hf_load import check_folder, is_local, resolve_device, resolve_dtype
 from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.models.settings import WithProcessAhead, parse, takes
@@ -51,7 +51,8 @@ class Checkpoint:
     dtype: Any
     model_type: str
     revision: str | None
-    """The hub revision asked for or resolved (commit hash); for local folders a weights hash."""
+    """The hub revision asked for or resolved (commit hash); for a local folder the hash of its
+    files (`_fingerprint.checkpoint_hash`)."""
 
 
 def load_checkpoint(spec: ModelSpec, auto_class: str) -> Checkpoint:
@@ -80,7 +81,7 @@ def load_checkpoint(spec: ModelSpec, auto_class: str) -> Checkpoint:
     model.to(device).eval()
     revision: str | None
     if local:
-        revision = "local:" + weights_hash(Path(path))
+        revision = "local:" + checkpoint_hash(Path(path))
     else:
         revision = spec.revision or getattr(model.config, "_commit_hash", None)
     model_type = str(getattr(model.config, "model_type", ""))

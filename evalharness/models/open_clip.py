@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from evalharness.models._fingerprint import files_hash
+from evalharness.models._fingerprint import checkpoint_hash, files_hash
 from evalharness.models._hf_load import is_local, read_config, resolve_device, resolve_dtype
 from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.models.hf import _cut_at_stop
@@ -189,7 +189,8 @@ class OpenCLIPModel:
         if named:
             return self._named(open_clip, path, pretrained)
         folder = Path(path.removeprefix("local-dir:")).expanduser()
-        return f"local-dir:{folder}", None, "local:" + files_hash(_check_folder(name, folder))
+        _check_folder(name, folder)
+        return f"local-dir:{folder}", None, "local:" + checkpoint_hash(folder)
 
     def _named(
         self, open_clip: Any, arch: str, pretrained: str | None
