@@ -94,6 +94,7 @@ def main() -> int:
     print(
         f"{args.model} on {args.benchmark}: {args.samples} vs {args.base} samples, batch "
         f"{args.batch_size}; {os.cpu_count()} CPU cores; {platform.processor() or platform.machine()}"
+        f"; load average before: {os.getloadavg()[0]:.1f}"
     )
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-scaling-") as tmp:
@@ -106,7 +107,8 @@ def main() -> int:
             print(
                 f"  {n} {unit}{'s' if n > 1 else ' '}: {m['samples_per_s']:7.2f} samples/s "
                 f"({m['samples_per_s'] / n:6.2f} per {unit}), efficiency {eff:.2f} "
-                f"(runs of {m['base_s']:.1f} s and {m['full_s']:.1f} s)",
+                f"(runs of {m['base_s']:.1f} s and {m['full_s']:.1f} s; load average "
+                f"{os.getloadavg()[0]:.1f})",
                 flush=True,
             )
     if args.out:

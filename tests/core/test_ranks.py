@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from results_helpers import same_results
 
 from evalharness.store import load_runs, load_samples
@@ -81,3 +82,29 @@ def test_a_rank_that_dies_is_one_line_and_a_rerun_completes_the_run(
     assert run["status"] == "complete" and run["n_samples"] == 12
     ids = load_samples(tmp_path / "results")["sample_id"]
     assert sorted(ids) == [f"parity-{i:03d}" for i in range(12)]
+
+
+def test_workers_and_devices_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from evalharness.cli.ranks import RanksError, requested
+
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")  # restored after the test, whatever is set
+    assert requested(["model=oracle"]) is None
+    assert requested(["workers=3"]) == 3
+    assert requested(["devices=0,1,2,3"]) == 4
+    assert requested(["workers=1"]) is None  # one rank: this process
+    assert requested(["devices=2"]) is None and os.environ["CUDA_VISIBLE_DEVICES"] == "2"
+    with pytest.raises(RanksError, match="one rank per device"):
+        requested(["workers=2", "devices=0,1,2"])
+    with pytest.raises(RanksError, match="whole number"):
+        requested(["workers=two"])
+    with pytest.raises(RanksError, match="-m shards=N"):
+        requested(["-m", "model=a,b", "workers=2"])
+    monkeypatch.setenv("WORLD_SIZE", "2")  # a rank already: the launcher's settings hold
+    assert requested(["workers=2"]) is None
+
+
+def test_a_bad_workers_setting_is_one_line(cli: RunCLI) -> None:
+    proc = cli("run", "model=oracle", "benchmark=example_parity", "workers=2", "devices=0")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "error: workers=2 with 1 devices: one rank per device" in proc.stderr
