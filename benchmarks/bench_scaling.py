@@ -2,7 +2,7 @@
 N times one worker.
 
     python benchmarks/bench_scaling.py                          # CPU: tiny Qwen2-VL, 1 and 2 workers
-    python benchmarks/bench_scaling.py --workers 1,2,4 --samples 400
+    python benchmarks/bench_scaling.py --workers 1,2,4 --samples 480 --extra benchmark.args.n=400
     python benchmarks/bench_scaling.py --devices 0,1,2,3 --model hf \\
         --path Qwen/Qwen2-VL-2B-Instruct --batch-size 32 --samples 2000      # a GPU node
 
@@ -45,7 +45,7 @@ def run_once(args: argparse.Namespace, workers: int, samples: int, folder: Path)
     command = [
         sys.executable, "-m", "evalharness.cli.main", "run", *model,
         f"benchmark={args.benchmark}", f"limit={samples}", f"batch_size={args.batch_size}",
-        f"results_dir={folder}", "progress=false",
+        f"results_dir={folder}", "progress=false", *args.extra,
     ]  # fmt: skip
     env = dict(os.environ)
     if not args.device_list:  # share the cores between the ranks, as one process would use them
@@ -81,6 +81,12 @@ def main() -> int:
     p.add_argument("--base", type=int, default=32, help="samples of the base run (32)")
     p.add_argument("--batch-size", type=int, default=8, help="batch_size (8)")
     p.add_argument("--repeat", type=int, default=1, help="best of this many measurements (1)")
+    p.add_argument(
+        "--extra",
+        nargs="*",
+        default=[],
+        help="more settings (benchmark.args.n=400 for more samples)",
+    )
     p.add_argument("--out", type=Path, help="also write the results as JSON here")
     args = p.parse_args()
     args.device_list = [d for d in args.devices.split(",") if d.strip()]

@@ -37,6 +37,8 @@ from evalharness.store import ResultsStore, RunLockedError
 from evalharness.types import Sample
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from evalharness.benchmarks.base import Benchmark
     from evalharness.models.base import Model
     from evalharness.runner.execute import RunPlan, RunResult
@@ -163,6 +165,19 @@ def run_shard(
     return _aggregate_if_complete(spec, benchmark, store, plan, _running)
 
 
+def _answered(stored: pd.DataFrame, plan: RunPlan) -> dict[str, dict[str, Any]]:
+    """Every sample's stored row of this run (its resume key matches), errors included: a
+    sample that errored was answered, as in a single process, and a rerun retries it."""
+    if stored.empty:
+        return {}
+    by_id = {s.id: s for s in plan.samples}
+    return {
+        rec["sample_id"]: rec
+        for rec in stored.to_dict("records")
+        if rec["sample_id"] in by_id and plan.key(by_id[rec["sample_id"]]) == rec.get("cache_key")
+    }
+
+
 def _write_if_alone(store: ResultsStore, row: dict[str, Any]) -> None:
     """Write the run's row unless a shard holds the run's lock (it will write its own)."""
     with contextlib.suppress(RunLockedError), store.lock(row["run_id"]):
@@ -181,8 +196,7 @@ def _aggregate_if_complete(
             stack.enter_context(store.lock(plan.run_id))
         except RunLockedError:
             return None  # a shard still answers: the last one in aggregates
-        stored = store.read_samples(plan.run_id, spare=True)
-        by_id = reusable(stored, plan.samples, plan.key)
+        by_id = _answered(store.read_samples(plan.run_id, spare=True), plan)
         missing = [s for s in plan.samples if s.id not in by_id]
         if missing:
             count = spec.shard.count if spec.shard else 1

@@ -81,6 +81,15 @@ def test_one_two_and_three_workers_give_identical_results(cli: RunCLI, tmp_path:
         assert not list((tmp_path / f"by{n}").glob("samples/*/shards"))  # statuses cleaned up
 
 
+def test_samples_that_error_are_counted_once_every_shard_is_in(cli: RunCLI, tmp_path: Path) -> None:
+    common = ("model=example_parrot", "model.args.fail=4", "benchmark=example_parity")
+    cli("run", *common, "max_error_rate=1", "results_dir=one", check=True)
+    cli("run", "-m", *common, "max_error_rate=1", "shards=2", "results_dir=two", check=True)
+    [run] = load_runs(tmp_path / "two").to_dict("records")
+    assert run["status"] == "complete" and run["n_errors"] == 3
+    same_results(tmp_path / "one", tmp_path / "two")
+
+
 def test_more_shards_than_samples_is_a_note_and_the_run_completes(
     cli: RunCLI, tmp_path: Path
 ) -> None:

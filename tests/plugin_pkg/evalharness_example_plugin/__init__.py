@@ -67,7 +67,8 @@ class ParityBenchmark(BaseBenchmark):
 
 
 class ParrotModel:
-    """Answers from the sample's target, wrong on every third sample; `args.delay` seconds per batch.
+    """Answers from the sample's target, wrong on every third sample; `args.delay` seconds per batch;
+    with `args.fail=N`, every Nth sample is an error.
 
     A deterministic stand-in for a slow model, for resume and crash tests.
     """
@@ -78,6 +79,7 @@ class ParrotModel:
     def __init__(self, spec) -> None:  # type: ignore[no-untyped-def]
         self.spec = spec
         self.delay = float(spec.args.get("delay", 0.0))
+        self.fail = int(spec.args.get("fail", 0))
 
     def identity(self) -> dict[str, object]:
         return {"name": "example_parrot", "family_group": "generative", "params": 1}
@@ -89,7 +91,9 @@ class ParrotModel:
         out = []
         for r in requests:
             i = int(r.sample.id.rsplit("-", 1)[1])
-            if i % 3 == 2:
+            if self.fail and i % self.fail == self.fail - 1:
+                out.append(Prediction.from_exception(RuntimeError("the parrot lost its voice")))
+            elif i % 3 == 2:
                 out.append(Prediction(text="Maybe."))
             else:
                 out.append(Prediction(text=f"{r.sample.target.capitalize()}."))
