@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from evalharness.runner.execute import RunPlan, RunResult
     from evalharness.runner.spec import RunSpec
 
+WAIT_S = 600.0
+"""How long a shard waits for the run's lock that another process holds (see `_wait_shared`)."""
 SHARDS_FOLDER = "shards"
 """In a run's samples folder: a status file per shard (`K-of-N.json`) and its lock."""
 
@@ -237,13 +239,7 @@ def _shard_lock(store: ResultsStore, run_id: str, shard: Shard) -> Iterator[None
                 f"{shard} of run {run_id} is being answered by another process right now (a "
                 "second launch of the same sharded run?); this one leaves it alone."
             ) from exc
-        try:
-            fcntl.flock(run_fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise RunLockedError(
-                f"run {run_id} is being aggregated or run without shards by another process "
-                "right now; wait for it, then run again."
-            ) from exc
+        _wait_shared(run_fd, run_id)
         yield
     finally:
         os.close(shard_fd)
@@ -270,6 +266,28 @@ def _others_answering(store: ResultsStore, run_id: str, shard: Shard) -> bool:
         finally:
             os.close(fd)
     return False
+
+
+def _wait_shared(fd: int, run_id: str, patience_s: float = WAIT_S) -> None:
+    """The run's lock, shared. Another shard holds it exclusively for a moment while it checks
+    whether the run is complete (and while it scores it): wait for that. A run without shards
+    holds it for as long as it runs: after `patience_s` seconds, give up with one line."""
+    deadline = time.monotonic() + patience_s
+    said = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                raise RunLockedError(
+                    f"run {run_id} has been held by another process for {patience_s:.0f} s (a "
+                    "run without shards, or a shard scoring it); wait for it, then run again."
+                ) from None
+            if not said:
+                print(f"note: waiting for run {run_id}: another process holds it", file=sys.stderr)
+                said = True
+            time.sleep(0.2)
 
 
 class _ShardStatus:

@@ -172,3 +172,23 @@ def test_a_second_launch_of_the_same_shard_is_refused(
     assert "shard 1 of 2 of run" in err and "being answered by another process" in err
     ids = load_samples(tmp_path / "results")["sample_id"]
     assert not ids.duplicated().any()
+
+
+def test_a_starting_shard_waits_while_another_checks_the_run(tmp_path: Path) -> None:
+    import fcntl
+    import os
+    import threading
+
+    from evalharness.runner.shards import _wait_shared
+    from evalharness.store import RunLockedError
+
+    path = tmp_path / ".lock"
+    holder = os.open(path, os.O_RDWR | os.O_CREAT)
+    waiter = os.open(path, os.O_RDWR)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # a finishing shard checks whether the run is complete
+    with pytest.raises(RunLockedError, match="held by another process for 0 s"):
+        _wait_shared(waiter, "r", patience_s=0.3)  # a run without shards holds it for long
+    threading.Timer(0.3, fcntl.flock, (holder, fcntl.LOCK_UN)).start()
+    _wait_shared(waiter, "r", patience_s=30)  # the check ends: the shard goes on
+    os.close(holder)
+    os.close(waiter)
