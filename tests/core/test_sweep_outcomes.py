@@ -34,7 +34,7 @@ def test_a_job_killed_without_a_result_is_one_line_and_the_rest_is_collected(
 ) -> None:
     args = [
         "run", "-m", "model=example_parrot", "benchmark=example_parity",
-        "model.args.delay=0.3", "batch_size=1", "limit=6", "seed=0,1", "progress=false",
+        "model.args.delay=1", "batch_size=1", "limit=6", "seed=0,1", "progress=false",
         "hydra/launcher=submitit_local",
     ]  # fmt: skip
     proc = subprocess.Popen(
@@ -47,7 +47,7 @@ def test_a_job_killed_without_a_result_is_one_line_and_the_rest_is_collected(
         time.sleep(0.1)  # submitit_local names each job's folder by its process id
         jobs = sorted(p for p in sweeps.glob("*/.submitit/*") if p.name.isdigit())
     assert len(jobs) == 2, "the jobs did not start"
-    os.kill(int(jobs[0].name), signal.SIGKILL)  # as the scheduler kills a cancelled job
+    _kill_tree(int(jobs[0].name))  # as the scheduler kills a cancelled job
     _, err = proc.communicate(timeout=180)
     assert proc.returncode == 1, err
     assert "Traceback" not in err
@@ -55,6 +55,21 @@ def test_a_job_killed_without_a_result_is_one_line_and_the_rest_is_collected(
     assert "seed=" in err  # which job it was
     runs = load_runs(tmp_path / "results")
     assert "complete" in set(runs["status"])  # the other job was waited for and finished
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL a process and its children (submitit_local's job runs under a controller)."""
+    time.sleep(1)  # the controller has started the job
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:  # the parent's pid
+            children.append(int(stat.parent.name))
+    for child in [*children, pid]:
+        os.kill(child, signal.SIGKILL)
 
 
 def test_no_status_file_in_tmp_and_a_killed_sweeps_board_is_removed_by_the_next(
