@@ -34,7 +34,7 @@ If it gives no answer, or gives several different answers without settling on on
 Your answer:"""
 
 GRADE_TEMPLATE = """You grade another model's reply to a question about an image.
-Question:
+{context}Question:
 {question}
 Reference answer:
 {reference}
@@ -91,8 +91,11 @@ def read_ask(sample: Sample, form: Form, reply: str) -> Ask:
 
 
 def grade_ask(sample: Sample, rubric: str, reply: str) -> Ask:
-    """The rubric scorer's question for an open-ended reply."""
+    """The rubric scorer's question for an open-ended reply; a text-only judge is told what the
+    image shows where the sample's metadata says it (`judge_context`)."""
+    context = str(sample.metadata.get("judge_context") or "").strip()
     text = GRADE_TEMPLATE.format(
+        context=f"What the image shows:\n{context}\n" if context else "",
         question=sample.prompt.strip(),
         reference=" | ".join(sample.targets) or "(none given)",
         rubric=rubric.strip(),
