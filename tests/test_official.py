@@ -293,3 +293,33 @@ def test_listing_a_benchmark_names_its_official_script_and_quirks(tmp_path: Path
         in said
     )
     assert "normalises nothing when the ten answers agree" in said
+
+
+@pytest.mark.parametrize("bench", [POPE(), VQAv2(), TextVQA(), CountBenchQA(), DocVQA()])
+def test_a_failed_prediction_is_wrong_in_every_reading(bench: Any) -> None:
+    # A failed prediction is no reply at all: the official scripts' reading of an empty reply
+    # (POPE's "yes", say) must not credit a model for crashing.
+    targets = ("yes",) if isinstance(bench, POPE) else ("2",)
+    failed = Answered(sample(0, targets), Prediction(error="RuntimeError: out of memory"), "open")
+    (scored,) = bench.score([failed])
+    assert scored.score == 0.0 and scored.extracted is None
+    assert scored.metrics["official"] == 0.0 and scored.metrics["robust"] == 0.0
+    if isinstance(bench, POPE):  # no yes, and a miss where the object is there, in both readings
+        for prefix in ("", "official_"):
+            assert scored.metrics[prefix + "pred_yes"] == 0.0
+            assert scored.metrics[prefix + "tp"] == 0.0 and scored.metrics[prefix + "fn"] == 1.0
+
+
+def test_a_failed_prediction_is_wrong_in_hallusionbenchs_official_reading_too() -> None:
+    from evalharness.benchmarks.hub.hallusionbench import HallusionBench
+
+    meta = {
+        "category": "VS", "subcategory": "s", "set_id": "0", "figure_id": "0",
+        "question_id": "0", "visual_input": "0",
+    }  # fmt: skip
+    item = Sample("hb", (), "q", targets=("yes",), category="VS", group="g", metadata=meta)
+    failed = Answered(item, Prediction(error="TimeoutError"), "open")
+    unsure = Answered(item, Prediction(text="I cannot tell."), "open")
+    bench = HallusionBench()
+    assert bench.score([unsure])[0].metrics["official"] == 1.0  # the script's own quirk
+    assert bench.score([failed])[0].metrics["official"] == 0.0  # but no reply is no answer

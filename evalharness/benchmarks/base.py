@@ -97,15 +97,17 @@ class BaseBenchmark:
 
     def read_both(self, a: Answered, robust: Scored) -> Scored:
         """`robust` with the official reading beside it, where the benchmark has one. The official
-        reading sees the raw reply (an empty one where the prediction failed); an answer picked
-        among options goes to `official_choice`."""
+        reading sees the raw reply; an answer picked among options goes to `official_choice`. A
+        failed prediction is no reply at all, so it is read as ours reads it, wrong in every
+        column: read as an empty reply, some scripts would credit it (POPE reads "" as yes)."""
         if self.official is None:
             return robust
-        if a.form == "choice":
+        if a.prediction.error is not None:
+            official = robust
+        elif a.form == "choice":
             official = self.official_choice(a, robust)
         else:
-            text = "" if a.prediction.error is not None else (a.prediction.text or "")
-            official = self.official_open(a.sample, text)
+            official = self.official_open(a.sample, a.prediction.text or "")
         return protocols.both(robust, official, self.headline)
 
     def official_open(self, sample: Sample, text: str) -> Scored:
