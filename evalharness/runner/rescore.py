@@ -76,7 +76,12 @@ def _rescore(store: ResultsStore, benchmarks: Sequence[str] | None) -> int:
                 skipped += 1
                 continue
             raw = raw.drop(columns=[c for c in raw.columns if c.startswith(METRIC_PREFIX)])
-            judge = _judge(run, store.root)
+            try:
+                judge = _judge(run, store.root)
+            except Exception as exc:  # its judge's plugin gone, say: the run stays as it is
+                print(f"skip {title}: its judge cannot be built here: {exc}")
+                skipped += 1
+                continue
             scored = score_rows(bench, samples, raw, _reasoning_tags(run), judge)
             metrics = aggregate(bench, samples, scored, int(run["seed"]))
             if judge is not None:

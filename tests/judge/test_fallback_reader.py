@@ -143,3 +143,18 @@ def test_bad_judge_setting_is_refused_in_one_line(cli: RunCLI, tmp_path: Path) -
         "error: oracle: judge.agreement is a share from 0 to 1, got 2.0."
     ]
     assert not (tmp_path / "results" / "runs").exists()
+
+
+def test_rescore_skips_a_run_whose_judge_cannot_be_built(tmp_path: Path) -> None:
+    from evalharness import registry
+
+    results = tmp_path / "results"
+    run(results, judge_of(results))
+    before = rows(results)
+    factory = registry.models._extra.pop("rule_judge")  # its plugin uninstalled, say
+    try:
+        assert rescore(results) == 0
+    finally:
+        registry.models.register("rule_judge", factory)
+    pd.testing.assert_frame_equal(rows(results), before)
+    assert load_runs(results).iloc[0]["status"] == "complete"
