@@ -51,6 +51,20 @@ def cell(score: float, lo: float, hi: float, percent: bool) -> Record:
     }
 
 
+def read_shares(metrics: Any) -> str:
+    """' · read: rule 50 %, judge 33 %, none 17 %' for a run read with a judge, else ''."""
+    parsed = parse_json(metrics) if isinstance(metrics, str) else metrics
+    if not isinstance(parsed, dict):
+        return ""
+    shares = []
+    for key, label in (("read_rule", "rule"), ("read_judge", "judge"), ("read_unreadable", "none")):
+        value = (parsed.get(key) or {}).get("value")
+        if not isinstance(value, int | float) or not math.isfinite(value):
+            return ""
+        shares.append(f"{label} {100 * value:.0f} %")
+    return " · read: " + ", ".join(shares)
+
+
 def parse_gap(metrics: Any, percent: bool) -> Record | None:
     """Robust minus official reading of a run whose benchmark scores both ways, else None."""
     parsed = parse_json(metrics) if isinstance(metrics, str) else metrics
@@ -183,6 +197,7 @@ class Site:
                 c["ci"] += f" · answered {100 * (n - skipped) / n:.0f} %"
             c.update(rkey=run["rkey"], rank=run["rank"])
             c["parse_gap"] = parse_gap(run.get("metrics"), bool(bench["percent"]))
+            c["ci"] += read_shares(run.get("metrics"))
             cells.append(c)
         twin = m["twin"] if isinstance(m["twin"], str) else None
         gap = None

@@ -41,6 +41,8 @@ def test_board_shows_shares_and_flags_a_judge_below_threshold(tmp_path: Path) ->
         assert f">{column}</th>" in page
     assert "judge below threshold" in page
     assert "agrees with the rules on 0% of the replies both read, below 80%" in page
+    # the main table's cell says how its replies were read
+    assert "read: rule 50 %, judge 33 %, none 17 %" in index.read_text()
 
 
 def test_a_judge_that_agrees_is_not_flagged(tmp_path: Path) -> None:
