@@ -767,9 +767,9 @@ def run_harness(
         "batch_size_after": model.batch_size,  # lower if out-of-memory halved it
         "attn_implementation": model.identity()["attn_implementation"],
         "process_ahead": model.process_ahead,
-        "process_on": spec.args.get("process_on", "cpu"),
-        "vision_attention": spec.args.get("vision_attention", "per_image"),
-        "compile": spec.args.get("compile", "none"),
+        "process_on": model.settings.process_on,
+        "vision_attention": model.settings.vision_attention,
+        "compile": model.settings.compile,
         "positions_ahead": model._loaded.positions_ahead,
         "image_threads": image_threads(),
         "params": model.identity()["params"],
