@@ -6,6 +6,7 @@ hands it whole batches and gets predictions back in request order.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -35,7 +36,8 @@ class ModelSpec:
     name: str
     """Registry name (`oracle`, `hf`, `tiny_llava`, …)."""
     label: str = ""
-    """Display name on the board; defaults to the registry name."""
+    """Display name on the board; by default the model's path or hub id (`default_label`), or
+    the registry name for a model without one."""
     path: str | None = None
     """Hub id or local folder, for models that load weights."""
     revision: str | None = None
@@ -48,7 +50,38 @@ class ModelSpec:
 
     @property
     def display_name(self) -> str:
-        return self.label or self.name
+        return self.label or default_label(self.name, self.path, self.revision)
+
+
+def default_label(name: str, path: str | None, revision: str | None = None) -> str:
+    """The board's name for a model given no label: a hub id as it is (`org/name`), a folder by
+    its last part (`/ckpt/llava-7b` → `llava-7b`) or, when that part is a generic one such as
+    `checkpoint-500` or `final`, by its last two (`run3/checkpoint-500`); a snapshot in the hub's
+    cache by its hub id and commit; then `@revision` when one is pinned. Without a path, the
+    registry name. Models of one route but different paths (`model=hf model.path=a,b`) so get
+    labels of their own."""
+    if not path or path == "???":
+        return name
+    text = path.rstrip("/\\")
+    cached = _HUB_CACHE.search(text)  # a snapshot in the hub's cache: the id and the commit
+    if cached:
+        return f"{cached['org']}/{cached['name']}@{revision or cached['commit'][:8]}"
+    local = text.startswith(("/", ".", "~")) or "\\" in text or text.count("/") > 1
+    if local:
+        parts = [p for p in re.split(r"[/\\]", text) if p not in ("", ".", "..", "~")]
+        keep = 2 if parts and _GENERIC.fullmatch(parts[-1]) else 1
+        text = "/".join(parts[-keep:]) or text
+    return f"{text}@{revision}" if revision else text
+
+
+_HUB_CACHE = re.compile(
+    r"models--(?P<org>[^/\\]+?)--(?P<name>[^/\\]+)[/\\]snapshots[/\\](?P<commit>\w+)$"
+)
+_GENERIC = re.compile(
+    r"(checkpoint|ckpt|step|global_step|epoch|iter|iteration)[-_]?\d+|final|latest|best|last|"
+    r"model|hf|weights",
+    re.IGNORECASE,
+)
 
 
 @runtime_checkable

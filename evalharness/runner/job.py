@@ -6,7 +6,7 @@ import inspect
 import math
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from evalharness import registry
 from evalharness.benchmarks.base import Benchmark
@@ -64,6 +64,7 @@ def run_job(spec: RunSpec, out: TextIO | None = None) -> list[RunResult]:
 
         judge = build_judge(spec.judge, spec.results_dir)
     model = load_model(spec)
+    check_label(spec, model)
     progress = Progress(len(benchmarks), enabled=spec.progress)
     ran = [
         run_benchmark(spec, model, b, store, progress, source=src, judge=judge)
@@ -129,3 +130,61 @@ def print_summary(results: Sequence[RunResult], out: TextIO) -> None:
     print("  ".join("-" * w for w in widths), file=out)
     for row in rows:
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)), file=out)
+
+
+ORIGIN_KEYS = ("path", "pretrained", "base_url", "model", "bridge", "model_args", "name")
+"""The identity keys that say which model a run is of (where its weights or server are), as
+against how it was run (dtype, settings)."""
+
+
+def check_label(spec: RunSpec, model: Model) -> None:
+    """Refuse a label that already names another model in the results folder.
+
+    The board ranks the newest run per label and benchmark, so a second model under the same
+    label (two folders both called `llava`, say) would silently pass for a newer run of the
+    first. The same model is the same origin (`ORIGIN_KEYS` of its identity) or, for a local
+    folder, the same content (`revision: local:…`) under another path.
+    """
+    import json
+
+    from evalharness.store import load_runs
+
+    try:
+        runs = load_runs(spec.results_dir)
+    except EvalharnessError:
+        return  # an unreadable folder is refused, with its reason, when the run opens it
+    if runs.empty or not {"model", "model_identity"} <= set(runs.columns):
+        return
+    label = spec.model_label
+    mine = model.identity()
+    for stored in runs.loc[runs["model"] == label, "model_identity"].dropna().unique():
+        try:
+            theirs = json.loads(stored)
+        except ValueError:
+            continue
+        if not isinstance(theirs, dict) or _same_model(mine, theirs):
+            continue
+        raise JobError(
+            f"the label {label!r} already names another model in {spec.results_dir} "
+            f"({_origin_text(theirs)}; this one: {_origin_text(mine)}), and the board would rank "
+            "only the newer of the two. Give this one a label of its own: model.label=NAME."
+        )
+
+
+def _origin(identity: dict[str, Any]) -> dict[str, Any]:
+    return {k: identity[k] for k in ORIGIN_KEYS if k in identity}
+
+
+def _same_model(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if _origin(a) == _origin(b):
+        return True
+    revision = a.get("revision")
+    return (
+        isinstance(revision, str)
+        and revision.startswith("local:")
+        and revision == b.get("revision")
+    )
+
+
+def _origin_text(identity: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in _origin(identity).items()) or "no path"

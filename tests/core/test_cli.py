@@ -147,8 +147,8 @@ def test_failed_jobs_are_counted_by_job_not_by_line(cli: RunCLI, tmp_path: Path)
     proc = cli("run", "-m", "model=hf,captioner", nowhere, "benchmark=example_parity")
     assert proc.returncode == 1 and "2 jobs failed:" in proc.stderr
     report = proc.stderr.split("2 jobs failed:")[1]
-    assert "\n  hf: model 'hf': folder " in report
-    assert "\n  captioner: model 'captioner': folder " in report
+    assert "\n  nowhere: model 'hf': folder " in report  # labelled by the path
+    assert "\n  nowhere: model 'captioner': folder " in report
 
 
 def test_a_bad_model_setting_is_refused_in_one_line_before_anything_runs(
