@@ -11,7 +11,6 @@ judge leave the sample unreadable, with the reason in `judge_reason`.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
@@ -159,9 +158,7 @@ def _read(benchmark: Benchmark, answered: Answered, verdict: Verdict) -> Scored 
         return None
     from evalharness.benchmarks.base import Answered
 
-    again = Answered(
-        answered.sample, dataclasses.replace(Prediction(), text=verdict.answer), answered.form
-    )
+    again = Answered(answered.sample, Prediction(text=verdict.answer), answered.form)
     [scored] = benchmark.score([again])
     return None if scored.extracted in (None, "") else scored
 
