@@ -41,8 +41,11 @@ def test_workers_three_starts_three_ranks_with_the_results_of_one_process(
 ) -> None:
     fake = ("model=example_parrot", "benchmark=example_parity", "batch_size=2")
     cli("run", *fake, "results_dir=one", check=True)
-    proc = cli("run", *fake, "workers=3", "results_dir=three", check=True)
+    proc = cli("run", *fake, "workers=3", "results_dir=three", check=True, env={"TQDM_DISABLE": ""})
     assert proc.stdout.count("answered;") == 2
+    # one bar for the run, fed from the store, shown by rank 0 until every rank is done
+    bars = [b for b in proc.stderr.replace("\r", "\n").splitlines() if "(all shards)" in b]
+    assert bars and "12/12" in bars[-1], proc.stderr
     same_results(tmp_path / "one", tmp_path / "three")
 
 

@@ -81,6 +81,16 @@ def test_one_two_and_three_workers_give_identical_results(cli: RunCLI, tmp_path:
         assert not list((tmp_path / f"by{n}").glob("samples/*/shards"))  # statuses cleaned up
 
 
+def test_submitit_local_runs_the_shards_as_jobs(cli: RunCLI, tmp_path: Path) -> None:
+    common = ("model=example_parrot", "benchmark=example_parity", "batch_size=2")
+    cli("run", *common, "results_dir=one", check=True)
+    cli(
+        "run", "-m", *common, "shards=2", "hydra/launcher=submitit_local", "results_dir=two",
+        check=True,
+    )  # fmt: skip
+    same_results(tmp_path / "one", tmp_path / "two")
+
+
 def test_samples_that_error_are_counted_once_every_shard_is_in(cli: RunCLI, tmp_path: Path) -> None:
     common = ("model=example_parrot", "model.args.fail=4", "benchmark=example_parity")
     cli("run", *common, "max_error_rate=1", "results_dir=one", check=True)
