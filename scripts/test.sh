@@ -16,6 +16,17 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   fi
 fi
 
+# A real SLURM cluster on this machine for the cluster tests (tests/slurm_cluster.py): Debian's
+# slurm-wlm and munge. As root they are installed here, like the browser above, and those tests
+# must then run, not skip.
+if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  if ! command -v slurmctld >/dev/null 2>&1 || ! command -v munged >/dev/null 2>&1; then
+    echo "installing slurm-wlm and munge for the cluster tests…"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends slurm-wlm munge) >/dev/null
+  fi
+  export EVALHARNESS_REQUIRE_SLURM=1
+fi
+
 echo "== ruff"
 ruff check .
 ruff format --check .
