@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -38,3 +39,11 @@ def same_results(a: Path, b: Path) -> None:
         samples_a[cols].sort_values(key).reset_index(drop=True),
         samples_b[cols].sort_values(key).reset_index(drop=True),
     )
+
+
+def wait_for_answers(results: Path, timeout_s: float = 60) -> None:
+    """Wait until a run writing into `results` has saved its first answers (it is under way)."""
+    parts = results / "samples"
+    deadline = time.monotonic() + timeout_s
+    while not any(parts.glob("*/part-*.parquet")) and time.monotonic() < deadline:
+        time.sleep(0.05)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from results_helpers import wait_for_answers
 
 from evalharness.store import load_runs, load_samples
 
@@ -397,10 +398,7 @@ def test_ctrl_c_stops_the_run_with_one_line_and_marks_it_interrupted(
         stderr=subprocess.PIPE,
         text=True,
     )
-    parts = tmp_path / "results" / "samples"
-    deadline = time.monotonic() + 60
-    while not any(parts.glob("*/part-*.parquet")) and time.monotonic() < deadline:
-        time.sleep(0.05)  # the first answers are written: the run is under way
+    wait_for_answers(tmp_path / "results")  # the run is under way
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -426,10 +424,7 @@ def test_sigterm_and_sighup_stop_the_run_like_ctrl_c_and_a_rerun_resumes(
         stderr=subprocess.PIPE,
         text=True,
     )
-    parts = tmp_path / "results" / "samples"
-    deadline = time.monotonic() + 60
-    while not any(parts.glob("*/part-*.parquet")) and time.monotonic() < deadline:
-        time.sleep(0.05)  # the first answers are written: the run is under way
+    wait_for_answers(tmp_path / "results")  # the run is under way
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + sig, err

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from disks import fill, read_only, small_disk
+from results_helpers import wait_for_answers
 
 from evalharness.store import ResultsStore, load_runs, load_samples
 
@@ -38,10 +39,7 @@ def test_a_full_disk_mid_run_is_one_line_a_failed_status_and_a_rerun_resumes(
             stderr=subprocess.PIPE,
             text=True,
         )
-        parts = disk / "results" / "samples"
-        deadline = time.monotonic() + 60
-        while not any(parts.glob("*/part-*.parquet")) and time.monotonic() < deadline:
-            time.sleep(0.05)  # the first answers are written: the run is under way
+        wait_for_answers(disk / "results")  # the run is under way
         filler = fill(disk)
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 1
