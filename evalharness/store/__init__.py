@@ -4,14 +4,12 @@ Public read API: `load_runs(path)` and `load_samples(path)` return pandas DataFr
 their text as stored; `restore_text(frame)` gives back text that was escaped to be stored.
 """
 
+from evalharness.store._errors import IncompatibleStoreError, RunLockedError, StoreError
 from evalharness.store._store import (
     FORMAT_VERSION,
     LEGACY_THUMBNAIL_SUFFIX,
     THUMBNAIL_SUFFIX,
-    IncompatibleStoreError,
     ResultsStore,
-    RunLockedError,
-    StoreError,
     jpeg_bytes,
     load_runs,
     load_samples,
