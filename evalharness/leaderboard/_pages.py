@@ -16,6 +16,16 @@ import numpy as np
 import pandas as pd
 
 from evalharness.leaderboard import _charts as charts
+from evalharness.leaderboard._cells import (
+    Record,
+    cell,
+    finite,
+    fmt,
+    judge_note,
+    metric_cell,
+    parse_gap,
+    read_shares,
+)
 from evalharness.leaderboard._provenance import libraries, pairs, pretty, provenance
 from evalharness.leaderboard._runs import SIZE_BUCKETS, Board
 from evalharness.leaderboard._safe import parse_json
@@ -23,7 +33,6 @@ from evalharness.leaderboard._samples import BenchData
 from evalharness.leaderboard._scores import Scores
 from evalharness.leaderboard._suites import averaged_suites, suite_rows
 
-Record = dict[str, Any]
 FEW_IMAGES = 20
 """Below this many images (bootstrap clusters) a benchmark page says its intervals are rough."""
 
@@ -34,58 +43,8 @@ KIND_SECTIONS = (
 )
 
 
-def fmt(value: float | None, percent: bool) -> str:
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{value * 100:.1f}" if percent else f"{value:.3f}"
-
-
-def cell(score: float, lo: float, hi: float, percent: bool) -> Record:
-    ci = f"{fmt(lo, percent)}–{fmt(hi, percent)}" if _finite(lo) and _finite(hi) else ""
-    return {
-        "text": fmt(score, percent),
-        "ci": ci,
-        "v": score if _finite(score) else None,
-        "lo": lo if _finite(lo) else None,
-        "hi": hi if _finite(hi) else None,
-    }
-
-
-def read_shares(metrics: Any) -> str:
-    """' · read: rule 50 %, judge 33 %, none 17 %' for a run read with a judge, else ''."""
-    parsed = parse_json(metrics) if isinstance(metrics, str) else metrics
-    if not isinstance(parsed, dict):
-        return ""
-    shares = []
-    for key, label in (("read_rule", "rule"), ("read_judge", "judge"), ("read_unreadable", "none")):
-        value = (parsed.get(key) or {}).get("value")
-        if not isinstance(value, int | float) or not math.isfinite(value):
-            return ""
-        shares.append(f"{label} {100 * value:.0f} %")
-    return " · read: " + ", ".join(shares)
-
-
-def parse_gap(metrics: Any, percent: bool) -> Record | None:
-    """Robust minus official reading of a run whose benchmark scores both ways, else None."""
-    parsed = parse_json(metrics) if isinstance(metrics, str) else metrics
-    if not isinstance(parsed, dict):
-        return None
-    robust, official = ((parsed.get(p) or {}).get("value") for p in ("robust", "official"))
-    if not (isinstance(robust, int | float) and isinstance(official, int | float)):
-        return None
-    diff = float(robust) - float(official)
-    if not math.isfinite(diff):
-        return None
-    text = fmt(diff, percent)
-    return {"text": text if diff < 0 else "+" + text, "v": diff}
-
-
-def _finite(v: Any) -> bool:
-    return isinstance(v, int | float) and math.isfinite(v)
-
-
 def _rank_key(rank: Any, score: float) -> tuple[float, float]:
-    return (rank if rank is not None else math.inf, -score if _finite(score) else math.inf)
+    return (rank if rank is not None else math.inf, -score if finite(score) else math.inf)
 
 
 @dataclass
@@ -178,7 +137,14 @@ class Site:
             for r in rows:
                 r["cell"] = cell(r["mean"], r["lo"], r["hi"], self.percent_all)
             if rows:
-                out.append({"name": suite.name, "n": len(suite.benchmarks), "definition": suite.definition, "rows": rows})
+                out.append(
+                    {
+                        "name": suite.name,
+                        "n": len(suite.benchmarks),
+                        "definition": suite.definition,
+                        "rows": rows,
+                    }
+                )
         return out
 
     def _index_row(self, mkey: str) -> Record:
@@ -203,7 +169,7 @@ class Site:
         gap = None
         if twin and m["kind"] == "model":
             diff = m["overall"] - self.models[twin]["overall"]
-            gap = {"text": fmt(diff, self.percent_all), "v": diff if _finite(diff) else None}
+            gap = {"text": fmt(diff, self.percent_all), "v": diff if finite(diff) else None}
         overall = cell(m["overall"], m["lo"], m["hi"], self.percent_all)
         if not m["full"] and m["kind"] == "model" and overall["v"] is not None:
             overall["ci"] += f" · {m['coverage']} of {len(self.benches)}"
@@ -214,7 +180,7 @@ class Site:
             "size": m["size"],
             "kind": m["kind"],
             "params": m["params_label"],
-            "params_v": m["params"] if _finite(m["params"]) else None,
+            "params_v": m["params"] if finite(m["params"]) else None,
             "rank": m["rank"],
             "full": bool(m["full"]),
             "coverage": m["coverage"],
@@ -275,7 +241,7 @@ class Site:
                     "unsupported": r["n_unsupported"],
                     "truncated": r["n_truncated"],
                     "judge": judge_note(r["judge"]),
-                    "metrics": [_metric_cell(mets.get(n), percent) for n in names],
+                    "metrics": [metric_cell(mets.get(n), percent) for n in names],
                 }
             )
         scale, axis = (100.0, "score ×100") if percent else (1.0, "score")
@@ -416,37 +382,3 @@ class Site:
                 "n": int(r["n_samples"]),
             }
         return {"title": self.title, "models": models, "benches": benches, "runs": runs}
-
-
-def judge_note(stored: str) -> str:
-    """A run's judge, for the badge beside its model: who, and its agreement with the rules
-    when below the run's `judge.min_agreement` (empty without a judge)."""
-    judge = parse_json(stored) if stored else None
-    if not isinstance(judge, dict):
-        return ""
-    settings = judge.get("settings") or {}
-    model = settings.get("model") or {}
-    name = model.get("label") or model.get("path") or model.get("name") or "judge"
-    agreement = judge.get("agreement")
-    if judge.get("flagged") and isinstance(agreement, int | float):
-        return (
-            f"judge {name}: agrees with the rules on {agreement:.0%} of the replies both read, "
-            f"below {settings.get('min_agreement', 0.8):.0%}"
-        )
-    return f"judge {name}"
-
-
-def _metric_cell(entry: Any, percent: bool) -> Record | None:
-    if not isinstance(entry, dict):
-        return None
-
-    def num(key: str) -> float:
-        v = entry.get(key)
-        return float(v) if isinstance(v, int | float) else math.nan
-
-    c = cell(num("value"), num("ci_low"), num("ci_high"), percent)
-    c["n"] = entry.get("n") if isinstance(entry.get("n"), int) else None
-    note = entry.get("note")
-    if isinstance(note, str) and note:  # why the value is undefined (NaN)
-        c["ci"] = note
-    return c
