@@ -18,6 +18,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from evalharness.models._shared import quiet_root_logger
 from evalharness.models.tiny import builder
 
 CONTEXT = 32
@@ -69,8 +70,6 @@ def build_coca(dest: Path) -> None:
     import torch
     from open_clip.push_to_hf_hub import save_config_for_hf
     from safetensors.torch import save_file
-
-    from evalharness.models.open_clip import quiet_root_logger
 
     config_file = dest / "open_clip_config.json"
     # The factory reads the architecture from the folder; with no weights there yet it starts

@@ -13,16 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from evalharness.models.base import ModelSpec
-from evalharness.models.hf import _cut_at_stop
-from evalharness.models.hf_contrastive import (
+from evalharness.models._shared import (
     checkpoint_identity,
+    cut_at_stop,
     load_checkpoint,
     run_per_budget,
     tiny_spec,
     to_device,
     unsupported,
 )
+from evalharness.models.base import ModelSpec
 from evalharness.models.settings import parse, takes
 from evalharness.types import Capability, Prediction, Request
 
@@ -129,7 +129,7 @@ class CaptionerModel:
             text = ckpt.processor.decode(tail[:n], skip_special_tokens=True).strip()
             preds.append(
                 Prediction(
-                    text=_cut_at_stop(text, r.generation.stop),
+                    text=cut_at_stop(text, r.generation.stop),
                     latency_s=each,
                     input_tokens=prompt_len,
                     output_tokens=n,

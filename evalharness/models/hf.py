@@ -48,6 +48,7 @@ from evalharness.models._hf_inputs import (
 )
 from evalharness.models._hf_load import load
 from evalharness.models._hf_settings import HFSettings
+from evalharness.models._shared import cut_at_stop
 from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.models.settings import parse, takes
 from evalharness.types import Capability, Prediction, Request
@@ -322,7 +323,7 @@ class HFModel:
         for it, tokens, text, n_in, opens in rows:
             out.append(
                 Prediction(
-                    text=_cut_at_stop(text, it.request.generation.stop).strip(),
+                    text=cut_at_stop(text, it.request.generation.stop).strip(),
                     latency_s=per_item,
                     input_tokens=int(n_in),
                     output_tokens=len(tokens),
@@ -466,9 +467,7 @@ def _oom_error(exc: BaseException) -> Prediction:
     return Prediction(error=f"OutOfMemoryError: out of GPU memory at batch size 1: {exc}")
 
 
-def _cut_at_stop(text: str, stops: Sequence[str]) -> str:
-    cuts = [i for i in (text.find(s) for s in stops if s) if i >= 0]
-    return text[: min(cuts)] if cuts else text
+_cut_at_stop = cut_at_stop  # the name this module has long offered
 
 
 class TinyHFModel(HFModel):

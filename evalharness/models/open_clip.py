@@ -27,22 +27,23 @@ import functools
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from evalharness.models._fingerprint import checkpoint_hash, files_hash
 from evalharness.models._hf_load import is_local, read_config, resolve_device, resolve_dtype
-from evalharness.models.base import ModelLoadError, ModelSpec
-from evalharness.models.hf import _cut_at_stop
-from evalharness.models.hf_contrastive import (
+from evalharness.models._shared import (
+    cut_at_stop,
     match_scores,
+    quiet_root_logger,
     run_per_budget,
     run_split,
     tiny_spec,
     unsupported,
 )
+from evalharness.models.base import ModelLoadError, ModelSpec
 from evalharness.models.settings import WithProcessAhead, parse, takes
 from evalharness.types import Capability, Prediction, Request
 
@@ -94,18 +95,6 @@ def _import_open_clip(name: str) -> Any:
             f"model {name!r} needs open_clip, which is not installed: pip install open_clip_torch"
         ) from exc
     return open_clip
-
-
-@contextlib.contextmanager
-def quiet_root_logger(level: int) -> Iterator[None]:
-    """Below `level`, nothing on the root logger, where open_clip logs every loading step."""
-    root = logging.getLogger()
-    old = root.level
-    root.setLevel(max(old, level))
-    try:
-        yield
-    finally:
-        root.setLevel(old)
 
 
 def _hub_commit(repo: str) -> str | None:
@@ -397,7 +386,7 @@ class OpenCLIPModel:
             text = self._decode(row[:length])
             preds.append(
                 Prediction(
-                    text=_cut_at_stop(text, r.generation.stop),
+                    text=cut_at_stop(text, r.generation.stop),
                     latency_s=each,
                     output_tokens=length,
                 )
@@ -450,6 +439,4 @@ def _check_folder(name: str, folder: Path) -> list[Path]:
 @takes(OpenCLIPSettings)
 def tiny_coca(spec: ModelSpec) -> OpenCLIPModel:
     """Tiny random-weight CoCa, built offline (tests and smoke runs)."""
-    from evalharness.models import _tiny_open_clip  # noqa: F401  (registers the "coca" builder)
-
     return OpenCLIPModel(tiny_spec("coca", spec), identity_path="tiny:coca")
