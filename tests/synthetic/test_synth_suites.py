@@ -17,6 +17,7 @@ from evalharness.benchmarks.synthetic.adherence import AdherenceSuite
 from evalharness.benchmarks.synthetic.binding import BindingSuite
 from evalharness.benchmarks.synthetic.caption import CaptionSuite
 from evalharness.benchmarks.synthetic.counting import CountingSuite
+from evalharness.benchmarks.synthetic.describe import DescribeSuite
 from evalharness.benchmarks.synthetic.pope import PopeSuite
 from evalharness.benchmarks.synthetic.spatial import SpatialSuite
 from evalharness.benchmarks.synthetic.suite import SyntheticSuite
@@ -35,6 +36,8 @@ SUITES: list[type[SyntheticSuite]] = [
     TextSuite,
     AdherenceSuite,
 ]
+# graded by a judge against the scene's truth (tests/judge): no option form, no rule-scored answer
+JUDGED: list[type[SyntheticSuite]] = [DescribeSuite]
 GENERATE: frozenset[Capability] = frozenset({"generate"})
 CHOICE: frozenset[Capability] = frozenset({"choice"})
 
@@ -160,7 +163,7 @@ def test_entry_points_name_the_suites() -> None:
     synthetic = {
         k: v for k, v in entries.items() if v.startswith("evalharness.benchmarks.synthetic")
     }
-    assert len(synthetic) == len(SUITES)
+    assert len(synthetic) == len(SUITES) + len(JUDGED)
     for name, target in synthetic.items():
         module, attr = target.split(":")
         cls = getattr(importlib.import_module(module), attr)
