@@ -27,7 +27,8 @@ class VSR(YesNoBenchmark):
     schema = "cambridgeltl/vsr_random"
     columns = ("caption", "label", "relation", "image")
     labels = ("true", "false")
-    # the caption-matching prompt of the Prismatic VLM evaluation suite, which runs VSR
+    # the caption-matching prompt TRI-ML/vlm-evaluation gives InstructBLIP (less its " Answer:");
+    # its VSR harness itself asks whether the statement is "True" or "False"
     template = 'Does the following caption match the image (true or false)? Caption: "{caption}"'
     scoring = "true-false"
 
