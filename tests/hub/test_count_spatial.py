@@ -53,9 +53,23 @@ def test_countbenchqa_exact_count_and_error(tmp_path: Path) -> None:
     assert pd.isna(stored.loc["0002", "extracted"])
 
 
-def cvbench_file(root: Path) -> Path:
+def _write_cvbench(path: Path, rows: dict[str, list[Any]]) -> Path:
+    """CV-Bench's parquet schema: `rows` with its object-detection columns, all null here."""
     from datasets import Image, Value
 
+    n = len(rows["idx"])
+    rows = {**rows, "target_class": [None] * n, "target_size": [None] * n, "bbox": [None] * n}
+    features = {k: Value("string") for k in rows} | {
+        "idx": Value("int32"),
+        "image": Image(),
+        "choices": [Value("string")],
+        "target_size": Value("int32"),
+        "bbox": [[Value("float32")]],
+    }
+    return write_parquet(path, rows, features)
+
+
+def cvbench_file(root: Path) -> Path:
     items = [  # (task, source, choices, answer)
         ("Count", "ADE20K", ["3", "2", "1", "0"], "(B)"),
         ("Count", "ADE20K", ["4", "5", "6", "3"], "(D)"),
@@ -77,18 +91,8 @@ def cvbench_file(root: Path) -> Path:
         "source": [s for _, s, *_ in items],
         "source_dataset": ["ADE20K val"] * 5,
         "source_filename": [f"{i}.jpg" for i in range(5)],
-        "target_class": [None] * 5,
-        "target_size": [None] * 5,
-        "bbox": [None] * 5,
     }
-    features = {k: Value("string") for k in rows} | {
-        "idx": Value("int32"),
-        "image": Image(),
-        "choices": [Value("string")],
-        "target_size": Value("int32"),
-        "bbox": [[Value("float32")]],
-    }
-    return write_parquet(root / "cvbench" / "test_2d.parquet", rows, features)
+    return _write_cvbench(root / "cvbench" / "test_2d.parquet", rows)
 
 
 def test_cvbench_count_and_relation_subsets(tmp_path: Path) -> None:
@@ -124,8 +128,6 @@ def test_cvbench_count_and_relation_subsets(tmp_path: Path) -> None:
 
 
 def cvbench_3d_file(root: Path) -> Path:
-    from datasets import Image, Value
-
     items = [  # (idx, task, answer): two options each, Omni3D
         (5, "Depth", "(A)"),
         (6, "Depth", "(B)"),
@@ -145,18 +147,8 @@ def cvbench_3d_file(root: Path) -> Path:
         "source": ["Omni3D"] * 4,
         "source_dataset": ["SUN-RGBD"] * 4,
         "source_filename": [f"{i}.jpg" for i, *_ in items],
-        "target_class": [None] * 4,
-        "target_size": [None] * 4,
-        "bbox": [None] * 4,
     }
-    features = {k: Value("string") for k in rows} | {
-        "idx": Value("int32"),
-        "image": Image(),
-        "choices": [Value("string")],
-        "target_size": Value("int32"),
-        "bbox": [[Value("float32")]],
-    }
-    return write_parquet(root / "cvbench" / "test_3d.parquet", rows, features)
+    return _write_cvbench(root / "cvbench" / "test_3d.parquet", rows)
 
 
 def test_cvbench_3d_tasks_and_the_official_overall(tmp_path: Path) -> None:
