@@ -199,25 +199,51 @@ def load(
     settings: HFSettings,
 ) -> Loaded:
     """Load config, processor and weights of an image-text-to-text checkpoint."""
+    path, local = _resolve(name, path, settings.trust_remote_code)
+    hub = {"revision": revision, "trust_remote_code": settings.trust_remote_code}
+    config = _auto_config(name, path, hub)
+    model_type = _check_model_type(name, path, config, settings)
+    processor, tokenizer, template = _load_processor(name, path, hub, settings)
+    dev = resolve_device(device)
+    torch_dtype = resolve_dtype(dtype, dev)
+    model = _load_weights(name, path, config, dict(hub, dtype=torch_dtype), dev, settings)
+    _speed_up(model, settings)
+    first = next(model.parameters()).device
+    return Loaded(
+        name=name,
+        model=model,
+        processor=processor,
+        tokenizer=tokenizer,
+        template=template,
+        device=first,
+        dtype=torch_dtype,
+        model_type=model_type,
+        revision=_revision(path, local, revision, config),
+        image_device=first if settings.process_on == "device" else None,
+        positions_ahead=model_type in POSITIONS_AHEAD and computes_positions(model),
+    )
+
+
+def _resolve(name: str, path: str | None, trust: bool) -> tuple[str, bool]:
+    """The path to load from (a checked, expanded folder or a hub id) and whether it is local."""
     if not path:
         raise ModelLoadError(
             f"model {name!r} needs a checkpoint: set model.path to a hub id (org/name) or a folder."
         )
-    trust = settings.trust_remote_code
-    local = is_local(path)
-    if local:
-        folder = Path(path).expanduser()
-        check_folder(name, folder, trust)
-        path = str(folder)
+    if not is_local(path):
+        return path, False
+    folder = Path(path).expanduser()
+    check_folder(name, folder, trust)
+    return str(folder), True
 
+
+def _auto_config(name: str, path: str, hub: Mapping[str, Any]) -> Any:
+    """The checkpoint's transformers config; one clear line if it cannot be read."""
     import transformers
-    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
 
     tf: Any = transformers  # its Auto classes are loosely typed
-
-    hub = {"revision": revision, "trust_remote_code": trust}
     try:
-        config = tf.AutoConfig.from_pretrained(path, **hub)
+        return tf.AutoConfig.from_pretrained(path, **hub)
     except ValueError as exc:
         if "trust_remote_code" in str(exc):  # a hub checkpoint with custom code
             raise remote_code_error(name, path) from exc
@@ -227,8 +253,15 @@ def load(
             f"model {name!r}: cannot find {path}: {quoted(exc)}. For a hub id, check the name and your "
             "network (or download it first); for a folder, check the path."
         ) from exc
+
+
+def _check_model_type(name: str, path: str, config: Any, settings: HFSettings) -> str:
+    """The config's model type, refused if it is not generative or the settings do not fit it."""
+    from transformers.models.auto.modeling_auto import MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES
+
     model_type = str(config.model_type)
-    remote = trust and "AutoModelForImageTextToText" in (getattr(config, "auto_map", None) or {})
+    auto_map = getattr(config, "auto_map", None) or {}
+    remote = settings.trust_remote_code and "AutoModelForImageTextToText" in auto_map
     if model_type not in MODEL_FOR_IMAGE_TEXT_TO_TEXT_MAPPING_NAMES and not remote:
         raise ModelLoadError(
             f"model {name!r}: {path} is a {model_type!r} model, not an image-text-to-text "
@@ -244,7 +277,16 @@ def load(
             f"model {name!r}: args.compile=vision is for vision towers built of blocks ({known}); "
             f"this is a {model_type!r} model. Leave compile at none."
         )
+    return model_type
 
+
+def _load_processor(
+    name: str, path: str, hub: Mapping[str, Any], settings: HFSettings
+) -> tuple[Any, Any, str]:
+    """The processor, its tokenizer (set up to pad batches on the left) and the chat template."""
+    import transformers
+
+    tf: Any = transformers
     try:
         processor = tf.AutoProcessor.from_pretrained(path, **hub)
     except Exception as exc:  # tokenizer and image-processor loaders raise many types
@@ -258,12 +300,17 @@ def load(
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    return processor, tokenizer, template
 
-    dev = resolve_device(device)
-    torch_dtype = resolve_dtype(dtype, dev)
-    kwargs: dict[str, Any] = dict(
-        hub, dtype=torch_dtype, attn_implementation=settings.attn_implementation
-    )
+
+def _load_weights(
+    name: str, path: str, config: Any, hub: Mapping[str, Any], dev: str, settings: HFSettings
+) -> Any:
+    """The model with its weights, on `dev` (or spread by `device_map`), in eval mode."""
+    import transformers
+
+    tf: Any = transformers
+    kwargs: dict[str, Any] = dict(hub, attn_implementation=settings.attn_implementation)
     if settings.device_map is not None:
         kwargs["device_map"] = settings.device_map
     try:
@@ -287,28 +334,23 @@ def load(
     if "device_map" not in kwargs:
         model.to(dev)
     model.eval()
+    return model
+
+
+def _speed_up(model: Any, settings: HFSettings) -> None:
+    """Batched vision attention and a compiled vision tower, where the settings ask for them."""
     if settings.vision_attention == "batched":
         vision_attention.use_batched(model)
     if settings.compile == "vision":
         compile_vision(model)
 
-    resolved = revision or getattr(config, "_commit_hash", None)
+
+def _revision(path: str, local: bool, revision: str | None, config: Any) -> str | None:
+    """For a folder the hash of its files, else the revision asked for or resolved (commit)."""
     if local:
-        resolved = "local:" + checkpoint_hash(Path(path))
-    first = next(model.parameters()).device
-    return Loaded(
-        name=name,
-        model=model,
-        processor=processor,
-        tokenizer=tokenizer,
-        template=template,
-        device=first,
-        dtype=torch_dtype,
-        model_type=model_type,
-        revision=resolved,
-        image_device=first if settings.process_on == "device" else None,
-        positions_ahead=model_type in POSITIONS_AHEAD and computes_positions(model),
-    )
+        return "local:" + checkpoint_hash(Path(path))
+    resolved = revision or getattr(config, "_commit_hash", None)
+    return str(resolved) if resolved is not None else None
 
 
 POSITIONS_AHEAD = frozenset({"qwen2_vl", "qwen2_5_vl"})
