@@ -126,11 +126,32 @@ WORDS = [
 ]
 
 
+def flickr_file(
+    root: Path, ids: list[str], refs: list[list[str]], sentids: list[list[str]]
+) -> Path:
+    """lmms-lab/flickr30k test: one image per id (drawn by its position), its references."""
+    from datasets import Image, Value
+
+    rows: dict[str, list[Any]] = {
+        "image": [image_cell(i) for i in range(len(ids))],
+        "caption": refs,
+        "sentids": sentids,
+        "img_id": ids,
+        "filename": [f"{i}.jpg" for i in ids],
+    }
+    features = {
+        "image": Image(),
+        "caption": [Value("string")],
+        "sentids": [Value("string")],
+        "img_id": Value("string"),
+        "filename": Value("string"),
+    }
+    return write_parquet(root / "flickr" / "test-00000-of-00001.parquet", rows, features)
+
+
 @pytest.mark.slow  # METEOR loads its paraphrase tables: several seconds
 def test_corpus_bleu_and_meteor_of_a_run_are_pycocoevalcaps(tmp_path: Path) -> None:
     import random
-
-    from datasets import Image, Value
 
     rng = random.Random(7)
 
@@ -147,21 +168,8 @@ def test_corpus_bleu_and_meteor_of_a_run_are_pycocoevalcaps(tmp_path: Path) -> N
         "2": "two dogs\non the grass",
         "3": refs[3][0],
     }
-    rows: dict[str, list[Any]] = {
-        "image": [image_cell(i) for i in range(n)],
-        "caption": refs,
-        "sentids": [[str(i)] for i in range(n)],
-        "img_id": [str(i) for i in range(n)],
-        "filename": [f"{i}.jpg" for i in range(n)],
-    }
-    features = {
-        "image": Image(),
-        "caption": [Value("string")],
-        "sentids": [Value("string")],
-        "img_id": Value("string"),
-        "filename": Value("string"),
-    }
-    file = write_parquet(tmp_path / "flickr" / "test-00000-of-00001.parquet", rows, features)
+    ids = [str(i) for i in range(n)]
+    file = flickr_file(tmp_path, ids, refs, [[i] for i in ids])
     result, stored = run(
         tmp_path, "flickr30k", {"data_files": str(file)}, model="table", answers=answers
     )
@@ -209,23 +217,8 @@ def test_nocaps_oracle_beats_wrong_and_skips_rows_without_references(tmp_path: P
 
 
 def test_flickr30k_loads_its_schema(tmp_path: Path) -> None:
-    from datasets import Image, Value
-
-    rows: dict[str, list[Any]] = {
-        "image": [image_cell(i) for i in range(3)],
-        "caption": REFS,
-        "sentids": [["1", "2"], ["3", "4"], ["5", "6"]],
-        "img_id": ["10", "11", "12"],
-        "filename": ["10.jpg", "11.jpg", "12.jpg"],
-    }
-    features = {
-        "image": Image(),
-        "caption": [Value("string")],
-        "sentids": [Value("string")],
-        "img_id": Value("string"),
-        "filename": Value("string"),
-    }
-    file = write_parquet(tmp_path / "flickr" / "test-00000-of-00001.parquet", rows, features)
+    sentids = [["1", "2"], ["3", "4"], ["5", "6"]]
+    file = flickr_file(tmp_path, ["10", "11", "12"], REFS, sentids)
     answers = {"10": CAPTIONS[0], "11": CAPTIONS[1], "12": CAPTIONS[2]}
     result, stored = run(
         tmp_path,
