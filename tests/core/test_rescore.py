@@ -19,9 +19,9 @@ from evalharness.runner.rescore import rescore
 from evalharness.store import ResultsStore, load_runs, load_samples
 
 
-def run(tmp_path: Path, limit: int | None = None, **kw: Any) -> dict[str, Any]:
-    """One random-model run of synth_vqa (five question kinds); its runs-table row."""
-    spec = RunSpec(
+def spec(tmp_path: Path, limit: int | None = None, **kw: Any) -> RunSpec:
+    """A random-model run of synth_vqa (five question kinds) into tmp_path/results."""
+    return RunSpec(
         model=ModelSpec(name="random"),
         benchmarks=(BenchmarkSpec("synth_vqa", {"n": 10}),),
         results_dir=str(tmp_path / "results"),
@@ -29,7 +29,11 @@ def run(tmp_path: Path, limit: int | None = None, **kw: Any) -> dict[str, Any]:
         limit=limit,
         **kw,
     )
-    run_job(spec)
+
+
+def run(tmp_path: Path, limit: int | None = None, **kw: Any) -> dict[str, Any]:
+    """One random-model run of synth_vqa; its runs-table row."""
+    run_job(spec(tmp_path, limit, **kw))
     [row] = load_runs(tmp_path / "results").to_dict("records")
     return row
 
@@ -217,14 +221,7 @@ def test_readers_never_see_a_half_rescored_folder(tmp_path: Path) -> None:
     from evalharness.leaderboard._read import read_results
 
     for seed in range(8):
-        spec = RunSpec(
-            model=ModelSpec(name="random"),
-            benchmarks=(BenchmarkSpec("synth_vqa", {"n": 10}),),
-            results_dir=str(tmp_path / "results"),
-            progress=False,
-            seed=seed,
-        )
-        run_job(spec)
+        run_job(spec(tmp_path, seed=seed))
     store = ResultsStore(tmp_path / "results")
     current = set(load_runs(tmp_path / "results")["benchmark_version"])
     for row in load_runs(tmp_path / "results").to_dict("records"):  # all of an older version
