@@ -14,11 +14,11 @@ from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError, did_you_mean
 from evalharness.extract import DEFAULT_REASONING_TAGS, TagPair, check_tags
 from evalharness.runner._reuse import asked_the_same
-from evalharness.runner.execute import data_hash, generation_for, judged, run_samples
+from evalharness.runner.finish import finish_run
 from evalharness.runner.job import load_benchmark
-from evalharness.runner.scoring import METRIC_PREFIX, aggregate, score_rows
+from evalharness.runner.plan import data_hash, generation_for, run_samples
 from evalharness.runner.spec import BenchmarkSpec
-from evalharness.store import ResultsStore, load_runs, to_frame
+from evalharness.store import ResultsStore, load_runs
 from evalharness.types import Sample
 
 if TYPE_CHECKING:
@@ -75,31 +75,22 @@ def _rescore(store: ResultsStore, benchmarks: Sequence[str] | None) -> int:
                 print(f"skip {title}: stored v{old}, now v{new}; {changed}")
                 skipped += 1
                 continue
-            raw = raw.drop(columns=[c for c in raw.columns if c.startswith(METRIC_PREFIX)])
             try:
                 judge = _judge(run, store.root)
             except Exception as exc:  # its judge's plugin gone, say: the run stays as it is
                 print(f"skip {title}: its judge cannot be built here: {exc}")
                 skipped += 1
                 continue
-            scored = score_rows(bench, samples, raw, _reasoning_tags(run), judge)
-            metrics = aggregate(bench, samples, scored, int(run["seed"]))
-            if judge is not None:
-                metrics, run["judge"] = judged(judge, scored, metrics, int(run["seed"]))
-            store.compact(run["run_id"], to_frame(scored.to_dict("records")))
-            primary = metrics["score"]
-            store.write_run(
-                {
-                    **run,
-                    "benchmark_version": new,
-                    "n_truncated": int((scored["read_status"] == "truncated").sum()),
-                    "score": primary.value,
-                    "score_ci_low": primary.ci_low,
-                    "score_ci_high": primary.ci_high,
-                    "score_bounded": primary.bounded,
-                    "metrics": json.dumps({k: v.as_dict() for k, v in metrics.items()}),
-                }
-            )
+            primary = finish_run(
+                store,
+                bench,
+                samples,
+                raw,
+                {**run, "benchmark_version": new},
+                seed=int(run["seed"]),
+                reasoning_tags=_reasoning_tags(run),
+                judge=judge,
+            ).primary
         moved = f" (v{old} → v{new})" if old != new else ""
         print(f"rescored {title}: score {primary.value:.3f}{moved}")
         done += 1

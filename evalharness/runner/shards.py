@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 
     from evalharness.benchmarks.base import Benchmark
     from evalharness.models.base import Model
-    from evalharness.runner.execute import RunPlan, RunResult
+    from evalharness.runner.finish import RunResult
+    from evalharness.runner.plan import RunPlan
     from evalharness.runner.spec import RunSpec
 
 WAIT_S = 600.0
@@ -118,7 +119,8 @@ def run_shard(
     """Answer this shard's samples of the run; aggregate the run when every shard is in.
     Returns the run's result when this worker aggregated it, None otherwise."""
     from evalharness.images import pixel_cap
-    from evalharness.runner.execute import _answer_all, _running, ending
+    from evalharness.runner.batches import answer_all
+    from evalharness.runner.execute import _running, ending
 
     shard = spec.shard
     assert shard is not None
@@ -144,7 +146,7 @@ def run_shard(
             quiet = Progress(1, enabled=False)
             try:
                 with bar or contextlib.nullcontext(), pixel_cap(spec.max_image_pixels):
-                    _answer_all(
+                    answer_all(
                         spec, model, benchmark, plan.generation, store, run_id, key, todo, quiet
                     )
                     if bar is not None and os.environ.get("WORLD_SIZE"):
@@ -191,7 +193,7 @@ def _aggregate_if_complete(
 ) -> RunResult | None:
     """Aggregate the run when no shard still answers and every sample has its row; when one
     has not, say which shards lack rows and mark the run interrupted."""
-    from evalharness.runner.execute import complete_run
+    from evalharness.runner.finish import complete_run
 
     with contextlib.ExitStack() as stack:
         try:

@@ -310,12 +310,12 @@ def test_rows_computed_before_a_crash_are_written(
 def test_a_run_stopped_by_an_error_is_marked_failed_and_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from evalharness.runner import execute
+    from evalharness.store import ResultsStore
 
     def broken(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(execute, "score_rows", broken)
+    monkeypatch.setattr(ResultsStore, "compact", broken)  # the end of the run fails
     with pytest.raises(OSError, match="disk full"):
         run_job(spec(tmp_path, "example_parrot"))
     [row] = load_runs(tmp_path / "results").to_dict("records")
@@ -516,10 +516,10 @@ def test_a_preparing_model_prepares_the_next_batch_while_it_answers(tmp_path: Pa
 def test_images_load_on_image_threads_on_a_machine_with_cores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blind: bool
 ) -> None:
+    import os
     import threading
 
     from evalharness import registry
-    from evalharness.runner import execute
     from evalharness.store import ResultsStore
     from evalharness.types import Prediction, Request
 
@@ -551,7 +551,10 @@ def test_images_load_on_image_threads_on_a_machine_with_cores(
     answers = {}
     for threads in (1, 3):
         names.clear()
-        monkeypatch.setattr(execute, "image_threads", lambda n=threads: n)
+        # a quarter of the usable cores load images (`image_threads`)
+        monkeypatch.setattr(
+            os, "sched_getaffinity", lambda pid, n=threads: set(range(4 * n)), raising=False
+        )
         run_job(spec(tmp_path / str(threads), "looker", batch_size=5, blind=blind))
         samples = load_samples(tmp_path / str(threads) / "results").sort_values("sample_id")
         answers[threads] = list(samples["prediction"])
