@@ -214,19 +214,10 @@ class Split:
     """
 
     def __init__(self, model: Any, device: str) -> None:
-        from evalharness.runner import execute
-
         self.seconds = {"prepare_s": 0.0, "model_call_s": 0.0, "generate_s": 0.0, "images_s": 0.0}
         self._lock = threading.Lock()
         prepare, generate = model.prepare, model._call_generate
         self.inside = Inside(model._loaded.model, device)
-        self._execute, self._load_images = execute, execute._load_images
-
-        def timed_load_images(*args: Any) -> Any:
-            with self.timer("images_s"):
-                return self._load_images(*args)
-
-        execute._load_images = timed_load_images  # the runner binds it when a run starts
 
         def timed_prepare(requests: Sequence[Request]) -> Any:
             with self.timer("prepare_s"):
@@ -251,6 +242,11 @@ class Split:
 
         model.prepare, model._call_generate = timed_prepare, timed_generate
 
+    def images_loaded(self, sample: Sample, seconds: float) -> None:
+        """The runner's `RunObserver` hook: a sample's images decoded, on an image thread."""
+        with self._lock:
+            self.seconds["images_s"] += seconds
+
     @contextlib.contextmanager
     def timer(self, key: str) -> Iterator[None]:
         t0 = time.perf_counter()
@@ -261,9 +257,8 @@ class Split:
                 self.seconds[key] += time.perf_counter() - t0
 
     def close(self) -> None:
-        """Take the timers off the model and the runner."""
+        """Take the timers off the model."""
         self.inside.close()
-        self._execute._load_images = self._load_images
 
     def row(self, wall_s: float) -> dict[str, float]:
         seconds = {**self.seconds, **self.inside.seconds}
@@ -752,7 +747,12 @@ def run_harness(
         with phases(f"{name}: {len(samples)} samples through the runner"):
             t0 = time.perf_counter()
             result = run_benchmark(
-                run, model, Questions(samples, args.max_new_tokens), store, Progress(1, False)
+                run,
+                model,
+                Questions(samples, args.max_new_tokens),
+                store,
+                Progress(1, False),
+                observer=split,  # told each sample's image time
             )
             sync(args.device)
             seconds = time.perf_counter() - t0

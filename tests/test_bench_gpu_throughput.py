@@ -213,3 +213,50 @@ def test_a_failing_setting_is_recorded_and_the_next_one_still_runs(
     ]
     assert rows[1]["failed"] == "RuntimeError: process_on=device needs a torchvision processor"
     assert rows[2]["errors"] == 0 and rows[2]["agreement"] == 1.0
+
+
+def test_the_runner_tells_an_observer_each_samples_image_time(tmp_path: Path) -> None:
+    """The public hook the script's `Split` times the runner's image work with (`images_s`)."""
+    import threading
+
+    from model_helpers import Listed, SaysYes
+    from PIL import Image
+
+    from evalharness.models.base import ModelSpec
+    from evalharness.runner.execute import run_benchmark
+    from evalharness.runner.progress import Progress
+    from evalharness.runner.spec import RunSpec
+    from evalharness.store import ResultsStore
+    from evalharness.types import PILImageSource, Sample
+
+    class Observer:
+        def __init__(self) -> None:
+            self.seen: list[tuple[str, float]] = []
+            self.lock = threading.Lock()
+
+        def images_loaded(self, sample: Sample, seconds: float) -> None:
+            with self.lock:
+                self.seen.append((sample.id, seconds))
+
+    samples = [
+        Sample(
+            id=f"s{i}",
+            images=(PILImageSource(Image.new("RGB", (64, 48), (i * 30, 80, 160))),),
+            prompt="?",
+            targets=("yes",),
+        )
+        for i in range(7)
+    ]
+    observer = Observer()
+    spec = RunSpec(model=ModelSpec(name="yes"), benchmarks=(), batch_size=3, progress=False)
+    store = ResultsStore(tmp_path / "results")
+    result = run_benchmark(
+        spec, SaysYes(), Listed(samples), store, Progress(1, False), observer=observer
+    )
+    assert result is not None and result.metrics["score"].value == 1.0
+    assert sorted(sid for sid, _ in observer.seen) == [s.id for s in samples]  # once each
+    assert all(seconds > 0 for _, seconds in observer.seen)
+    # a resumed run asks nothing: it loads no image, and tells nothing
+    again = Observer()
+    run_benchmark(spec, SaysYes(), Listed(samples), store, Progress(1, False), observer=again)
+    assert again.seen == []
