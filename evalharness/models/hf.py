@@ -21,6 +21,8 @@ at batch size 1 the request gets an error. Any other failure of a batch (an imag
 rejects, say) is retried request by request, so only the bad request gets an error.
 
 Settings (`model.args`): `HFSettings` (in `_hf_settings`), parsed once when the model is built.
+Generation lives in `_hf_generate`, choice scoring in `_hf_choice`; this module batches and
+retries.
 """
 
 from __future__ import annotations
@@ -28,22 +30,17 @@ from __future__ import annotations
 import hashlib
 import inspect
 import threading
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any, ClassVar
 
-from evalharness.extract import DEFAULT_REASONING_TAGS
-from evalharness.models import _thinking as thinking
+from evalharness.models._hf_choice import ChoiceScoring, Item
+from evalharness.models._hf_generate import Generating
 from evalharness.models._hf_inputs import (
     ONE_IMAGE,
-    extend,
     limit_images,
-    option_ids,
-    option_logprobs,
     process,
     render,
-    to_model,
     with_positions,
 )
 from evalharness.models._hf_load import load
@@ -58,18 +55,7 @@ __all__ = ["HFModel", "ModelLoadError", "TinyHFModel"]
 # Registered names: `hf` → HFModel, `tiny_<family>` → the functions at the end of this module.
 
 
-@dataclass
-class _Item:
-    """A request ready to run: its index in the call, prompt text and images."""
-
-    index: int
-    request: Request
-    prompt: str
-    images: list[Any]
-    length: int
-
-
-class HFModel:
+class HFModel(Generating, ChoiceScoring):
     """A generative VLM loaded with transformers (hub id or local folder)."""
 
     description = "Hugging Face image-text-to-text model (LLaVA, Qwen2-VL, Idefics3, PaliGemma, …)"
@@ -141,7 +127,7 @@ class HFModel:
         """Render and batch `requests` now, and with `process_ahead` run the processor; the
         returned call generates and scores."""
         out: list[Prediction | None] = [None] * len(requests)
-        ready: dict[str, list[_Item]] = {"generate": [], "choice": []}
+        ready: dict[str, list[Item]] = {"generate": [], "choice": []}
         for i, r in enumerate(requests):
             if r.mode not in ready:
                 out[i] = Prediction(
@@ -180,16 +166,16 @@ class HFModel:
 
     # -- batching --------------------------------------------------------------------------------
 
-    def _prepare(self, index: int, request: Request) -> _Item:
+    def _prepare(self, index: int, request: Request) -> Item:
         prompt = render(self._loaded, request, self.settings.system_prompt)
         images = limit_images(request.images, self.settings.max_image_size)
         # Only the batch order uses the length, and answers do not depend on the batch (left
         # padding): a rough count stands in for the tokens, saving a tokenizer pass — the
         # prompt's characters plus one per 28×28 pixels of image (Qwen2-VL's patch merge).
         pixels = sum(img.width * img.height for img in images if hasattr(img, "width"))
-        return _Item(index, request, prompt, images, len(prompt) + pixels // 784)
+        return Item(index, request, prompt, images, len(prompt) + pixels // 784)
 
-    def _batches(self, items: list[_Item]) -> list[list[_Item]]:
+    def _batches(self, items: list[Item]) -> list[list[Item]]:
         """Length-sorted batches of the current batch size.
 
         A batch never mixes image counts (processors want the same number of images per row) or
@@ -212,7 +198,7 @@ class HFModel:
         with self._tokenizer_lock:
             return process(self._loaded, prompts, images)
 
-    def _process(self, batch: list[_Item]) -> dict[str, Any] | None:
+    def _process(self, batch: list[Item]) -> dict[str, Any] | None:
         """`_inputs` ahead; None if the processor fails: the batch then goes through
         `_generate`'s own processing, which isolates the bad request."""
         try:
@@ -220,15 +206,15 @@ class HFModel:
         except Exception:
             return None
 
-    def _inputs(self, batch: list[_Item]) -> dict[str, Any]:
+    def _inputs(self, batch: list[Item]) -> dict[str, Any]:
         """A generation batch's processed inputs, with its position ids where the model
         computes them on the host (`with_positions`)."""
         processed = self._run_processor([it.prompt for it in batch], [it.images for it in batch])
         return with_positions(self._loaded, processed)
 
     def _run_batch(
-        self, batch: list[_Item], inputs: dict[str, Any] | None
-    ) -> list[tuple[_Item, Prediction]]:
+        self, batch: list[Item], inputs: dict[str, Any] | None
+    ) -> list[tuple[Item, Prediction]]:
         """Generate for one prepared batch, with out-of-memory back-off.
 
         A batch prepared before an out-of-memory error lowered the batch size is split again
@@ -237,7 +223,7 @@ class HFModel:
         if len(batch) > self._batch_size:
             return [pair for part in self._batches(batch) for pair in self._run_batch(part, None)]
 
-        def run(part: list[_Item]) -> list[Prediction]:
+        def run(part: list[Item]) -> list[Prediction]:
             return self._generate(part, inputs if part is batch else None)
 
         return list(zip(batch, self._with_backoff(batch, run), strict=True))
@@ -273,193 +259,8 @@ class HFModel:
                 return [Prediction.from_exception(exc)]
             return [p for item in batch for p in self._with_backoff([item], run)]
 
-    # -- generation ------------------------------------------------------------------------------
 
-    def _generate(
-        self, batch: list[_Item], processed: dict[str, Any] | None = None
-    ) -> list[Prediction]:
-        """Greedy (or sampled) answers for one batch; `processed`: its inputs from `_process`."""
-        import torch
-
-        start = time.perf_counter()
-        loaded = self._loaded
-        if processed is None:
-            processed = self._inputs(batch)
-        inputs = to_model(loaded, processed)
-        limits = [self._max_new_tokens(it.request) for it in batch]
-        settings = batch[0].request.generation
-        sample = settings.temperature > 0
-        kwargs: dict[str, Any] = dict(
-            max_new_tokens=max(limits),
-            do_sample=sample,
-            num_beams=1,
-            pad_token_id=loaded.tokenizer.pad_token_id,
-        )
-        if self.settings.cache_implementation:
-            kwargs["cache_implementation"] = self.settings.cache_implementation
-        opened, tags = self._traces(processed, settings.reasoning_tags or DEFAULT_REASONING_TAGS)
-        if settings.thinking_tokens is not None:
-            budget = self._budget(inputs, settings.thinking_tokens, max(limits), opened, tags)
-            kwargs.update(max_new_tokens=budget.max_new_tokens, logits_processor=budget.as_list())
-            limits = [budget.max_new_tokens] * len(batch)
-        if sample:
-            torch.manual_seed(self.spec.seed)
-            kwargs.update(temperature=settings.temperature)
-        else:
-            # Checkpoints often ship sampling defaults; greedy decoding ignores them.
-            kwargs.update(temperature=None, top_p=None, top_k=None)
-        with torch.inference_mode():
-            generated = self._call_generate(inputs, kwargs)
-        new = generated[:, inputs["input_ids"].shape[1] :].tolist()
-        prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist()
-        answers = [
-            self._until_eos(tokens[:limit]) for tokens, limit in zip(new, limits, strict=True)
-        ]
-        with self._tokenizer_lock:
-            texts = loaded.tokenizer.batch_decode(answers, skip_special_tokens=True)
-        per_item = (time.perf_counter() - start) / len(batch)
-        out = []
-        rows = zip(batch, answers, texts, prompt_tokens, opened, strict=True)
-        for it, tokens, text, n_in, opens in rows:
-            out.append(
-                Prediction(
-                    text=cut_at_stop(text, it.request.generation.stop).strip(),
-                    latency_s=per_item,
-                    input_tokens=int(n_in),
-                    output_tokens=len(tokens),
-                    reasoning_tokens=thinking.trace_length(tokens, tags, opens),
-                )
-            )
-        return out
-
-    def _traces(
-        self, inputs: dict[str, Any], pairs: Sequence[tuple[str, str]]
-    ) -> tuple[list[int], list[tuple[Any, Any]]]:
-        """Per row, the reasoning tag pair its prompt opens (-1: none), and the pairs as token ids
-        (spelt once per model). `inputs` is the host copy: no wait on the device."""
-        tokenizer = self._loaded.tokenizer
-        key = tuple(pairs)
-        with self._tokenizer_lock:
-            if key not in self._tag_ids:
-                self._tag_ids[key] = thinking.tag_ids(tokenizer, key)
-            prompts = inputs["input_ids"].tolist()
-            opened = [thinking.opened_by_prompt(tokenizer, p, key) for p in prompts]
-        return opened, self._tag_ids[key]
-
-    def _budget(
-        self,
-        inputs: dict[str, Any],
-        think: int,
-        answer: int,
-        opened: list[int],
-        tags: list[tuple[Any, Any]],
-    ) -> thinking.ThinkingBudget:
-        """The logits processor that holds a batch to its thinking and answer budgets."""
-        tokenizer = self._loaded.tokenizer
-        eos = tokenizer.eos_token_id if tokenizer.eos_token_id in self._eos else min(self._eos)
-        prompt = inputs["input_ids"].shape[1]
-        return thinking.ThinkingBudget(prompt, think, answer, tags, eos, opened)
-
-    def _call_generate(self, inputs: dict[str, Any], kwargs: dict[str, Any]) -> Any:
-        # A seam for tests: they make it raise out-of-memory to check the back-off.
-        return self._loaded.model.generate(**inputs, **kwargs)
-
-    def _max_new_tokens(self, request: Request) -> int:
-        override = self.settings.max_new_tokens
-        return override if override is not None else request.generation.max_new_tokens
-
-    def _until_eos(self, tokens: list[int]) -> list[int]:
-        for i, t in enumerate(tokens):
-            if t in self._eos:
-                return tokens[:i]
-        return tokens
-
-    # -- choice scoring --------------------------------------------------------------------------
-
-    def _option_ids(self, item: _Item) -> list[list[int]]:
-        with self._tokenizer_lock:
-            return option_ids(self._loaded, item.prompt, item.request.choices)
-
-    def _process_choice(self, item: _Item) -> _ChoiceInputs | None:
-        """A choice item's option ids and its first rows' processed inputs; None if either
-        fails: `_choose` then does the work itself and reports the error."""
-        try:
-            options = self._option_ids(item)
-            n = min(len(options), self._batch_size)
-            inputs = self._run_processor([item.prompt] * n, [item.images] * n)
-        except Exception:
-            return None
-        return _ChoiceInputs(options, n, inputs)
-
-    def _choose(self, item: _Item, ahead: _ChoiceInputs | None = None) -> Prediction:
-        """Score every option of one request; its options are batched together."""
-        start = time.perf_counter()
-        try:
-            options = self._option_ids(item) if ahead is None else ahead.options
-            scored: list[Any] = []
-            rows = list(range(len(options)))
-            while rows:
-                chunk, rows = rows[: self._batch_size], rows[self._batch_size :]
-                # the processed-ahead rows, unless out-of-memory has lowered the batch size since
-                pre = ahead.inputs if ahead is not None and len(chunk) == ahead.rows else None
-                ahead = None
-
-                def run(part: list[int], chunk: list[int] = chunk, pre: Any = pre) -> Any:
-                    return self._score_rows(item, options, part, pre if part is chunk else None)
-
-                # The rows share prompt and image: an error other than out-of-memory would hit
-                # every row alike, so it fails the request at once.
-                scored += self._with_backoff(chunk, run, isolate=False)
-        except Exception as exc:
-            return Prediction.from_exception(exc)
-        failed = [s for s in scored if isinstance(s, Prediction)]
-        if failed:
-            return failed[0]
-        use_mean = self.settings.choice_score == "mean"
-        scores = [total / count if use_mean else total for total, count, _ in scored]
-        return Prediction(
-            choice_scores=scores,
-            latency_s=time.perf_counter() - start,
-            input_tokens=int(scored[0][2]) + sum(len(o) for o in options),
-            output_tokens=0,
-        )
-
-    def _score_rows(
-        self,
-        item: _Item,
-        options: list[list[int]],
-        rows: list[int],
-        processed: dict[str, Any] | None = None,
-    ) -> list[tuple[float, int, int]]:
-        """(summed log-prob, token count, prompt tokens) for the given option rows;
-        `processed`: their prompt rows from `_process_choice`."""
-        import torch
-
-        loaded = self._loaded
-        if processed is None:
-            processed = self._run_processor([item.prompt] * len(rows), [item.images] * len(rows))
-        inputs = to_model(loaded, processed)
-        prompt_tokens = int(inputs["attention_mask"][0].sum())
-        inputs, opt = extend(inputs, [options[r] for r in rows], loaded)
-        with torch.inference_mode():
-            res = self._call_scores(inputs, opt).tolist()
-        return [(float(total), int(count), prompt_tokens) for total, count in res]
-
-    def _call_scores(self, inputs: dict[str, Any], opt: Any) -> Any:
-        return option_logprobs(self._loaded.model, inputs, opt, self._keep_arg)
-
-
-@dataclass
-class _ChoiceInputs:
-    """A choice item prepared ahead: its option ids, and the processor's output for its first
-    `rows` prompt rows."""
-
-    options: list[list[int]]
-    rows: int
-    inputs: dict[str, Any]
-
-
-def _group(item: _Item) -> tuple[int, float]:
+def _group(item: Item) -> tuple[int, float]:
     return len(item.images), item.request.generation.temperature
 
 
