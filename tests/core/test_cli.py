@@ -410,7 +410,7 @@ def test_ctrl_c_stops_the_run_with_one_line_and_marks_it_interrupted(
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
 def test_sigterm_and_sighup_stop_the_run_like_ctrl_c_and_a_rerun_resumes(
-    tmp_path: Path, plugin_env: dict[str, str], name: str
+    tmp_path: Path, plugin_env: dict[str, str], cli: RunCLI, name: str
 ) -> None:
     import signal
 
@@ -437,14 +437,7 @@ def test_sigterm_and_sighup_stop_the_run_like_ctrl_c_and_a_rerun_resumes(
     assert row["status"] == "interrupted" and row["status_reason"] == f"stopped by {name}"
     kept = len(load_samples(tmp_path / "results"))
     assert 0 < kept < 12
-    again = subprocess.run(
-        [sys.executable, "-m", "evalharness.cli.main", *args],
-        cwd=tmp_path,
-        env=plugin_env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    again = cli(*args)
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines()[-1].split()[-1] == str(kept)  # reused: it resumed
     [row] = load_runs(tmp_path / "results").to_dict("records")
