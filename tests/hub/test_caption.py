@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from caption_helpers import official_corpus
 
 from .fixtures import image_cell, run, write_parquet
 
@@ -83,25 +84,6 @@ def test_coco_caption_matches_pycocoevalcap(tmp_path: Path) -> None:
     assert 0 < result.metrics["METEOR"].value < 1 and 0 < result.metrics["ROUGE-L"].value < 1
     assert rows.loc["1", "prompt"] == "Provide a one-sentence caption for the provided image."
     assert rows.loc["1", "meta_file_name"] == "000000001.jpg"
-
-
-def official_corpus(captions: dict[str, str], refs: dict[str, list[str]]) -> dict[str, float]:
-    """Corpus BLEU-4 and METEOR as pycocoevalcap's own tokeniser and scorers give them."""
-    from pycocoevalcap.bleu.bleu import Bleu
-    from pycocoevalcap.meteor.meteor import Meteor
-    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
-
-    tok = PTBTokenizer()
-    res = tok.tokenize({k: [{"caption": v}] for k, v in captions.items()})
-    gts = tok.tokenize({k: [{"caption": r} for r in v] for k, v in refs.items()})
-    bleu, _ = Bleu(4).compute_score(gts, res, verbose=0)
-    meteor = Meteor()
-    try:
-        corpus_meteor, _ = meteor.compute_score(gts, res)
-    finally:
-        meteor.meteor_p.kill()
-        meteor.meteor_p.wait()
-    return {"BLEU-4": float(bleu[3]), "METEOR": float(corpus_meteor)}
 
 
 WORDS = [
