@@ -3,113 +3,39 @@
 Sizes are the smallest the architectures accept: 2 layers, hidden 32, images of 28 px cut into
 14 px patches, so an image becomes a handful of tokens. Each builder writes a chat template that
 renders `{"type": "image"}` entries into the family's own image marker, as the real checkpoints do.
+The parts they share (sizes, templates, tower configs) are in `_tiny_vlm_parts`.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from evalharness.models.tiny import BUILDERS, builder, train_tokenizer
-
-HIDDEN = 32
-LAYERS = 2
-HEADS = 2
-FFN = 64
-IMAGE = 28
-PATCH = 14
-# Larger than the usual 0.02 so that random logits are clearly peaked: greedy answers then do not
-# hinge on the last bits of float rounding (which differ with batch shape and padding).
-INIT_RANGE = 0.2
-
-
-def chat_template(
-    roles: dict[str, str], *, image: str, end: str, prefix: str = "", assistant: str | None = None
-) -> str:
-    """A Jinja chat template: `prefix`, then per message `roles[role]` + content + `end`.
-
-    Images render as `image` (the family's marker, or "" where the processor places images itself);
-    the generation prompt is `assistant` (default `roles["assistant"]`).
-    """
-    gen = roles["assistant"] if assistant is None else assistant
-    lit = json.dumps  # a JSON string is also a valid Jinja string literal
-    return (
-        f"{{% set roles = {json.dumps(roles)} %}}{{{{ {lit(prefix)} }}}}"
-        "{% for m in messages %}{{ roles[m['role']] }}"
-        "{% if m['content'] is string %}{{ m['content'] }}{% else %}"
-        "{% for c in m['content'] %}"
-        f"{{% if c['type'] == 'image' %}}{{{{ {lit(image)} }}}}"
-        "{% elif c['type'] == 'text' %}{{ c['text'] }}{% endif %}"
-        "{% endfor %}{% endif %}"
-        f"{{{{ {lit(end)} }}}}{{% endfor %}}"
-        f"{{% if add_generation_prompt %}}{{{{ {lit(gen)} }}}}{{% endif %}}"
-    )
-
-
-IM_ROLES = {
-    "system": "<|im_start|>system\n",
-    "user": "<|im_start|>user\n",
-    "assistant": "<|im_start|>assistant\n",
-}
-PLAIN_ROLES = {"system": "", "user": "USER: ", "assistant": "ASSISTANT: "}
-
-
-EOU = "<end_of_utterance>"
-
-
-def idefics_chat(prefix: str) -> str:
-    """The chat template of the Idefics family (Idefics 2/3, SmolVLM): `User:…<end_of_utterance>`."""
-    roles = {"system": "System: ", "user": "User:", "assistant": "Assistant:"}
-    return chat_template(roles, image="<image>", end=EOU + "\n", prefix=prefix)
-
-
-def _transformers() -> Any:
-    """The transformers package, untyped: its config and processor classes are loosely typed."""
-    import transformers
-
-    return transformers
-
-
-TOWER: dict[str, Any] = dict(
-    hidden_size=HIDDEN, intermediate_size=FFN, num_hidden_layers=LAYERS, num_attention_heads=HEADS
+from evalharness.models._tiny_vlm_parts import (
+    EOU,
+    FFN,
+    HEADS,
+    HIDDEN,
+    IM_ROLES,
+    IMAGE,
+    INIT_RANGE,
+    LAYERS,
+    PATCH,
+    PLAIN_ROLES,
+    TOWER,
+    chat_template,
+    decoder,
+    idefics_chat,
+    save,
+    transformers_lib,
+    vision,
 )
-"""The sizes every transformer stack here shares (vision towers, Q-Former, language models)."""
-
-
-def vision(**extra: Any) -> dict[str, Any]:
-    """A vision tower config: `TOWER` on 28 px images cut into 14 px patches."""
-    return {**TOWER, "image_size": IMAGE, "patch_size": PATCH, **extra}
-
-
-def decoder(tok: Any, **extra: Any) -> dict[str, Any]:
-    """A language model config: `TOWER`, the tokenizer's vocabulary and special ids."""
-    base = dict(
-        TOWER,
-        num_key_value_heads=HEADS,
-        vocab_size=len(tok),
-        max_position_embeddings=512,
-        initializer_range=INIT_RANGE,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-        pad_token_id=tok.pad_token_id,
-    )
-    return {**base, **extra}
-
-
-def save(out: Path, model: Any, processor: Any, tok: Any, eos: list[int] | None = None) -> None:
-    """Save weights, processor and tokenizer; generation stops at EOS and pads with the pad id."""
-    gen = model.generation_config
-    gen.pad_token_id = tok.pad_token_id
-    gen.eos_token_id = eos or tok.eos_token_id
-    gen.bos_token_id = tok.bos_token_id
-    model.save_pretrained(out)
-    processor.save_pretrained(out)
+from evalharness.models.tiny import BUILDERS, builder, train_tokenizer
 
 
 @builder("llava")
 def build_llava(out: Path) -> None:
-    tf = _transformers()
+    tf = transformers_lib()
 
     tok: Any = train_tokenizer(["<image>"])
     proc = tf.LlavaProcessor(
@@ -145,7 +71,7 @@ QWEN_TOKENS = [
 
 
 def _qwen(out: Path, version: str) -> None:
-    tf = _transformers()
+    tf = transformers_lib()
 
     tok: Any = train_tokenizer(QWEN_TOKENS, bos=None, eos="<|endoftext|>", pad="<|pad|>")
     ids = {t: tok.convert_tokens_to_ids(t) for t in QWEN_TOKENS}
@@ -207,7 +133,7 @@ def build_qwen2_5_vl(out: Path) -> None:
 
 @builder("paligemma")
 def build_paligemma(out: Path) -> None:
-    tf = _transformers()
+    tf = transformers_lib()
 
     tok: Any = train_tokenizer(["<image>"], bos="<bos>", eos="<eos>")
     # The processor adds PaliGemma's location and segmentation tokens; the vocabulary follows.
@@ -247,7 +173,7 @@ def build_idefics3(out: Path) -> None:
 def _build_idefics3_like(out: Path, kind: str, tok: Any, prefix: str) -> None:
     """Idefics3 or SmolVLM (`kind`, the classes' prefix): a vision tower whose patches are merged
     `scale`² to one token, and a Llama; SmolVLM's processor also takes video."""
-    tf = _transformers()
+    tf = transformers_lib()
     scale = 2
     size = {"longest_edge": IMAGE}
     extra = {}
@@ -276,7 +202,7 @@ def _build_idefics3_like(out: Path, kind: str, tok: Any, prefix: str) -> None:
 @builder("idefics2")
 def build_idefics2(out: Path) -> None:
     """Idefics2: a perceiver resampler turns each image into a fixed number of latent tokens."""
-    tf = _transformers()
+    tf = transformers_lib()
 
     tok: Any = train_tokenizer(["<fake_token_around_image>", "<image>", EOU])
     latents = 4
@@ -318,7 +244,7 @@ def build_smolvlm(out: Path) -> None:
 
 @builder("blip2")
 def build_blip2(out: Path) -> None:
-    tf = _transformers()
+    tf = transformers_lib()
 
     tok: Any = train_tokenizer(["<image>"], bos="</s>", eos="</s>")
     queries = 4
@@ -358,7 +284,7 @@ def build_blip2(out: Path) -> None:
 @builder("idefics")
 def build_idefics(out: Path) -> None:
     """IDEFICS (v1), the open reproduction of Flamingo: gated cross-attention to image features."""
-    tf = _transformers()
+    tf = transformers_lib()
 
     tok: Any = train_tokenizer(["<fake_token_around_image>", "<image>", EOU])
     # Like BLIP-2, the processor places the images itself and keeps no template of its own.
@@ -385,7 +311,7 @@ def build_idefics(out: Path) -> None:
 
 @builder("internvl")
 def build_internvl(out: Path) -> None:
-    tf = _transformers()
+    tf = transformers_lib()
 
     markers = {
         "start_image_token": "<img>",
@@ -434,7 +360,7 @@ def _image_code_token(code: int) -> str:
 @builder("chameleon")
 def build_chameleon(out: Path) -> None:
     """Chameleon: images become discrete VQ codes that the language model reads as tokens."""
-    tf = _transformers()
+    tf = transformers_lib()
 
     codes, side, downsample = 16, 16, 4
     tok: Any = train_tokenizer(
