@@ -33,7 +33,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from evalharness.models._fingerprint import checkpoint_hash, files_hash
-from evalharness.models._hf_load import is_local, read_config, resolve_device, resolve_dtype
+from evalharness.models._hf_load import is_local, resolve_device, resolve_dtype
+from evalharness.models._open_clip_load import (
+    PRECISION,
+    WEIGHT_SUFFIXES,
+    check_folder,
+    hub_commit,
+    import_open_clip,
+)
 from evalharness.models._shared import (
     cut_at_stop,
     match_scores,
@@ -64,14 +71,6 @@ class OpenCLIPSettings(WithProcessAhead):
     suites whose items carry options are matched instead of sent to generation."""
 
 
-CONFIG_FILE = "open_clip_config.json"
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pth")
-"""The weight files open_clip looks for in a checkpoint folder."""
-
-_PRECISION = {"float32": "fp32", "bfloat16": "pure_bf16", "float16": "pure_fp16"}
-"""open_clip precisions: the whole model in one dtype. Its mixed "bf16" keeps some of CoCa's
-weights in float32, and CoCa's forward then fails on mismatched dtypes."""
-
 _CAPTION_WORDS = re.compile(r"\b(caption|describe|description)\b", re.IGNORECASE)
 
 
@@ -83,29 +82,6 @@ def is_caption(request: Request) -> bool:
     if request.sample.category == "caption":
         return True
     return bool(_CAPTION_WORDS.search(request.text)) and "?" not in request.text
-
-
-def _import_open_clip(name: str) -> Any:
-    try:
-        import open_clip
-    except ImportError as exc:
-        if not (isinstance(exc, ModuleNotFoundError) and exc.name == "open_clip"):
-            raise ModelLoadError(f"model {name!r}: cannot import open_clip: {exc}") from exc
-        raise ModelLoadError(
-            f"model {name!r} needs open_clip, which is not installed: pip install open_clip_torch"
-        ) from exc
-    return open_clip
-
-
-def _hub_commit(repo: str) -> str | None:
-    """The commit of the hub snapshot open_clip loaded, read from the local hub cache."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        cached = try_to_load_from_cache(repo, CONFIG_FILE)
-    except Exception:  # no hub client or an unreadable cache: the id alone names the model
-        return None
-    return Path(cached).parent.name if isinstance(cached, str) else None
 
 
 class OpenCLIPModel:
@@ -120,14 +96,14 @@ class OpenCLIPModel:
         self.spec = spec
         self.template = settings.template or "{}"
         self._identity_path = identity_path or spec.path
-        open_clip = _import_open_clip(spec.name)
+        open_clip = import_open_clip(spec.name)
         source, pretrained, self.revision = self._resolve(open_clip)
         self.pretrained = settings.pretrained or None
         self.device = resolve_device(spec.device)
         self.dtype = resolve_dtype(spec.dtype, self.device)
         self.process_ahead = settings.runs_ahead(self.device)
         """Whether `prepare` runs the image transforms (`args.process_ahead`; auto: not on a CPU)."""
-        precision = _PRECISION[str(self.dtype).removeprefix("torch.")]
+        precision = PRECISION[str(self.dtype).removeprefix("torch.")]
         try:
             with quiet_root_logger(logging.WARNING):
                 model, _, self.preprocess = open_clip.create_model_and_transforms(
@@ -138,7 +114,7 @@ class OpenCLIPModel:
             raise ModelLoadError(f"model {spec.name!r}: cannot load {spec.path}: {exc}") from exc
         self.model = model.eval()
         if source.startswith("hf-hub:"):
-            self.revision = _hub_commit(source.removeprefix("hf-hub:"))
+            self.revision = hub_commit(source.removeprefix("hf-hub:"))
         self.family = self._family()
         self.captions = self.family == "coca" and settings.captions
         self.capabilities: frozenset[Capability] = frozenset(
@@ -178,7 +154,7 @@ class OpenCLIPModel:
         if named:
             return self._named(open_clip, path, pretrained)
         folder = Path(path.removeprefix("local-dir:")).expanduser()
-        _check_folder(name, folder)
+        check_folder(name, folder)
         return f"local-dir:{folder}", None, "local:" + checkpoint_hash(folder)
 
     def _named(
@@ -411,29 +387,6 @@ class OpenCLIPModel:
         if inner is not None:  # a transformers tokenizer inside open_clip's wrapper
             return str(inner.decode(ids, skip_special_tokens=True)).strip()
         return " ".join(str(self.tokenizer.decode(ids)).split())
-
-
-def _check_folder(name: str, folder: Path) -> list[Path]:
-    """A checkpoint folder's weight files, after checking it is an open_clip checkpoint at all."""
-    if not folder.is_dir():
-        raise ModelLoadError(
-            f"model {name!r}: folder {folder} does not exist. Set model.path to an open_clip "
-            f"checkpoint folder ({CONFIG_FILE} and weights), an hf-hub:org/name id or a model name."
-        )
-    read_config(
-        name,
-        folder,
-        CONFIG_FILE,
-        "so it is not an open_clip checkpoint (transformers checkpoints go to "
-        "model=hf_contrastive or captioner).",
-    )
-    files = sorted(p for p in folder.iterdir() if p.suffix in WEIGHT_SUFFIXES and p.is_file())
-    if not files:
-        raise ModelLoadError(
-            f"model {name!r}: {folder} has no weights file (*.safetensors, *.bin or *.pth), and "
-            "open_clip would silently start from random weights; add the checkpoint's weights."
-        )
-    return files
 
 
 @takes(OpenCLIPSettings)
