@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from judge_helpers import Options, Replier, run
+from model_helpers import serving
 
 from evalharness.judge import build_judge, judge_spec
 from evalharness.store import load_samples
@@ -64,15 +65,8 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[JudgeServer]:
-    srv = JudgeServer()
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
+    with serving(JudgeServer()) as srv:
         yield srv
-    finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=5)
 
 
 def api_judge(server: JudgeServer, results: Path, err: io.StringIO, **settings: Any) -> Any:
