@@ -20,7 +20,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,9 +123,12 @@ def _config(folder: Path, host: str, munge_socket: Path) -> str:
 
 
 @contextmanager
-def cluster(folder: Path, keep_visible: Path, private_tmp: bool = True) -> Iterator[Cluster]:
-    """Start the cluster in `folder`; with `private_tmp`, jobs see an empty /tmp but for
-    `keep_visible` (the shared storage: the tests' folders)."""
+def cluster(
+    folder: Path, keep_visible: Sequence[Path], private_tmp: bool = True
+) -> Iterator[Cluster]:
+    """Start the cluster in `folder`; with `private_tmp`, jobs see an empty /tmp but for the
+    folders of `keep_visible` that lie in it (the shared storage: the tests' folders, and the
+    checkout and Python the jobs run from, when those lie under /tmp too)."""
     folder.mkdir(parents=True, exist_ok=True)
     for sub in ("state", "spool", "munge"):
         (folder / sub).mkdir(exist_ok=True)
@@ -160,12 +163,18 @@ def cluster(folder: Path, keep_visible: Path, private_tmp: bool = True) -> Itera
         start([_sbin("slurmctld"), "-D", "-i", "-f", str(conf)], "slurmctld-stdout")
         slurmd = [_sbin("slurmd"), "-D", "-f", str(conf)]
         if private_tmp:
-            keep = keep_visible.resolve()
+            keep = _under_tmp(keep_visible)
+            hide = "".join(
+                f"mkdir -p /run/evalharness-keep-$$-{i}; "
+                f"mount --bind {path} /run/evalharness-keep-$$-{i}; "
+                for i, path in enumerate(keep)
+            )
+            show = "".join(
+                f"mkdir -p {path}; mount --bind /run/evalharness-keep-$$-{i} {path}; "
+                for i, path in enumerate(keep)
+            )
             script = (
-                "set -e; mkdir -p /run/evalharness-keep-$$; "
-                f"mount --bind {keep} /run/evalharness-keep-$$; "
-                "mount -t tmpfs -o size=512m tmpfs /tmp; "
-                f"mkdir -p {keep}; mount --bind /run/evalharness-keep-$$ {keep}; "
+                f"set -e; {hide}mount -t tmpfs -o size=512m tmpfs /tmp; {show}"
                 f"exec {' '.join(slurmd)}"
             )
             slurmd = ["unshare", "-m", "--propagation", "private", "sh", "-c", script]
@@ -176,6 +185,13 @@ def cluster(folder: Path, keep_visible: Path, private_tmp: bool = True) -> Itera
         _drain(env, folder)
         for proc in reversed(started):
             _stop(proc)
+
+
+def _under_tmp(paths: Sequence[Path]) -> list[Path]:
+    """The folders of `paths` under /tmp (resolved), none inside another of them."""
+    tmp = Path("/tmp").resolve()
+    inside = sorted({p.resolve() for p in paths if p.resolve().is_relative_to(tmp)})
+    return [p for p in inside if not any(p != q and p.is_relative_to(q) for q in inside)]
 
 
 def _drain(env: dict[str, str], folder: Path) -> None:

@@ -3,6 +3,7 @@ jobs run with their own /tmp, as on the nodes of a multi-node cluster."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ SLURM = (
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[slurm_cluster.Cluster]:
     slurm_cluster.require()
     base = tmp_path_factory.getbasetemp()  # the tests' folders: the cluster's shared storage
-    with slurm_cluster.cluster(tmp_path_factory.mktemp("slurm"), base) as running:
+    # and what the jobs run, which a checkout (or a virtualenv) under /tmp puts there too
+    shared = (base, Path(__file__).resolve().parents[2], Path(sys.prefix))
+    with slurm_cluster.cluster(tmp_path_factory.mktemp("slurm"), shared) as running:
         yield running
 
 
