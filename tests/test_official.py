@@ -109,7 +109,7 @@ def test_hallusionbench_official_aacc_qacc_facc_are_the_scripts() -> None:
     for run in golden("hallusionbench")["runs"]:
         answered = []
         for i, row in enumerate(run["rows"]):
-            s = bench.make_sample(i, {**row, "question": "q?"}, image)
+            s = bench.make_sample(i, {**row, "question": "q?", "gt_answer_details": ""}, image)
             truth = "yes" if row["gt_answer"] == "1" else "no"
             reply = {"1": truth, "0": "no" if truth == "yes" else "yes", "2": "I cannot tell."}
             answered.append(Answered(s, Prediction(text=reply[row["judge"]]), "open"))

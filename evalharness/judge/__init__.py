@@ -6,7 +6,9 @@ the route of the reading (`read_status`: rule, judge, unreadable), the judge's r
 answer, the hash of its prompt and, where it gave none, the reason are stored; the judge's
 identity and prompts are part of the run's key; verdicts are cached in the results folder so
 that a rerun or a rescore asks nothing twice; on a share of the replies the rules read the judge
-is asked too, and its agreement with them is reported with a CI.
+is asked too, and its agreement with them is reported with a CI. A benchmark whose official
+script has a judge read every reply (`OfficialJudged`: HallusionBench) gets its official reading
+from the judge, asked in the script's words.
 """
 
 from evalharness.judge._cache import CACHE_FILE, VerdictCache
@@ -19,7 +21,15 @@ from evalharness.judge._judge import (
     judge_spec,
 )
 from evalharness.judge._prompt import GRADES, NONE, PROMPT_VERSION, Ask, grade_ask, parse, read_ask
-from evalharness.judge._review import COLUMNS, Item, blank, judge_summary, review, route_estimates
+from evalharness.judge._review import (
+    COLUMNS,
+    Item,
+    OfficialJudged,
+    blank,
+    judge_summary,
+    review,
+    route_estimates,
+)
 
 __all__ = [
     "CACHE_FILE",
@@ -32,6 +42,7 @@ __all__ = [
     "Judge",
     "JudgeSettingError",
     "JudgeSpec",
+    "OfficialJudged",
     "Verdict",
     "VerdictCache",
     "blank",

@@ -4,14 +4,16 @@ As a fallback reader the judge sees the question, what counts as an answer (the 
 benchmark's answer space) and the model's reply, and names the one answer the reply gives, or
 "none". As a scorer it sees the question, the reference answer, the benchmark's rubric and the
 reply, and gives a grade. Its reply is read strictly: a label outside the allowed ones is no
-verdict, and nothing is ever guessed in its place.
+verdict, and nothing is ever guessed in its place. A benchmark whose official script asks a
+judge (HallusionBench) asks in the script's words instead, and reads every reply as the script
+does (its `reader`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from evalharness.types import LETTERS, Form, Sample
@@ -70,7 +72,11 @@ class Ask:
     prompt: str
     labels: tuple[str, ...] | None
     kind: str
-    """"read" (fallback reader) or "grade" (rubric scorer)."""
+    """"read" (fallback reader), "grade" (rubric scorer) or "official" (a benchmark's official
+    script's question, read by `reader`)."""
+    reader: Callable[[str], str] | None = None
+    """How the official script reads the judge's reply: a label for every reply, as the script
+    has one (None: read strictly against `labels`)."""
 
 
 def read_ask(sample: Sample, form: Form, reply: str) -> Ask:
@@ -110,7 +116,10 @@ _EDGES = re.compile(r"^[\s\"'`*(\[]+|[\s\"'`*.)\]:;!]+$")
 
 def parse(ask: Ask, reply: str) -> tuple[str | None, str]:
     """The judge's verdict, and why there is none: (label, "") for an allowed label,
-    (None, reason) for "none", an empty reply or a label outside the allowed ones."""
+    (None, reason) for "none", an empty reply or a label outside the allowed ones. An ask with
+    a `reader` reads every reply as its official script does."""
+    if ask.reader is not None:
+        return ask.reader(reply), ""
     said = _EDGES.sub("", reply.strip().splitlines()[0] if reply.strip() else "")
     said = re.sub(r"^(?:answer|grade|option)\s*[:=]?\s*", "", said, flags=re.I)
     said = _EDGES.sub("", said)

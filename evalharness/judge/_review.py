@@ -7,6 +7,14 @@ share of the replies the rules did read (`JudgeSpec.agreement`, picked by a hash
 so that reruns pick the same) goes to the judge too, and `judge_agrees` records whether both
 read the same answer. Nothing is imputed: "none", a label outside the allowed ones or a failed
 judge leave the sample unreadable, with the reason in `judge_reason`.
+
+A benchmark whose official script has a judge read every reply (`OfficialJudged`:
+HallusionBench's GPT-4 check) is asked otherwise: every open reply the rules read, or could not,
+goes to the judge in the script's words; the verdict, read as the script reads it, is the
+official reading (route "judge" where that is the headline), and the rule reading stays the
+robust one. `judge_agrees` records, for every judged reply, whether the judge's verdict equals
+the rules'. A judge that gives no reply leaves that sample's official reading to the rules,
+with the reason kept.
 """
 
 from __future__ import annotations
@@ -15,11 +23,12 @@ import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from evalharness.benchmarks.protocols import OFFICIAL
 from evalharness.extract import normalize
 from evalharness.judge._judge import Judge, Verdict
-from evalharness.judge._prompt import grade_ask, read_ask
+from evalharness.judge._prompt import Ask, grade_ask, read_ask
 from evalharness.stats import Aggregate, Estimate, estimate
 from evalharness.types import Prediction, Scored
 
@@ -44,6 +53,24 @@ class Item:
     scored: Scored
 
 
+@runtime_checkable
+class OfficialJudged(Protocol):
+    """A benchmark whose official script asks a judge model about every reply."""
+
+    def official_ask(self, answered: Answered, rule: Scored) -> tuple[Ask, str] | None:
+        """The script's question about one reply, and the verdict the rule reading (`rule`, the
+        sample as scored without a judge) gives, which the judge's is compared with; None for
+        a reply the script would not ask about."""
+        ...
+
+    def score_judged(
+        self, answered: Sequence[Answered], verdicts: Sequence[str | None]
+    ) -> list[Scored]:
+        """Every sample scored with the judge's verdict as its official reading (None: no
+        verdict, the rule reading stands), as `score` scores them without one."""
+        ...
+
+
 def blank(record: dict[str, Any]) -> None:
     for col in COLUMNS:
         record[col] = math.nan if col == "judge_agrees" else None
@@ -59,7 +86,10 @@ def picked(sample_id: str, share: float) -> bool:
 
 def review(judge: Judge, benchmark: Benchmark, items: Sequence[Item]) -> set[str]:
     """Ask the judge about the unreadable replies and the agreement share (and, for a benchmark
-    with a `rubric`, to grade every open reply); the metric names it wrote into the records."""
+    with a `rubric`, to grade every open reply; for an `OfficialJudged` one, about every reply);
+    the metric names it wrote into the records."""
+    if isinstance(benchmark, OfficialJudged):
+        return official(judge, benchmark, items)
     written: set[str] = set()
     rubric = str(getattr(benchmark, "rubric", "") or "")
     if rubric:  # open-ended: the judge grades every reply; options are read as usual
@@ -109,6 +139,41 @@ def review(judge: Judge, benchmark: Benchmark, items: Sequence[Item]) -> set[str
         for name, value in reading.metrics.items():
             rec["metric_" + name] = float(value)
             written.add(name)
+    return written
+
+
+def official(judge: Judge, benchmark: OfficialJudged, items: Sequence[Item]) -> set[str]:
+    """The official script's judge on every reply the rules read or could not (a failed or
+    truncated one is not asked); the whole run is scored again with its verdicts, since a
+    benchmark's numbers over groups of samples (HallusionBench's qAcc) depend on them all."""
+    asked: list[tuple[int, Ask, str]] = []
+    for n, item in enumerate(items):
+        if item.record["read_status"] in (RULE, UNREADABLE):
+            question = benchmark.official_ask(item.answered, item.scored)
+            if question is not None:
+                asked.append((n, *question))
+    if not asked:
+        return set()
+    name = str(getattr(benchmark, "name", ""))
+    verdicts = judge.ask([ask for _, ask, _ in asked], name)
+    labels: list[str | None] = [None] * len(items)
+    for (n, _, rule), verdict in zip(asked, verdicts, strict=True):
+        rec = items[n].record
+        _note(rec, verdict)
+        labels[n] = verdict.answer
+        if verdict.answer is not None:
+            rec["judge_agrees"] = 1.0 if verdict.answer == rule else 0.0
+    rescored = benchmark.score_judged([i.answered for i in items], labels)
+    headline = getattr(benchmark, "headline", "") == OFFICIAL
+    written: set[str] = set()
+    for item, label, scored in zip(items, labels, rescored, strict=True):
+        rec = item.record
+        rec["score"] = float(scored.score)
+        if label is not None and headline:
+            rec["read_status"] = JUDGE
+        for metric, value in scored.metrics.items():
+            rec["metric_" + metric] = float(value)
+            written.add(metric)
     return written
 
 

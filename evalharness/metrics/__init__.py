@@ -32,6 +32,12 @@ from evalharness.metrics._corpus import (
     corpus_bleu,
     corpus_meteor,
 )
+from evalharness.metrics._hallusionbench import (
+    HALLUSIONBENCH_VERDICTS,
+    hallusionbench_code,
+    hallusionbench_judge_prompt,
+    hallusionbench_verdict,
+)
 from evalharness.metrics._mathvista import mathvista_normalise, mathvista_rule
 from evalharness.metrics._mmmu import mmmu_choice, mmmu_normalise, mmmu_open, mmmu_open_correct
 from evalharness.metrics._official import (
@@ -49,6 +55,7 @@ from evalharness.metrics._vqa import vqa_accuracy, vqa_normalize
 __all__ = [
     "BLEU_STATS",
     "CAPTION_METRICS",
+    "HALLUSIONBENCH_VERDICTS",
     "METEOR_STATS",
     "POPE_COLUMNS",
     "REFUSAL",
@@ -68,6 +75,9 @@ __all__ = [
     "count_exact",
     "docvqa_anls",
     "evalai_normalize",
+    "hallusionbench_code",
+    "hallusionbench_judge_prompt",
+    "hallusionbench_verdict",
     "levenshtein",
     "lmms_eval_letter",
     "mathvista_normalise",

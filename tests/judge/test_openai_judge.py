@@ -1,6 +1,7 @@
 """A judge behind an OpenAI-compatible API, served on 127.0.0.1: it reads what the rules cannot,
-a rerun asks the server nothing, a timeout leaves the sample unreadable with the reason, and an
-API judge over `confirm_above` calls is not asked until confirmed."""
+a rerun asks the server nothing, a timeout leaves the sample unreadable with the reason, an API
+judge over `confirm_above` calls is not asked until confirmed, and HallusionBench's official
+question reaches it in the script's words."""
 
 from __future__ import annotations
 
@@ -48,11 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         with self.server.lock:
             self.server.prompts.append(prompt)
-        reply = prompt.split("<<<", 1)[1].split(">>>", 1)[0]
-        if "SLOW" in reply:
-            time.sleep(1.0)
-        picked = re.search(r"pick:(\w+)", reply)
-        text = picked.group(1) if picked else "none"
+        text = _answer(prompt)
         data = json.dumps(
             {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}
         ).encode()
@@ -61,6 +58,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+def _answer(prompt: str) -> str:
+    """The option a reply picks (`pick:X`), or "none"; HallusionBench's official question is
+    answered with the `verdict:` the reply states, or "unclear"."""
+    if "\nPrediction answer:" in prompt:
+        reply = prompt.split("\nPrediction answer:", 1)[1]
+        return reply.split("verdict:", 1)[1].split("\n", 1)[0] if "verdict:" in reply else "unclear"
+    reply = prompt.split("<<<", 1)[1].split(">>>", 1)[0]
+    if "SLOW" in reply:
+        time.sleep(1.0)
+    picked = re.search(r"pick:(\w+)", reply)
+    return picked.group(1) if picked else "none"
 
 
 @pytest.fixture
@@ -131,3 +141,46 @@ def test_api_judge_over_confirm_above_is_not_asked(server: JudgeServer, tmp_path
     run(results, confirmed, Replier(replies), bench)
     assert len(server.prompts) == 2
     assert (load_samples(results)["read_status"] == "judge").all()
+
+
+def test_hallusionbench_asks_an_api_judge_in_the_official_words(
+    server: JudgeServer, tmp_path: Path
+) -> None:
+    from hub.fixtures import TableModel
+    from hub.test_yes_no import hallusion_file
+
+    from evalharness.benchmarks.hub.hallusionbench import HallusionBench
+    from evalharness.models.base import ModelSpec
+    from evalharness.runner.execute import run_benchmark
+    from evalharness.runner.progress import Progress
+    from evalharness.runner.spec import BenchmarkSpec, RunSpec
+    from evalharness.store import ResultsStore
+
+    args = {"data_files": str(hallusion_file(tmp_path)), "split": "image"}
+    answers = {
+        "VD_illusion_0_0_0": "No. verdict:Correct.",
+        "VD_illusion_0_0_1": "Yes, they are. verdict:It is incorrect.",
+        "VD_illusion_0_1_0": "Maybe.",
+        "VD_illusion_0_1_1": "No",
+    }
+    results, err = tmp_path / "results", io.StringIO()
+    result = run_benchmark(
+        RunSpec(model=ModelSpec("table"), benchmarks=(), progress=False),
+        TableModel(ModelSpec("table", args={"answers": answers})),
+        HallusionBench(**args),
+        ResultsStore(results),
+        Progress(1, False),
+        source=BenchmarkSpec("hallusionbench", args),
+        judge=api_judge(server, results, err),
+    )
+    assert len(server.prompts) == 4 and "hallusionbench: 4 calls" in err.getvalue()
+    assert all(p.startswith("Imagine you are an intelligent teacher.") for p in server.prompts)
+    end = " Question:Is the left line longer?\nReference answer: ...\nPrediction answer:No. "
+    assert any(p.endswith(end + "verdict:Correct.\nOutput:") for p in server.prompts)
+    got = load_samples(results).set_index("sample_id")
+    assert got["judge_reply"].tolist() == ["Correct.", "It is incorrect.", "unclear", "unclear"]
+    assert got["judge_answer"].tolist() == ["correct", "incorrect", "uncertain", "uncertain"]
+    assert (got["read_status"] == "judge").all()
+    assert got["metric_official"].tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert got["metric_robust"].tolist() == [1.0, 1.0, 0.0, 1.0]
+    assert result.metrics["official"].value == 0.25 and result.metrics["score"].value == 0.25

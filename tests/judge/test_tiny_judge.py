@@ -30,3 +30,31 @@ def test_tiny_hf_judge_end_to_end(cli: RunCLI, tmp_path: Path) -> None:
     assert "judge tiny-qwen2-vl" not in again.stderr  # every verdict from the cache
     runs = load_runs(tmp_path / "results")
     assert len(runs) == 1 and runs.iloc[0]["status"] == "complete"
+
+
+@pytest.mark.slow
+def test_tiny_hf_judge_reads_hallusionbench_officially(cli: RunCLI, tmp_path: Path) -> None:
+    from hub.test_yes_no import hallusion_file
+
+    file = hallusion_file(tmp_path)
+    args = (
+        "run",
+        "model=oracle",
+        "benchmark=hallusionbench",
+        f"benchmark.args.data_files={file}",
+        "benchmark.args.split=image",
+        "judge=tiny",
+    )
+    first = cli(*args, check=True)
+    assert "judge tiny-qwen2-vl for hallusionbench: 4 calls" in first.stderr
+    rows = load_samples(tmp_path / "results")
+    # whatever the random judge said, the script's reading gives every reply a verdict
+    assert rows["judge_reply"].map(lambda r: isinstance(r, str)).all()
+    assert rows["judge_answer"].isin(["correct", "incorrect", "uncertain"]).all()
+    assert (rows["read_status"] == "judge").all()
+    assert (rows["metric_official_judged"] == 1.0).all()
+    assert (rows["metric_robust"] == 1.0).all()  # the oracle's answers, read by the rules
+    assert rows["judge_agrees"].notna().all()
+
+    again = cli(*args, check=True)
+    assert "judge tiny-qwen2-vl" not in again.stderr  # every verdict from the cache
