@@ -268,7 +268,8 @@ def test_one_setting_picks_the_headline_of_every_benchmark_that_reads_twice() ->
     args = {b.name: dict(b.args) for b in spec.benchmarks}
     assert args["vqav2"]["protocol"] == "robust" and args["countbenchqa"]["protocol"] == "robust"
     assert args["pope"]["protocol"] == "official"  # a benchmark's own setting wins
-    assert "protocol" not in args["cvbench_count"]  # one reading only: nothing to choose
+    assert "protocol" not in args["coco_caption"]  # one reading only: nothing to choose
+    assert args["cvbench_count"]["protocol"] == "robust"
     spec = run_spec_of("benchmark=synth_vqa", "protocol=official")
     assert "protocol" not in dict(spec.benchmarks[0].args)
     with pytest.raises(JobError, match="protocol is official or robust"):

@@ -4,6 +4,7 @@ own schemas."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +107,20 @@ def test_cvbench_count_and_relation_subsets(tmp_path: Path) -> None:
         tmp_path, "cvbench_count", {"data_files": str(file)}, model="table", answers=answers
     )
     m = {k: v.value for k, v in result.metrics.items()}
-    # ADE20K 1 of 2 right, COCO 1 of 1: accuracy 2/3, CV-Bench's per-source mean (0.5 + 1) / 2
-    assert m["score"] == pytest.approx(2 / 3)
+    # ADE20K 1 of 2 right, COCO 1 of 1: officially the card's 2D accuracy, the mean of the
+    # source accuracies (0.5 + 1) / 2; robustly the accuracy over the items, 2/3
+    assert m["official"] == pytest.approx(0.75) and m["score"] == m["official"]
+    assert m["robust"] == pytest.approx(2 / 3)
     assert m["score[ADE20K]"] == pytest.approx(0.5) and m["score[COCO]"] == 1.0
     assert m["accuracy_2d"] == pytest.approx(0.75)
+    robust, _ = run(
+        tmp_path,
+        "cvbench_count",
+        {"data_files": str(file), "protocol": "robust"},
+        model="table",
+        answers=answers,
+    )
+    assert robust.metrics["score"].value == pytest.approx(2 / 3)
 
     # a generative model reads the options as letters: A. left / B. right
     rel, stored = run(
@@ -124,7 +135,22 @@ def test_cvbench_count_and_relation_subsets(tmp_path: Path) -> None:
         "Where is the cup located with respect to the plate?\nA. left\nB. right\n"
         "Answer with the option's letter."
     )
-    assert rel.metrics["score"].value == 0.5 and rel.metrics["accuracy_2d"].value == 0.5
+    assert rel.metrics["accuracy_2d"].value == 0.5 and rel.metrics["robust"].value == 0.5
+    # COCO 1 of 1, ADE20K 0 of 1: (1 + 0) / 2 officially, the same as 1 of 2 here
+    assert rel.metrics["score"].value == rel.metrics["official"].value == 0.5
+    assert stored["metric_official"].tolist() == stored["metric_robust"].tolist() == [1.0, 0.0]
+
+
+def test_cvbench_2d_task_without_one_of_its_sources_is_nan_officially(tmp_path: Path) -> None:
+    # the first two items: both ADE20K. The card's COCO accuracy is a mean of no rows (NaN),
+    # and so is its 2D accuracy; ours is the accuracy over the items
+    file = cvbench_file(tmp_path)
+    args = {"data_files": str(file), "n": 2}
+    result, stored = run(tmp_path, "cvbench_count", args, model="table", answers={"0": "B"})
+    assert sorted(stored.index) == ["0", "1"]
+    official = result.metrics["official"]
+    assert math.isnan(official.value) and "has no items" in official.note
+    assert result.metrics["robust"].value == 0.5 and math.isnan(result.metrics["score"].value)
 
 
 def cvbench_3d_file(root: Path) -> Path:
@@ -157,6 +183,12 @@ def test_cvbench_3d_tasks_and_the_official_overall(tmp_path: Path) -> None:
     assert sorted(stored.index) == ["5", "6"] and depth.metrics["score"].value == 1.0
     dist, stored = run(tmp_path, "cvbench_distance", {"data_files": str(three_d)})
     assert sorted(stored.index) == ["7", "8"] and dist.metrics["score"].value == 1.0
+    # a 3D task's official number is its Omni3D accuracy: the accuracy over its items
+    args = {"data_files": str(three_d)}
+    for name, right in (("cvbench_depth", 0.5), ("cvbench_distance", 1.0)):  # all answer A
+        one, _ = run(tmp_path, name, args, model="table", default="A")
+        m = {k: v.value for k, v in one.metrics.items()}
+        assert m["official"] == m["robust"] == m["score"] == right
 
     # right: ADE20K 0 (of 0, 1, 4), COCO 2 and 3 (of 2, 3), Omni3D 5 (of 5 to 8; 8 answers "B")
     answers = {"0": "B", "1": "A", "4": "B", "2": "A", "3": "B", "5": "A", "6": "A", "7": "B"}

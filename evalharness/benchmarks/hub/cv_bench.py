@@ -9,8 +9,13 @@ split "test"): `idx`, `task` ("Count", "Relation", "Depth", "Distance"), `questi
 in the dataset's order), not the dataset's pre-formatted `prompt`.
 
 Besides plain accuracy, `accuracy_2d` is CV-Bench's own 2D number: the mean of the per-source
-accuracies (ADE20K and COCO), so the source with more questions does not dominate. `cvbench`'s
-official number is the dataset card's: the mean of the 2D accuracy and the 3D (Omni3D) accuracy.
+accuracies (ADE20K and COCO), so the source with more questions does not dominate. Every adapter's
+official number pools as the dataset card's evaluation does (its README's formula and code, which
+work per source and leave reading the answer to the evaluator: options are read the same way in
+both readings): `cvbench`'s is the mean of the 2D accuracy and the 3D (Omni3D) accuracy; a 2D
+task's is its 2D accuracy (the mean of its ADE20K and COCO accuracies), a 3D task's its Omni3D
+accuracy. Where a source the number needs has no items, the card's mean over no rows is NaN, and
+so is the official number (its note says why).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from evalharness.stats import Aggregate, FloatArray
 from evalharness.types import LETTERS, GenerationSettings, ImageSource, Sample, Scored
 
 SOURCES = ("ADE20K", "COCO", "Omni3D")
+CARD = "nyu-visionx/CV-Bench (dataset card, README.md: Evaluation)"
+NO_ITEMS = "a source the card's formula needs (ADE20K, COCO or Omni3D) has no items here"
 
 
 def _mean_of_ratios(sums: FloatArray) -> FloatArray:
@@ -49,6 +56,13 @@ def _source_accuracies(sums: FloatArray) -> FloatArray:
     return out
 
 
+def _mean_of_sources(sums: FloatArray) -> FloatArray:
+    """The mean of the sources' accuracies, NaN where one has no items (as the card's pandas
+    mean of no rows is)."""
+    out: FloatArray = np.mean(_source_accuracies(sums), axis=-1)
+    return out
+
+
 def _accuracy_2d(sums: FloatArray) -> FloatArray:  # ADE20K and COCO (correct, count) pairs
     acc = _source_accuracies(sums)
     out: FloatArray = (acc[..., 0] + acc[..., 1]) / 2
@@ -65,11 +79,23 @@ def _columns(*sources: str) -> tuple[str, ...]:
     return tuple(c for s in sources for c in (f"{s}_correct", f"{s}_n"))
 
 
+TWO_D = (
+    "a 2D task's number is the mean of its ADE20K and COCO accuracies, not the accuracy over "
+    "its items"
+)
+THREE_D = (
+    "a 3D task's number is the card's 3D accuracy (Omni3D's), which is the accuracy over the "
+    "task's items: both readings agree"
+)
+
+
 @dataclass(kw_only=True, eq=False)
 class CVBench2D(HubBenchmark):
     """One task of CV-Bench: multiple choice; accuracy and the mean of per-source accuracies."""
 
     task: ClassVar[str] = ""
+    sources: ClassVar[tuple[str, ...]] = ("ADE20K", "COCO")
+    """The sources whose accuracies the task's official number averages."""
     generation = GenerationSettings(max_new_tokens=8)
     schema = "nyu-visionx/CV-Bench"
     columns = ("idx", "task", "question", "choices", "answer", "source", "image")
@@ -119,6 +145,14 @@ class CVBench2D(HubBenchmark):
             else aggs
         )
 
+    def official_aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
+        # an option answer reads the same both ways; the official number pools it otherwise
+        columns = _columns(*self.sources)
+        return [
+            Aggregate("official", columns, _mean_of_sources, bounded=True, undefined=NO_ITEMS),
+            Aggregate.mean("score", "robust", bounded=True),
+        ]
+
 
 @dataclass(kw_only=True, eq=False)
 class CVBenchCount(CVBench2D):
@@ -128,6 +162,7 @@ class CVBenchCount(CVBench2D):
     capability = "counting"
     description = "CV-Bench 2D counting (ADE20K, COCO): multiple choice; accuracy."
     task = "Count"
+    official = Official(CARD, (TWO_D,))
 
 
 @dataclass(kw_only=True, eq=False)
@@ -138,6 +173,7 @@ class CVBenchRelation(CVBench2D):
     capability = "spatial"
     description = "CV-Bench 2D spatial relations (ADE20K, COCO): multiple choice; accuracy."
     task = "Relation"
+    official = Official(CARD, (TWO_D,))
 
 
 @dataclass(kw_only=True, eq=False)
@@ -148,6 +184,8 @@ class CVBenchDepth(CVBench2D):
     capability = "spatial"
     description = "CV-Bench 3D depth order (Omni3D): which object is closer; accuracy."
     task = "Depth"
+    sources = ("Omni3D",)
+    official = Official(CARD, (THREE_D,))
 
     subset: str | None = "3D"
 
@@ -160,6 +198,8 @@ class CVBenchDistance(CVBench2D):
     capability = "spatial"
     description = "CV-Bench 3D relative distance (Omni3D): which object is closer; accuracy."
     task = "Distance"
+    sources = ("Omni3D",)
+    official = Official(CARD, (THREE_D,))
 
     subset: str | None = "3D"
 
@@ -173,7 +213,7 @@ class CVBench(CVBench2D):
     description = "CV-Bench, all four tasks: 2D accuracy, 3D accuracy and their mean."
     task = ""
     official = Official(
-        "nyu-visionx/CV-Bench (dataset card, README.md: Evaluation)",
+        CARD,
         (
             "the overall number is the mean of the 2D accuracy (itself the mean of the ADE20K "
             "and COCO accuracies) and the 3D (Omni3D) accuracy, not the accuracy over items",
@@ -191,7 +231,8 @@ class CVBench(CVBench2D):
 
     def official_aggregates(self, samples: Sequence[Sample]) -> list[Aggregate]:
         # an option answer reads the same both ways; the official number pools it otherwise
+        columns = _columns("ADE20K", "COCO", "Omni3D")
         return [
-            Aggregate("official", _columns("ADE20K", "COCO", "Omni3D"), _overall, bounded=True),
+            Aggregate("official", columns, _overall, bounded=True, undefined=NO_ITEMS),
             Aggregate.mean("score", "robust", bounded=True),
         ]
