@@ -174,6 +174,9 @@ class Sample:
     error: str | None = None
     """Why the item cannot be asked (its row is broken: an answer that names no option, say).
     The runner records it as an error row without asking the model."""
+    first_token_words: tuple[str, ...] = ()
+    """Words whose first token's probability at the reply's first step the benchmark reads
+    (VSR's official reading: "True" and "False"), asked of a generating model beside the reply."""
 
     @property
     def target(self) -> str:
@@ -214,6 +217,7 @@ class Sample:
                 ("choice_prompt", self.choice_prompt),
                 ("modes", list(self.modes) if self.modes != ("generate", "choice") else None),
                 ("error", self.error),
+                ("first_token_words", list(self.first_token_words) or None),
             )
             if v is not None
         }
@@ -260,6 +264,33 @@ class Request:
     """How the answer will be read; generative models see lettered options in `text` for "choice"."""
     choices: tuple[str, ...] = ()
     """Option texts for choice mode (the sample's `choice_texts` when it has them)."""
+    first_token_words: tuple[str, ...] = ()
+    """Words whose first-token probabilities at the reply's first step to return with the reply
+    (`Prediction.first_tokens`); a model that cannot give them answers the text alone."""
+
+
+@dataclass(frozen=True)
+class FirstTokens:
+    """The reply's first step as a model saw it: per asked word, the probability of the word's
+    first token (as the model's tokenizer spells the word alone) over the whole vocabulary."""
+
+    probs: Mapping[str, float | None]
+    """Probability per word; None where the model could not give it (`note` says why)."""
+    note: str = ""
+
+    def to_json(self) -> str:
+        out: dict[str, Any] = {"probs": dict(self.probs)}
+        if self.note:
+            out["note"] = self.note
+        return json.dumps(out)
+
+    @staticmethod
+    def from_json(text: Any) -> FirstTokens | None:
+        """The stored form back; None for a row without one (not a string)."""
+        if not isinstance(text, str):
+            return None
+        data = json.loads(text)
+        return FirstTokens(dict(data.get("probs") or {}), str(data.get("note") or ""))
 
 
 @dataclass
@@ -274,6 +305,8 @@ class Prediction:
     reasoning_tokens: int | None = None
     """Tokens of the reply's reasoning trace (`<think>…</think>`), where the model counts them."""
     error: str | None = None
+    first_tokens: FirstTokens | None = None
+    """The first-token probabilities of the request's `first_token_words`, where it asked."""
     unsupported: str | None = None
     """Why the model cannot answer this request at all (a captioner asked a question, say). The
     sample is then recorded as unsupported, not as an error, and left out of the scores."""

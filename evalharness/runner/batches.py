@@ -264,8 +264,10 @@ class _Pending:
         choices = self.sample.choices or ()
         if mode == "choice" and self.sample.choice_texts:  # full statements for matching
             choices = self.sample.choice_texts
+        # first-token probabilities come with a generated reply to the open question
+        words = self.sample.first_token_words if (mode, form) == ("generate", "open") else ()
         return Request(
-            self.sample, self.images, row["prompt"], mode, generation, form, tuple(choices)
+            self.sample, self.images, row["prompt"], mode, generation, form, tuple(choices), words
         )
 
 
@@ -310,6 +312,7 @@ def _sample_row(
         "form": "",
         "prediction": None,
         "choice_scores": None,
+        "first_tokens": None,
         "target": sample.target,
         "targets": json.dumps(list(sample.targets)),
         "choices": json.dumps(list(sample.choices)) if sample.choices is not None else None,
@@ -336,6 +339,7 @@ def _record(row: dict[str, Any], pred: Prediction) -> None:
     row["choice_scores"] = (
         json.dumps(pred.choice_scores) if pred.choice_scores is not None else None
     )
+    row["first_tokens"] = pred.first_tokens.to_json() if pred.first_tokens is not None else None
     row["error"] = pred.error
     row["latency_s"] = float(pred.latency_s)
     row["input_tokens"] = pred.input_tokens

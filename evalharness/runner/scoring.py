@@ -18,7 +18,7 @@ from evalharness.benchmarks.base import Answered, Benchmark
 from evalharness.benchmarks.protocols import ROBUST, protocol_aggregates
 from evalharness.extract import DEFAULT_REASONING_TAGS, TagPair, split_reasoning
 from evalharness.stats import Estimate, estimate
-from evalharness.types import Prediction, Sample, Scored
+from evalharness.types import FirstTokens, Prediction, Sample, Scored
 
 if TYPE_CHECKING:
     from evalharness.judge import Judge
@@ -31,6 +31,7 @@ def prediction_from_row(row: dict[str, Any]) -> Prediction:
     return Prediction(
         text=_str_or_none(row.get("prediction")),
         choice_scores=json.loads(scores) if isinstance(scores, str) else None,
+        first_tokens=FirstTokens.from_json(row.get("first_tokens")),
         error=_str_or_none(row.get("error")),
     )
 
