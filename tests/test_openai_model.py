@@ -39,6 +39,10 @@ class FakeServer(ThreadingHTTPServer):
         self.script: dict[str, list[str]] = {}
         """prompt → what to do on its next calls: "500", "429", "400", "stall"; then answer."""
         self.delay: dict[str, float] = {}
+        self.top: dict[str, list[tuple[str, float]]] = {}
+        """prompt → the first token's top log-probabilities, given when a request asks for them."""
+        self.refuse_logprobs = False
+        """Answer 400 to a request that asks for log-probabilities."""
         self.in_flight = 0
         self.max_in_flight = 0
 
@@ -88,9 +92,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif action != "answer":
             extra = {"Retry-After": "0"} if action == "429" else {}
             return int(action), {"error": {"message": f"scripted {action} for {text}"}}, extra
+        if body.get("logprobs") and srv.refuse_logprobs:
+            return 400, {"error": {"message": "logprobs are not supported"}}, {}
         time.sleep(srv.delay.get(text, 0.0))
         images = sum(1 for p in body["messages"][-1]["content"] if p["type"] == "image_url")
-        answer = {
+        answer: dict[str, Any] = {
             "id": "cmpl-1",
             "object": "chat.completion",
             "model": body["model"],
@@ -103,6 +109,10 @@ class _Handler(BaseHTTPRequestHandler):
             ],
             "usage": {"prompt_tokens": 7 + len(text), "completion_tokens": 3},
         }
+        if body.get("logprobs") and text in srv.top:
+            listed = [{"token": t, "logprob": lp} for t, lp in srv.top[text]]
+            step = {**listed[0], "top_logprobs": listed[: body.get("top_logprobs", 0)]}
+            answer["choices"][0]["logprobs"] = {"content": [step]}
         return 200, answer, {}
 
     def _send(self, status: int, payload: dict[str, Any], headers: dict[str, str]) -> None:

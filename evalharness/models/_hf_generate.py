@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalharness.extract import DEFAULT_REASONING_TAGS
 from evalharness.models import _thinking as thinking
+from evalharness.models._first_tokens import FirstStep, first_token_ids
 from evalharness.models._hf_choice import Item
 from evalharness.models._hf_inputs import to_model
 from evalharness.models._hf_load import Loaded
@@ -28,6 +29,7 @@ class Generating:
     settings: HFSettings
     _eos: set[int]
     _tag_ids: dict[tuple[tuple[str, str], ...], list[tuple[Any, Any]]]
+    _word_ids: dict[str, int | None]
 
     if TYPE_CHECKING:  # defined by the model class
 
@@ -60,6 +62,14 @@ class Generating:
             budget = self._budget(inputs, settings.thinking_tokens, max(limits), opened, tags)
             kwargs.update(max_new_tokens=budget.max_new_tokens, logits_processor=budget.as_list())
             limits = [budget.max_new_tokens] * len(batch)
+        words = [it.request.first_token_words for it in batch]
+        first = self._first_step(words)
+        if first is not None:  # after the budget's processor: it sees the scores picked from
+            from transformers import LogitsProcessorList
+
+            kwargs["logits_processor"] = LogitsProcessorList(
+                [*kwargs.get("logits_processor", []), first]
+            )
         if sample:
             torch.manual_seed(self.spec.seed)
             kwargs.update(temperature=settings.temperature)
@@ -75,10 +85,11 @@ class Generating:
         ]
         with self._tokenizer_lock:
             texts = loaded.tokenizer.batch_decode(answers, skip_special_tokens=True)
+        steps = first.rows() if first is not None else None
         per_item = (time.perf_counter() - start) / len(batch)
         out = []
-        rows = zip(batch, answers, texts, prompt_tokens, opened, strict=True)
-        for it, tokens, text, n_in, opens in rows:
+        rows = zip(batch, answers, texts, prompt_tokens, opened, words, strict=True)
+        for i, (it, tokens, text, n_in, opens, asked) in enumerate(rows):
             out.append(
                 Prediction(
                     text=cut_at_stop(text, it.request.generation.stop).strip(),
@@ -86,9 +97,25 @@ class Generating:
                     input_tokens=int(n_in),
                     output_tokens=len(tokens),
                     reasoning_tokens=thinking.trace_length(tokens, tags, opens),
+                    first_tokens=(
+                        first.answer(steps[i] if steps else None, asked)
+                        if first is not None and asked
+                        else None
+                    ),
                 )
             )
         return out
+
+    def _first_step(self, words: Sequence[Sequence[str]]) -> FirstStep | None:
+        """The processor that keeps the first step's probabilities of the batch's asked words'
+        first tokens (ids looked up once per model); None when no request asks."""
+        asked = sorted({w for ws in words for w in ws})
+        if not asked:
+            return None
+        with self._tokenizer_lock:
+            missing = [w for w in asked if w not in self._word_ids]
+            self._word_ids.update(first_token_ids(self._loaded.tokenizer, missing))
+        return FirstStep({w: self._word_ids[w] for w in asked})
 
     def _traces(
         self, inputs: dict[str, Any], pairs: Sequence[tuple[str, str]]

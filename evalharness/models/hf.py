@@ -80,6 +80,7 @@ class HFModel(Generating, ChoiceScoring):
         # tokenizer, whose Rust core refuses a settings change while another call uses it.
         self._tokenizer_lock = threading.Lock()
         self._tag_ids: dict[tuple[tuple[str, str], ...], list[tuple[Any, Any]]] = {}
+        self._word_ids: dict[str, int | None] = {}  # first token of each word asked about
         self._process_ahead = s.runs_ahead(self._loaded.device.type)
 
     @property

@@ -9,6 +9,10 @@ the server's message, since sending the same request again cannot fix it. When n
 succeed (no server, a wrong key, model name or URL, a server gone down) the run stops
 (`ModelUnavailableError`) rather than turning every remaining sample into an error.
 
+A request that asks for first-token probabilities (`Request.first_token_words`) asks for the
+first token's `logprobs` and `top_logprobs` (`_first_tokens.from_top_logprobs` reads them); a
+server that refuses them (HTTP 400) is asked again without, and not asked for them again.
+
 Only the standard library is used, so an API model needs nothing beyond the core install. The API
 key is read from the environment variable named by `api_key_env` and never leaves this module.
 """
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from evalharness.errors import EvalharnessError
+from evalharness.models._first_tokens import TOP_LOGPROBS, from_top_logprobs
 from evalharness.models.base import ModelSpec, ModelUnavailableError
 from evalharness.models.settings import least, parse
 from evalharness.types import Capability, Prediction, Request
@@ -182,6 +187,7 @@ class OpenAIModel:
         self._given_up = 0  # requests in a row that failed for good on retryable errors
         self._halt = threading.Event()  # set when the run is to stop: no more retries
         self._why = ""  # and why it stops
+        self._no_logprobs = ""  # why the server gives no log-probabilities, once it refused
 
     def __repr__(self) -> str:
         return f"OpenAIModel(model={self.settings.model!r}, base_url={self.settings.base_url!r})"
@@ -264,8 +270,9 @@ class OpenAIModel:
             f"{what} The answers so far are stored; the same command run again goes on from them."
         )
 
-    def body(self, request: Request) -> dict[str, Any]:
-        """The chat-completions request body for one request."""
+    def body(self, request: Request, logprobs: bool = True) -> dict[str, Any]:
+        """The chat-completions request body for one request; with the first token's
+        log-probabilities where it asks for first-token probabilities (and `logprobs`)."""
         s = self.settings
         content: list[dict[str, Any]] = [
             {"type": "image_url", "image_url": {"url": image_data_url(img, s.max_image_size)}}
@@ -287,7 +294,24 @@ class OpenAIModel:
         }
         if gen.stop:
             body["stop"] = list(gen.stop)
+        if request.first_token_words and logprobs and not self._no_logprobs:
+            body.update(logprobs=True, top_logprobs=TOP_LOGPROBS)
         return body
+
+    def _ask(self, request: Request) -> tuple[dict[str, Any], float, str]:
+        """The response, its latency, and why it holds no log-probabilities where the server
+        refused them (it is then asked without)."""
+        body = self.body(request)
+        try:
+            return (*self._post_with_retries(json.dumps(body).encode()), "")
+        except APIError as exc:
+            if exc.status != 400 or "logprobs" not in body:
+                raise
+            refused = f"the server refused log-probabilities ({exc})"
+        plain = json.dumps(self.body(request, logprobs=False)).encode()
+        data, latency = self._post_with_retries(plain)
+        self._no_logprobs = refused  # the reply came without them: do not ask again
+        return data, latency, refused
 
     def _answer(self, request: Request) -> Prediction:
         if request.mode != "generate":
@@ -295,8 +319,7 @@ class OpenAIModel:
         if self._halt.is_set():
             raise ModelUnavailableError(self._why)
         try:
-            payload = json.dumps(self.body(request)).encode()
-            data, latency = self._post_with_retries(payload)
+            data, latency, refused = self._ask(request)
             self._count(None)
             choice = data["choices"][0]
             usage = data.get("usage") or {}
@@ -309,8 +332,12 @@ class OpenAIModel:
             return Prediction.from_exception(exc)
         message = choice.get("message") or {}
         details = usage.get("completion_tokens_details") or {}
+        words = request.first_token_words
         return Prediction(
             text=_with_trace(message),
+            first_tokens=from_top_logprobs(choice, words, refused or self._no_logprobs)
+            if words
+            else None,
             latency_s=latency,
             input_tokens=usage.get("prompt_tokens"),
             output_tokens=usage.get("completion_tokens"),

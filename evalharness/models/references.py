@@ -6,7 +6,8 @@ oracle a sanity check that scoring works (it must score 1.0).
 All answers are functions of (seed, sample id) and, for `prior` and `random`, of what they learnt
 from the benchmark's samples, never of batch order, so resumed and uninterrupted runs agree. What
 they learnt is part of their identity (`fitted`, a hash): the same benchmark with other samples
-(another `n`) is a new run, not one whose stored answers are taken over.
+(another `n`) is a new run, not one whose stored answers are taken over. Asked how likely the
+first token of some words is (`Request.first_token_words`), they are sure of their reply.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import json
 import random as _random
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from evalharness.models.base import ModelSpec
 from evalharness.models.settings import NoSettings, parse
-from evalharness.types import LETTERS, Capability, Prediction, Request, Sample
+from evalharness.types import LETTERS, Capability, FirstTokens, Prediction, Request, Sample
 
 
 class _Reference:
@@ -44,10 +46,22 @@ class _Reference:
         return out
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
-        return [self.answer(r) for r in requests]
+        return [_certain(r, self.answer(r)) for r in requests]
 
     def answer(self, request: Request) -> Prediction:
         raise NotImplementedError
+
+
+def _certain(request: Request, prediction: Prediction) -> Prediction:
+    """A reference is sure of its reply: asked for first-token probabilities, it gives 1 to the
+    words its reply begins with (case aside) and 0 to the others."""
+    if not request.first_token_words or prediction.text is None:
+        return prediction
+    said = prediction.text.strip().lower()
+    probs: dict[str, float | None] = {
+        w: float(bool(w) and said.startswith(w.lower())) for w in request.first_token_words
+    }
+    return replace(prediction, first_tokens=FirstTokens(probs))
 
 
 def _digest(learnt: Any) -> str:
