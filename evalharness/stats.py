@@ -8,6 +8,10 @@ matrix product, instead of looping in Python.
 Rows are resampled by cluster (items that share an image move together), as the items within a
 cluster are not independent.
 
+A few official numbers rank the rows instead (ROC-AUC and PR-AUC of a probability): such an
+aggregate (`Aggregate.ranked`) gets the rows themselves with how often each resample draws them,
+one weight row per resample, and stays vectorised over the resamples the same way.
+
 Where a [0, 1] aggregate (`Aggregate.bounded`: accuracies, rates, similarities, precision)
 comes out 0 (or 1) on every resample, because every item scored 0 (or every one 1), the
 percentile interval would have no width, as if 0 of 24 right proved the model never right. The
@@ -55,6 +59,9 @@ class Aggregate:
     undefined: str = ""
     """Why the aggregate can be NaN (say, an official script's division by zero): the estimate
     carries it as its `note` when it is."""
+    rows: Callable[[FloatArray, FloatArray], FloatArray] | None = field(default=None, compare=False)
+    """For an aggregate that is no function of column sums (`ranked`): called with the (n, k)
+    matrix of its columns and (..., n) row weights, it returns the metric per weight row."""
 
     @staticmethod
     def mean(
@@ -68,10 +75,26 @@ class Aggregate:
         return Aggregate(name or column, (column, "__one__"), _ratio, where, bounded)
 
     @staticmethod
+    def ranked(
+        name: str,
+        columns: tuple[str, ...],
+        rows: Callable[[FloatArray, FloatArray], FloatArray],
+        *,
+        bounded: bool = False,
+        undefined: str = "",
+    ) -> Aggregate:
+        """An aggregate of the rows themselves (a ROC-AUC ranks them): `rows(x, weights)`."""
+        return Aggregate(name, columns, _no_sums, None, bounded, undefined, rows)
+
+    @staticmethod
     def ratio(numerator: str, denominator: str, name: str, *, bounded: bool = False) -> Aggregate:
         """sum(numerator) / sum(denominator); `bounded`: no row's numerator exceeds its
         denominator."""
         return Aggregate(name, (numerator, denominator), _ratio, bounded=bounded)
+
+
+def _no_sums(sums: FloatArray) -> FloatArray:
+    raise TypeError("a ranked aggregate is computed from its rows, not from column sums")
 
 
 def _ratio(sums: FloatArray) -> FloatArray:
@@ -153,15 +176,20 @@ def estimate(
     out: dict[str, Estimate] = {}
     for agg in aggregates:
         x, valid = _matrix(rows, agg)
-        full = agg.fn(x.sum(axis=0))
-        boot = agg.fn(row_weights @ x)
+        if agg.rows is not None:  # rows left out weigh nothing
+            full = agg.rows(x, valid.astype(np.float64))
+            boot = agg.rows(x, row_weights * valid)
+        else:
+            full = agg.fn(x.sum(axis=0))
+            boot = agg.fn(row_weights @ x)
         boot = boot[np.isfinite(boot)]
         value = float(full)
         if boot.size and np.isfinite(value):
             lo, hi = np.percentile(boot, [2.5, 97.5])
         else:
             lo = hi = float("nan")
-        if agg.bounded and value in (0.0, 1.0) and boot.size and np.all(boot == value):
+        alike = agg.bounded and agg.rows is None and value in (0.0, 1.0)
+        if alike and boot.size and np.all(boot == value):
             k = len(np.unique(clusters[observations(agg, x, valid)]))
             if k:
                 lo, hi = all_alike(value, k)

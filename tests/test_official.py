@@ -222,11 +222,12 @@ def test_a_protocol_the_benchmark_lacks_is_one_line_naming_those_it_has(bench: A
 
 
 def test_a_benchmark_without_an_official_reading_has_only_the_robust_one() -> None:
-    from evalharness.benchmarks.hub.vsr import VSR
+    from evalharness.benchmarks.hub.coco_caption import COCOCaption
 
-    assert VSR().headline == "robust" and VSR(protocol="robust").headline == "robust"
+    assert COCOCaption().headline == "robust"
+    assert COCOCaption(protocol="robust").headline == "robust"
     with pytest.raises(ProtocolError, match=r"it has: robust$"):
-        VSR(protocol="official")
+        COCOCaption(protocol="official")
 
 
 def test_the_cli_refuses_an_undefined_protocol_in_one_line(tmp_path: Path) -> None:

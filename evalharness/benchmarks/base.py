@@ -107,8 +107,14 @@ class BaseBenchmark:
         elif a.form == "choice":
             official = self.official_choice(a, robust)
         else:
-            official = self.official_open(a.sample, a.prediction.text or "")
+            official = self.official_reply(a)
         return protocols.both(robust, official, self.headline)
+
+    def official_reply(self, a: Answered) -> Scored:
+        """An open answer as the official script reads it: by default its reply's text
+        (`official_open`); a script that reads more of the prediction (first-token
+        probabilities) overrides this."""
+        return self.official_open(a.sample, a.prediction.text or "")
 
     def official_open(self, sample: Sample, text: str) -> Scored:
         """Score a free-text reply as the official script does (benchmarks with `official`)."""

@@ -50,7 +50,14 @@ from evalharness.metrics._official import (
     vqa_eval_accuracy,
 )
 from evalharness.metrics._pope import POPE_COLUMNS, pope, pope_aggregates, pope_row
+from evalharness.metrics._ranking import average_precision, roc_auc
 from evalharness.metrics._vqa import vqa_accuracy, vqa_normalize
+from evalharness.metrics._vsr import (
+    VSR_WORDS,
+    true_false_pair,
+    vsr_official_aggregates,
+    vsr_says_true,
+)
 
 __all__ = [
     "BLEU_STATS",
@@ -61,9 +68,11 @@ __all__ = [
     "REFUSAL",
     "SHAPE_SYNONYMS",
     "SHAPE_VOCABULARY",
+    "VSR_WORDS",
     "CaptionMetricsError",
     "CaptionScores",
     "anls",
+    "average_precision",
     "caption_corpus_aggregates",
     "caption_scores",
     "caption_scores_per_image",
@@ -93,10 +102,14 @@ __all__ = [
     "pope_official_aggregates",
     "pope_row",
     "pope_says_no",
+    "roc_auc",
     "score_captions",
     "textvqa_accuracy",
+    "true_false_pair",
     "vlmevalkit_letter",
     "vqa_accuracy",
     "vqa_eval_accuracy",
     "vqa_normalize",
+    "vsr_official_aggregates",
+    "vsr_says_true",
 ]

@@ -15,7 +15,7 @@ from evalharness import registry
 from evalharness.models.base import ModelSpec
 from evalharness.runner import BenchmarkSpec, RunResult, RunSpec, run_job
 from evalharness.store import load_samples
-from evalharness.types import Prediction, Request
+from evalharness.types import FirstTokens, Prediction, Request
 
 ADAPTERS = {
     "vqav2": "evalharness.benchmarks.hub.vqav2:VQAv2",
@@ -88,7 +88,9 @@ def write_jsonl(path: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
 
 
 class TableModel:
-    """Answers each sample id from `args.answers`, else `args.default`: a scripted model."""
+    """Answers each sample id from `args.answers`, else `args.default`: a scripted model. Asked
+    for first-token probabilities, it gives those `args.first_tokens` lists for the sample id
+    (word → probability), and none otherwise."""
 
     capabilities = frozenset({"generate"})
     reference = False
@@ -96,15 +98,28 @@ class TableModel:
     def __init__(self, spec: ModelSpec) -> None:
         self.answers = dict(spec.args.get("answers", {}))
         self.default = str(spec.args.get("default", "I cannot tell."))
+        self.first = {k: dict(v) for k, v in spec.args.get("first_tokens", {}).items()}
 
     def identity(self) -> dict[str, object]:
-        return {"name": "table", "answers": self.answers, "default": self.default}
+        ident: dict[str, object] = {"name": "table", "answers": self.answers}
+        ident["default"] = self.default
+        if self.first:
+            ident["first_tokens"] = self.first
+        return ident
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
         for r in requests:
             for image in r.images[:1]:  # the image, where the item has one, must be readable
                 image.load()
-        return [Prediction(text=self.answers.get(r.sample.id, self.default)) for r in requests]
+        return [self._answer(r) for r in requests]
+
+    def _answer(self, r: Request) -> Prediction:
+        text = self.answers.get(r.sample.id, self.default)
+        listed = self.first.get(r.sample.id)
+        if not r.first_token_words or listed is None:
+            return Prediction(text=text)
+        probs = {w: listed.get(w) for w in r.first_token_words}
+        return Prediction(text=text, first_tokens=FirstTokens(probs))
 
 
 def register() -> None:

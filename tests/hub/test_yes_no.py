@@ -190,14 +190,18 @@ def test_vsr_reads_images_from_image_root(tmp_path: Path) -> None:
     jsonl, images = vsr_copy(tmp_path)
     args = {"data_files": str(jsonl), "image_root": str(images)}
     oracle, rows = run(tmp_path, "vsr", args)
-    assert oracle.metrics["score"].value == 1.0
+    assert oracle.metrics["score"].value == 1.0 and oracle.metrics["robust"].value == 1.0
     assert rows.loc["00000", "prompt"] == (
-        'Does the following caption match the image (true or false)? Caption: "The cat is on the bed."'
+        'Based on the image, is this statement "True" or "False"? The cat is on the bed.\n'
+        'Respond with "True" or "False" directly.'
     )
     assert rows.loc["00001", "target"] == "false" and rows.loc["00001", "category"] == "under"
+    # a model that gives no first-token probabilities: read robustly only
     result, rows = run(tmp_path, "vsr", args, model="table", default="False.")
-    assert result.metrics["score"].value == pytest.approx(1 / 3)
+    assert result.metrics["robust"].value == pytest.approx(1 / 3)
     assert rows["extracted"].tolist() == ["false"] * 3
+    official = result.metrics["official"]
+    assert official.value != official.value and "the model gives none" in official.note
 
 
 def test_vsr_without_images_names_the_knob(tmp_path: Path) -> None:
