@@ -30,7 +30,7 @@ from evalharness.extract import normalize
 from evalharness.judge._judge import Judge, Verdict
 from evalharness.judge._prompt import Ask, grade_ask, read_ask
 from evalharness.stats import Aggregate, Estimate, estimate
-from evalharness.types import Prediction, Scored
+from evalharness.types import Scored
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -218,12 +218,16 @@ def grade(judge: Judge, benchmark: Benchmark, rubric: str, items: Sequence[Item]
 
 
 def _read(benchmark: Benchmark, answered: Answered, verdict: Verdict) -> Scored | None:
-    """The judge's label read by the benchmark's own scoring; None when it reads no answer."""
+    """The judge's label read by the benchmark's own scoring, in place of the reply (the rest
+    of the prediction, first-token probabilities say, stays); None when it reads no answer."""
     if verdict.answer is None:
         return None
+    import dataclasses
+
     from evalharness.benchmarks.base import Answered
 
-    again = Answered(answered.sample, Prediction(text=verdict.answer), answered.form)
+    said = dataclasses.replace(answered.prediction, text=verdict.answer)
+    again = Answered(answered.sample, said, answered.form)
     [scored] = benchmark.score([again])
     return None if scored.extracted in (None, "") else scored
 

@@ -226,3 +226,13 @@ def test_a_tiny_generative_model_stores_real_probabilities_and_both_readings(
         said_true = probs["True"] >= probs["False"]
         assert row["metric_official"] == float(said_true == (row["target"] == "true"))
         assert row["metric_robust"] in (0.0, 1.0) and row["score"] == row["metric_official"]
+
+
+def test_a_judges_reading_of_the_reply_leaves_the_first_token_reading_alone() -> None:
+    from evalharness.judge._judge import Verdict
+    from evalharness.judge._review import _read
+
+    unread = answered(0, [0.9, 0.1], True, text="Hard to say from here.")
+    scored = _read(VSR(), unread, Verdict(answer="false", reply="false", prompt_hash="h"))
+    assert scored is not None and scored.extracted == "false"
+    assert scored.metrics["robust"] == 0.0 and scored.metrics["official"] == 1.0
