@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -136,6 +137,15 @@ def assert_scores_close(
         assert got is want, f"{got!r} != {want!r}"
         return
     assert list(got) == pytest.approx(list(want), **tol)
+
+
+def tiny_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One cache of tiny checkpoints, used through $EVALHARNESS_CACHE while it lasts: a module's
+    fixture with `cache = pytest.fixture(scope="module")(tiny_cache)`."""
+    root = tmp_path_factory.mktemp("tiny")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EVALHARNESS_CACHE", str(root))
+        yield root
 
 
 @contextmanager

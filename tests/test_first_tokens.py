@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import torch
-from model_helpers import serving
+from model_helpers import serving, tiny_cache
 from PIL import Image, ImageDraw
 from test_openai_model import FakeServer, make_model
 from test_openai_model import request as api_request
@@ -26,12 +26,7 @@ from evalharness.types import GenerationSettings, PILImageSource, Request, Sampl
 WORDS = ("True", "False")
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("tiny")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EVALHARNESS_CACHE", str(root))
-        yield root
+cache = pytest.fixture(scope="module")(tiny_cache)
 
 
 def picture(i: int) -> Image.Image:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
-from model_helpers import answer_ahead, assert_scores_close
+from model_helpers import answer_ahead, assert_scores_close, tiny_cache
 from PIL import Image, ImageDraw
 
 from evalharness.models import _hf_load, _tiny_vlm, hf, tiny
@@ -26,13 +25,7 @@ FAMILIES = _tiny_vlm.GENERATIVE
 MODEL_TYPE = {"blip2": "blip-2"}
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """One cache of tiny checkpoints for the module, used through $EVALHARNESS_CACHE."""
-    root = tmp_path_factory.mktemp("tiny")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EVALHARNESS_CACHE", str(root))
-        yield root
+cache = pytest.fixture(scope="module")(tiny_cache)
 
 
 def picture(i: int, size: tuple[int, int] | None = None) -> Image.Image:
