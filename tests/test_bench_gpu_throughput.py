@@ -12,8 +12,9 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from repo_paths import REPO
 
-SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_gpu_throughput.py"
+SCRIPT = REPO / "benchmarks" / "bench_gpu_throughput.py"
 
 # The device's Python has torch, transformers, pandas and pyarrow but not these: the script runs
 # with them unimportable, as it will there.

@@ -1,7 +1,7 @@
 """How the official evaluation code of multiple-choice benchmarks reads a reply's option letter.
 
 Two readers, each written from the behaviour of the code it stands for (its golden cases under
-`tests/hub/golden/` hold that code's own answers):
+`tests/benchmarks/hub/golden/` hold that code's own answers):
 
 - `vlmevalkit_letter`: VLMEvalKit's exact matching (`vlmeval/utils/matching_util.py`,
   `can_infer`), which the OpenVLM leaderboard and MMBench's own evaluation use before, or

@@ -5,13 +5,13 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from repo_paths import TESTS
 
 import evalharness
 
-PLUGIN = Path(__file__).parents[1] / "plugin_pkg" / "evalharness_example_plugin"
+PLUGIN = TESTS / "plugin_pkg" / "evalharness_example_plugin"
 
 
 @pytest.mark.parametrize("name", [n for n in evalharness.__all__ if n != "__version__"])

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import pandas as pd
 import pytest
 from model_helpers import FakeModel
+from repo_paths import GOLDEN
 
 from evalharness import registry
 from evalharness.benchmarks.base import Answered
@@ -34,11 +35,11 @@ from evalharness.types import Prediction, RenderedImage, Request
 
 from .test_yes_no import hallusion_file
 
-GOLDEN = Path(__file__).parents[1] / "golden" / "hallusionbench_judge.json"
+JUDGE_GOLDEN = GOLDEN / "hallusionbench_judge.json"
 
 
 def golden() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(GOLDEN.read_text())
+    data: dict[str, Any] = json.loads(JUDGE_GOLDEN.read_text())
     return data
 
 

@@ -1,5 +1,5 @@
 """The OpenVLM-suite adapters agree exactly with each benchmark's official evaluation code, on
-the generated cases of tests/hub/golden (see its README for the code and commits)."""
+the generated cases of tests/benchmarks/hub/golden (see its README for the code and commits)."""
 
 from __future__ import annotations
 

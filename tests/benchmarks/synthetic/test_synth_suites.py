@@ -6,12 +6,12 @@ import importlib
 import math
 import tomllib
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 from caption_helpers import official_corpus
+from repo_paths import REPO
 
 from evalharness.benchmarks.base import Answered, Benchmark
 from evalharness.benchmarks.synthetic.adherence import AdherenceSuite
@@ -159,7 +159,7 @@ def test_version_follows_knobs_and_templates(cls: type[SyntheticSuite]) -> None:
 
 
 def test_entry_points_name_the_suites() -> None:
-    pyproject = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
     entries = pyproject["project"]["entry-points"]["evalharness.benchmarks"]
     synthetic = {
         k: v for k, v in entries.items() if v.startswith("evalharness.benchmarks.synthetic")

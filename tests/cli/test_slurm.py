@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import slurm_cluster
+from repo_paths import REPO
 from results_helpers import same_results
 
 from evalharness.store import load_runs, load_samples
@@ -28,7 +29,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[slurm_cluster.
     slurm_cluster.require()
     base = tmp_path_factory.getbasetemp()  # the tests' folders: the cluster's shared storage
     # and what the jobs run, which a checkout (or a virtualenv) under /tmp puts there too
-    shared = (base, Path(__file__).resolve().parents[2], Path(sys.prefix))
+    shared = (base, REPO, Path(sys.prefix))
     with slurm_cluster.cluster(tmp_path_factory.mktemp("slurm"), shared) as running:
         yield running
 

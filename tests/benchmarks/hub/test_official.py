@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from repo_paths import GOLDEN
 
 from evalharness.benchmarks.base import Answered
 from evalharness.benchmarks.hub.countbenchqa import CountBenchQA
@@ -31,8 +32,6 @@ from evalharness.metrics import (
 )
 from evalharness.stats import estimate
 from evalharness.types import Prediction, Sample
-
-GOLDEN = Path(__file__).parent / "golden"
 
 
 def golden(name: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from PIL import Image
+from repo_paths import GOLDEN
 
 from evalharness.benchmarks.base import Answered
 from evalharness.benchmarks.hub.vsr import VSR
@@ -23,7 +24,7 @@ from evalharness.types import FirstTokens, Prediction, Sample
 from .fixtures import run
 from .test_yes_no import vsr_copy
 
-GOLDEN = json.loads((Path(__file__).parents[1] / "golden" / "vsr.json").read_text())
+GOLDEN = json.loads((GOLDEN / "vsr.json").read_text())
 ONE_CLASS = "roc_auc_score needs both true and false captions"
 
 

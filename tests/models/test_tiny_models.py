@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from model_helpers import heavy_after_import
+from repo_paths import REPO
 from transformers import AutoTokenizer
 
 from evalharness.models import _tiny_vlm, tiny
@@ -113,7 +114,7 @@ def test_the_docs_list_every_model_arg_of_every_route() -> None:
     from evalharness.models._hf_settings import HFSettings
     from evalharness.models.settings import describe
 
-    docs = (Path(__file__).resolve().parents[1] / "docs" / "models.md").read_text()
+    docs = (REPO / "docs" / "models.md").read_text()
     section = docs.split("## Model settings (`model.args`)")[1].split("\n## ")[0]
     routes = section.split("`model=")[1:]
     for route, cls in (

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from repo_paths import REPO
 
 from . import openvlm_data as data
 from .test_choice import (
@@ -71,7 +72,7 @@ def test_suite_openvlm_runs_and_the_board_averages_it(tmp_path: Path) -> None:
         "seedbench_img": seedbench_file(tmp_path),
         "realworldqa": realworldqa_file(tmp_path),
     }
-    suite = (Path(__file__).parents[2] / "configs" / "suite" / "openvlm.yaml").read_text()
+    suite = (REPO / "configs" / "suite" / "openvlm.yaml").read_text()
     assert sorted(line[4:] for line in suite.splitlines() if line.startswith("  - ")) == sorted(
         TWELVE
     )

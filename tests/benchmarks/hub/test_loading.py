@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from repo_paths import REPO
 
 from evalharness.benchmarks.hub import DatasetSchemaError, DatasetUnavailableError
 from evalharness.benchmarks.hub._load import HubImage
@@ -20,7 +21,7 @@ from evalharness.runner import BenchmarkSpec, RunSpec, run_job
 
 from .fixtures import ADAPTERS, adapter, image_cell, png, write_parquet
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = REPO / "configs"
 
 
 def pope_rows(n: int, drop: tuple[str, ...] = ()) -> tuple[dict[str, list[Any]], dict[str, Any]]:
