@@ -15,3 +15,7 @@ class IncompatibleStoreError(StoreError):
 
 class RunLockedError(StoreError):
     """Another process is running the same run right now."""
+
+
+class SchemaError(StoreError, ValueError):
+    """A row names a column the results schema does not declare (`evalharness.store`)."""
