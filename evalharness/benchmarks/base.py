@@ -64,7 +64,9 @@ class BaseBenchmark:
     """Shared behaviour: choice-form scoring, default aggregates (mean score, by category).
 
     Subclasses set `name`, `capability`, `description`, `generation` and `version`, implement
-    `samples()` and `score_open()`, and may extend `aggregates()`.
+    `samples()` and `score_open()`, and may extend `aggregates()`. One whose items carry a
+    numeric metadata field that grades their difficulty (a true count, a level) names it in
+    `difficulty`: the leaderboard then plots each model's score against it.
 
     A benchmark whose official script reads answers otherwise sets `official` and implements
     `official_open()` (and `official_aggregates()` for numbers beyond the mean): every answer is
@@ -75,6 +77,9 @@ class BaseBenchmark:
     name: str = ""
     capability: str = ""
     description: str = ""
+    difficulty: ClassVar[str] = ""
+    """The metadata field that grades an item's difficulty (numbers, 2 to 40 distinct values),
+    or "" for none. Each run stores its column (`difficulty_column`) for the leaderboard."""
     generation: GenerationSettings = GenerationSettings()
     version: str = "0"
     official: ClassVar[Official | None] = None

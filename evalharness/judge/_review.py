@@ -30,6 +30,7 @@ from evalharness.extract import normalize
 from evalharness.judge._judge import Judge, Verdict
 from evalharness.judge._prompt import Ask, grade_ask, read_ask
 from evalharness.stats import Aggregate, Estimate, estimate
+from evalharness.store import METRIC_PREFIX
 from evalharness.types import Scored
 
 if TYPE_CHECKING:
@@ -137,7 +138,7 @@ def review(judge: Judge, benchmark: Benchmark, items: Sequence[Item]) -> set[str
         rec["score"] = float(reading.score)
         rec["read_status"] = JUDGE
         for name, value in reading.metrics.items():
-            rec["metric_" + name] = float(value)
+            rec[METRIC_PREFIX + name] = float(value)
             written.add(name)
     return written
 
@@ -172,7 +173,7 @@ def official(judge: Judge, benchmark: OfficialJudged, items: Sequence[Item]) -> 
         if label is not None and headline:
             rec["read_status"] = JUDGE
         for metric, value in scored.metrics.items():
-            rec["metric_" + metric] = float(value)
+            rec[METRIC_PREFIX + metric] = float(value)
             written.add(metric)
     return written
 
@@ -200,8 +201,8 @@ def grade(judge: Judge, benchmark: Benchmark, rubric: str, items: Sequence[Item]
         if verdict.answer is None:
             rec["read_status"] = UNREADABLE
             rec["score"] = 0.0
-            if "metric_correct" in rec:
-                rec["metric_correct"] = 0.0
+            if METRIC_PREFIX + "correct" in rec:
+                rec[METRIC_PREFIX + "correct"] = 0.0
             continue
         value = float(verdict.answer)
         scored = (
@@ -212,7 +213,7 @@ def grade(judge: Judge, benchmark: Benchmark, rubric: str, items: Sequence[Item]
         rec["score"] = float(scored.score)
         rec["read_status"] = JUDGE
         for name, v in scored.metrics.items():
-            rec["metric_" + name] = float(v)
+            rec[METRIC_PREFIX + name] = float(v)
             written.add(name)
     return written
 

@@ -65,7 +65,7 @@ def pope_aggregates(
 
     They read the `POPE_COLUMNS` written by `pope_row`. `prefix` goes before each aggregate's name
     ("adversarial/" gives "adversarial/f1"); `column_prefix` before each column name, for frames
-    whose metric columns are stored prefixed (e.g. "metric_"); `where` keeps only rows whose column
+    whose metric columns are stored prefixed (`evalharness.store.METRIC_PREFIX`); `where` keeps only rows whose column
     equals a value (e.g. ``("category", "adversarial")``). Ratios with a zero denominator are NaN.
     """
 

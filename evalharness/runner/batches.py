@@ -21,7 +21,7 @@ from evalharness.benchmarks.base import Benchmark
 from evalharness.models.base import Model, ModelUnavailableError, Preparing
 from evalharness.runner.progress import Progress
 from evalharness.runner.spec import RunSpec
-from evalharness.store import ResultsStore, escape_row
+from evalharness.store import META_PREFIX, ResultsStore, SampleRecord, check_columns, escape_row
 from evalharness.types import (
     Form,
     GenerationSettings,
@@ -125,6 +125,7 @@ class _Writer:
 
     def flush(self) -> None:
         if self.pending:
+            check_columns({k for row in self.pending for k in row}, SampleRecord)
             self.store.append_samples(self.run_id, self.pending, self.tag)
             self.pending = []
         self.last = time.monotonic()
@@ -298,36 +299,26 @@ def _gray_like(img: Any) -> Any:
 def _sample_row(
     spec: RunSpec, benchmark: Benchmark, sample: Sample, key: str, run_id: str
 ) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "run_id": run_id,
-        "model": spec.model_label,
-        "benchmark": benchmark.name,
-        "benchmark_version": benchmark.version,
-        "sample_id": sample.id,
-        "cache_key": key,
-        "group": sample.group or sample.id,
-        "category": sample.category,
-        "prompt": sample.prompt,
-        "mode": "",
-        "form": "",
-        "prediction": None,
-        "choice_scores": None,
-        "first_tokens": None,
-        "target": sample.target,
-        "targets": json.dumps(list(sample.targets)),
-        "choices": json.dumps(list(sample.choices)) if sample.choices is not None else None,
-        "error": None,
-        "unsupported": False,
-        "latency_s": 0.0,
-        "input_tokens": None,
-        "output_tokens": None,
-        "reasoning_tokens": None,
-        "image_ids": json.dumps([fingerprint_of(img) for img in sample.images]),
-        "metadata": json.dumps(dict(sample.metadata), sort_keys=True, default=str),
-    }
+    """A sample's row before it is asked: every column of the schema, its answer blank."""
+    row = SampleRecord(
+        run_id=run_id,
+        model=spec.model_label,
+        benchmark=benchmark.name,
+        benchmark_version=benchmark.version,
+        sample_id=sample.id,
+        cache_key=key,
+        group=sample.group or sample.id,
+        category=sample.category,
+        prompt=sample.prompt,
+        target=sample.target,
+        targets=json.dumps(list(sample.targets)),
+        choices=json.dumps(list(sample.choices)) if sample.choices is not None else None,
+        image_ids=json.dumps([fingerprint_of(img) for img in sample.images]),
+        metadata=json.dumps(dict(sample.metadata), sort_keys=True, default=str),
+    ).row()
     for k, v in sample.metadata.items():
         if isinstance(v, str | int | float | bool) or v is None:
-            row[f"meta_{k}"] = v
+            row[META_PREFIX + k] = v
     return row
 
 

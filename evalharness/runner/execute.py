@@ -9,8 +9,9 @@ skips every sample whose stored row has the same resume key and no error.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError, Stopped
@@ -29,7 +30,7 @@ from evalharness.runner.plan import (
 )
 from evalharness.runner.progress import Progress
 from evalharness.runner.spec import BenchmarkSpec, RunSpec
-from evalharness.store import ResultsStore
+from evalharness.store import ResultsStore, RunRecord
 
 if TYPE_CHECKING:
     from evalharness.judge import Judge
@@ -73,12 +74,12 @@ def run_benchmark(
         from evalharness.runner.shards import run_shard
 
         return run_shard(spec, model, benchmark, store, progress, plan)
-    samples, run_id, base_row = plan.samples, plan.run_id, plan.base_row
+    samples, run_id = plan.samples, plan.run_id
     with store.lock(run_id):
         reused = resume(store, benchmark, plan)
         done = reused.done
-        base_row["answers_from"] = reused.answers_from
-        with _running(store, base_row):
+        plan.base_row = dataclasses.replace(plan.base_row, answers_from=reused.answers_from)
+        with _running(store, plan.base_row):
             todo = reused.todo(samples)
             progress.start_run(f"{spec.model_label} × {benchmark.name}", len(samples), len(done))
             with pixel_cap(spec.max_image_pixels):
@@ -100,19 +101,18 @@ def run_benchmark(
 
 
 @contextlib.contextmanager
-def _running(store: ResultsStore, row: dict[str, Any]) -> Iterator[None]:
+def _running(store: ResultsStore, row: RunRecord) -> Iterator[None]:
     """The run's row says `running` while the block runs. A run stopped by an exception is
     marked `interrupted` (Ctrl-C, SIGTERM, SIGHUP) or `failed`, with the reason, rather than
     left `running`; the exception goes on."""
-    store.write_run({**row, "status": "running", "status_reason": ""})
+    store.write_run(dataclasses.replace(row, status="running", status_reason="").row())
     try:
         yield
     except BaseException as exc:
         status, reason = ending(exc)
+        stopped = dataclasses.replace(row, status=status, status_reason=reason, finished_at=now())
         with contextlib.suppress(Exception):  # the first error is the one to report
-            store.write_run(
-                {**row, "status": status, "status_reason": reason, "finished_at": now()}
-            )
+            store.write_run(stopped.row())
         raise
 
 

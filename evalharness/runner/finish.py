@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -15,10 +15,18 @@ import pandas as pd
 from evalharness.benchmarks.base import Benchmark
 from evalharness.extract import TagPair
 from evalharness.runner.plan import RunPlan, data_hash, now
-from evalharness.runner.scoring import METRIC_PREFIX, aggregate, score_rows
+from evalharness.runner.scoring import aggregate, score_rows
 from evalharness.runner.spec import RunSpec
 from evalharness.stats import Estimate
-from evalharness.store import ResultsStore, to_frame
+from evalharness.store import (
+    METRIC_PREFIX,
+    ResultsStore,
+    RunRecord,
+    SampleRecord,
+    check_columns,
+    conform,
+    to_frame,
+)
 from evalharness.types import Sample
 
 if TYPE_CHECKING:
@@ -64,7 +72,7 @@ def finish_run(
     benchmark: Benchmark,
     samples: Sequence[Sample],
     raw: pd.DataFrame,
-    row: dict[str, Any],
+    row: RunRecord,
     *,
     seed: int,
     reasoning_tags: tuple[TagPair, ...],
@@ -76,15 +84,18 @@ def finish_run(
 
     A run that ends here (`max_error_rate` given) also records its counts, data hash and end:
     complete, or failed when its errors are over `max_error_rate`. A rescore (None) keeps the
-    run's status and counts. The caller holds the run's lock.
+    run's status and counts. Raw rows stored by an older version get the columns they lack (the
+    schema's values for older rows). The caller holds the run's lock.
     """
     raw = raw.drop(columns=[c for c in raw.columns if c.startswith(METRIC_PREFIX)])
+    raw = conform(raw, SampleRecord, coerce=False)
     scored = score_rows(benchmark, samples, raw, reasoning_tags, judge)
+    check_columns(scored.columns, SampleRecord)
     metrics = aggregate(benchmark, samples, scored, seed)
-    row = dict(row)
     if judge is not None:
-        metrics, row["judge"] = judged(judge, scored, metrics, seed)
-    store.compact(row["run_id"], to_frame(scored.to_dict("records")))
+        metrics, summary = judged(judge, scored, metrics, seed)
+        row = replace(row, judge=summary)
+    store.compact(row.run_id, to_frame(scored.to_dict("records")))
     errors = scored["error"][scored["error"].map(lambda e: isinstance(e, str))]
     n_err = len(errors)
     counts = errors.value_counts()
@@ -93,32 +104,35 @@ def finish_run(
     n_cut = int((scored["read_status"] == "truncated").sum())
     primary = metrics.get("score") or Estimate(float("nan"), float("nan"), float("nan"), 0)
     if max_error_rate is not None:
-        row.update(
-            _ending(len(samples), n_err, n_uns, top_error, max_error_rate),
+        status, why = _ending(len(samples), n_err, n_uns, top_error, max_error_rate)
+        row = replace(
+            row,
+            status=status,
+            status_reason=why,
+            finished_at=now(),
             data_hash=data_hash(samples),
             n_samples=len(samples),
             n_errors=n_err,
             n_unsupported=n_uns,
         )
-    store.write_run(
-        {
-            **row,
-            "n_truncated": n_cut,
-            "score": primary.value,
-            "score_ci_low": primary.ci_low,
-            "score_ci_high": primary.ci_high,
-            "score_bounded": primary.bounded,
-            "metrics": json.dumps({k: v.as_dict() for k, v in metrics.items()}),
-        }
+    row = replace(
+        row,
+        n_truncated=n_cut,
+        score=primary.value,
+        score_ci_low=primary.ci_low,
+        score_ci_high=primary.ci_high,
+        score_bounded=primary.bounded,
+        metrics=json.dumps({k: v.as_dict() for k, v in metrics.items()}),
     )
+    store.write_run(row.row())
     return Finished(metrics, primary, n_err, n_uns, n_cut, top_error)
 
 
 def _ending(
     n: int, n_err: int, n_uns: int, top_error: tuple[str, int] | None, max_error_rate: float
-) -> dict[str, Any]:
-    """The run's status at its end: over the error threshold the run is failed (never ranked);
-    a rerun retries the errors."""
+) -> tuple[str, str]:
+    """The run's status at its end, and why: over the error threshold the run is failed (never
+    ranked); a rerun retries the errors."""
     answered = n - n_uns
     over = answered > 0 and n_err / answered > max_error_rate
     why = (
@@ -127,7 +141,7 @@ def _ending(
         if over
         else ""
     )
-    return {"status": "failed" if over else "complete", "status_reason": why, "finished_at": now()}
+    return ("failed" if over else "complete"), why
 
 
 def complete_run(

@@ -17,8 +17,9 @@ from typing import Any
 
 import pandas as pd
 
+from evalharness.benchmarks.protocols import OFFICIAL, ROBUST
 from evalharness.errors import EvalharnessError, did_you_mean
-from evalharness.store import ResultsStore, load_runs
+from evalharness.store import METRIC_PREFIX, ResultsStore, load_runs
 
 PARITY_DIR = "parity"
 KINDS = ("official ≠ lmms-eval", "robust ≠ lmms-eval", "official ≠ robust")
@@ -91,8 +92,8 @@ def parity(
                 "prompt": r.get("prompt"),
                 "prediction": r.get("prediction"),
                 "target": r.get("target"),
-                "official": _number(r.get("metric_official", score)),
-                "robust": _number(r.get("metric_robust", score)),
+                "official": _number(r.get(METRIC_PREFIX + OFFICIAL, score)),
+                "robust": _number(r.get(METRIC_PREFIX + ROBUST, score)),
                 "lmms_eval": _number(value) if is_number(value) else math.nan,
                 "lmms_response": str(response),
             }

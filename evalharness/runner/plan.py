@@ -18,7 +18,7 @@ from evalharness.models.base import Fittable, Model
 from evalharness.runner import provenance
 from evalharness.runner._reuse import older_answers, reusable, sample_key
 from evalharness.runner.spec import BenchmarkSpec, RunSpec, stable_hash
-from evalharness.store import FORMAT_VERSION, ResultsStore, stored_text
+from evalharness.store import FORMAT_VERSION, META_PREFIX, ResultsStore, RunRecord, stored_text
 from evalharness.types import GenerationSettings, Sample
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ class RunPlan:
     generation: GenerationSettings
     key_fields: dict[str, Any]
     run_key: str
-    base_row: dict[str, Any]
+    base_row: RunRecord
     judge: Judge | None = None
 
     @property
@@ -111,11 +111,8 @@ def plan_run(
     if judge is not None:  # another judge reads other answers
         key_fields["judge"] = judge.key()
     run_key = stable_hash(key_fields, length=32)
-    base_row = run_row(spec, model, benchmark, run_key[:16], identity, generation, samples, now())
-    base_row["benchmark_spec"] = json.dumps(
-        {"name": source.name, "args": dict(source.args)} if source is not None else None,
-        sort_keys=True,
-        default=str,
+    base_row = run_row(
+        spec, model, benchmark, run_key[:16], identity, generation, samples, now(), source
     )
     return RunPlan(samples, generation, key_fields, run_key, base_row, judge)
 
@@ -129,48 +126,56 @@ def run_row(
     generation: GenerationSettings,
     samples: Sequence[Sample],
     started: str,
-) -> dict[str, Any]:
+    source: BenchmarkSpec | None = None,
+) -> RunRecord:
     """The run's row before it is answered; `finish_run` fills in its counts and scores."""
     params = identity.get("params")
-    return {
-        "run_id": run_id,
-        "model": spec.model_label,
-        "model_name": spec.model.name,
-        "model_identity": json.dumps(identity, sort_keys=True, default=str),
-        "model_family": str(identity.get("family_group", "")),
-        "model_params": float(params) if isinstance(params, int | float) else float("nan"),
-        "reference": bool(model.reference),
-        "blind": spec.blind,
-        "benchmark": benchmark.name,
-        "benchmark_version": benchmark.version,
-        "capability": benchmark.capability,
-        "data_hash": "",  # set when the run completes, once every sample has been hashed
-        "config": json.dumps(dict(spec.config), sort_keys=True, default=str),
-        "generation": json.dumps(generation.as_dict()),
-        "reasoning_tags": json.dumps([list(pair) for pair in spec.reasoning_tags]),
-        "harness_version": __version__,
-        "harness_commit": provenance.harness_commit(),
-        "libraries": json.dumps(provenance.library_versions(), sort_keys=True),
-        "device": provenance.device_name(),
-        "seed": spec.seed,
-        "batch_size": spec.batch_size,
-        "limit": float(spec.limit) if spec.limit is not None else float("nan"),
-        "started_at": started,
-        "finished_at": "",
-        "answers_from": "",
-        "status_reason": "",
-        "n_samples": len(samples),
-        "n_errors": 0,
-        "n_unsupported": 0,
-        "n_truncated": 0,
-        "judge": "",
-        "score": float("nan"),
-        "score_ci_low": float("nan"),
-        "score_ci_high": float("nan"),
-        "score_bounded": False,
-        "metrics": "{}",
-        "format_version": FORMAT_VERSION,
-    }
+    return RunRecord(
+        run_id=run_id,
+        model=spec.model_label,
+        model_name=spec.model.name,
+        model_identity=json.dumps(identity, sort_keys=True, default=str),
+        model_family=str(identity.get("family_group", "")),
+        model_params=float(params) if isinstance(params, int | float) else float("nan"),
+        reference=bool(model.reference),
+        blind=spec.blind,
+        benchmark=benchmark.name,
+        benchmark_version=benchmark.version,
+        benchmark_spec=json.dumps(
+            {"name": source.name, "args": dict(source.args)} if source is not None else None,
+            sort_keys=True,
+            default=str,
+        ),
+        capability=benchmark.capability,
+        description=described(benchmark),
+        difficulty_column=difficulty_column(benchmark),
+        config=json.dumps(dict(spec.config), sort_keys=True, default=str),
+        generation=json.dumps(generation.as_dict()),
+        reasoning_tags=json.dumps([list(pair) for pair in spec.reasoning_tags]),
+        harness_version=__version__,
+        harness_commit=provenance.harness_commit(),
+        libraries=json.dumps(provenance.library_versions(), sort_keys=True),
+        device=provenance.device_name(),
+        seed=spec.seed,
+        batch_size=spec.batch_size,
+        limit=float(spec.limit) if spec.limit is not None else float("nan"),
+        started_at=started,
+        n_samples=len(samples),
+        format_version=FORMAT_VERSION,
+    )
+
+
+def described(benchmark: Benchmark) -> str:
+    """The benchmark's description as its runs store it (the board shows it)."""
+    text = getattr(benchmark, "description", "")
+    return text if isinstance(text, str) else ""
+
+
+def difficulty_column(benchmark: Benchmark) -> str:
+    """The samples column that grades the benchmark's items (its `difficulty` metadata field,
+    where it names one), as its runs store it: the board plots the score against it."""
+    field = getattr(benchmark, "difficulty", "")
+    return META_PREFIX + field if isinstance(field, str) and field else ""
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -16,9 +17,15 @@ from evalharness.extract import DEFAULT_REASONING_TAGS, TagPair, check_tags
 from evalharness.runner._reuse import asked_the_same
 from evalharness.runner.finish import finish_run
 from evalharness.runner.job import load_benchmark
-from evalharness.runner.plan import data_hash, generation_for, run_samples
+from evalharness.runner.plan import (
+    data_hash,
+    described,
+    difficulty_column,
+    generation_for,
+    run_samples,
+)
 from evalharness.runner.spec import BenchmarkSpec
-from evalharness.store import ResultsStore, load_runs
+from evalharness.store import ResultsStore, RunRecord, load_runs
 from evalharness.types import Sample
 
 if TYPE_CHECKING:
@@ -52,24 +59,24 @@ def _rescore(store: ResultsStore, benchmarks: Sequence[str] | None) -> int:
                 f"no runs of benchmark {name!r} in {results_dir}.{did_you_mean(name, stored)}"
             )
     done = skipped = unfinished = 0
-    for run in runs.to_dict("records"):
-        if benchmarks and run["benchmark"] not in benchmarks:
+    for stored_row in runs.to_dict("records"):
+        run = RunRecord.from_row(stored_row)  # a run stored before a column reads its default
+        if benchmarks and run.benchmark not in benchmarks:
             continue
-        if run["status"] != "complete":  # its answers are incomplete: only a rerun finishes it
+        if run.status != "complete":  # its answers are incomplete: only a rerun finishes it
             unfinished += 1
             continue
-        title = f"{run['model']} × {run['benchmark']} (run {run['run_id']})"
+        title = f"{run.model} × {run.benchmark} (run {run.run_id})"
         try:
             bench = load_benchmark(_source(run))
         except EvalharnessError as exc:  # a plugin not installed here, say: the others go on
             print(f"skip {title}: its benchmark cannot be built here: {exc}")
             skipped += 1
             continue
-        limit = run.get("limit")
-        _, samples = run_samples(bench, int(limit) if _is_number(limit) else None)
-        old, new = run["benchmark_version"], bench.version
-        with store.lock(run["run_id"]):
-            raw = store.read_samples(run["run_id"])
+        _, samples = run_samples(bench, int(run.limit) if math.isfinite(run.limit) else None)
+        old, new = run.benchmark_version, bench.version
+        with store.lock(run.run_id):
+            raw = store.read_samples(run.run_id)
             changed = _asked_differently(bench, run, samples, raw) if old != new else None
             if changed:
                 print(f"skip {title}: stored v{old}, now v{new}; {changed}")
@@ -81,13 +88,20 @@ def _rescore(store: ResultsStore, benchmarks: Sequence[str] | None) -> int:
                 print(f"skip {title}: its judge cannot be built here: {exc}")
                 skipped += 1
                 continue
+            # what the board needs of the benchmark is written with the run (older runs lack it)
+            now_as = replace(
+                run,
+                benchmark_version=new,
+                description=described(bench),
+                difficulty_column=difficulty_column(bench),
+            )
             primary = finish_run(
                 store,
                 bench,
                 samples,
                 raw,
-                {**run, "benchmark_version": new},
-                seed=int(run["seed"]),
+                now_as,
+                seed=run.seed,
                 reasoning_tags=_reasoning_tags(run),
                 judge=judge,
             ).primary
@@ -105,29 +119,24 @@ def _rescore(store: ResultsStore, benchmarks: Sequence[str] | None) -> int:
     return done
 
 
-def _judge(run: dict[str, Any], root: Path) -> Judge | None:
+def _judge(run: RunRecord, root: Path) -> Judge | None:
     """The judge a run was scored with, built again from its settings; its verdicts come from
     the results folder's verdict cache, so a rescore of unchanged replies asks it nothing."""
-    stored = run.get("judge")
-    if not isinstance(stored, str) or not stored:
+    if not run.judge:
         return None
     from evalharness.judge import build_judge, judge_spec
 
-    return build_judge(judge_spec(json.loads(stored)["settings"], int(run["seed"])), root)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and math.isfinite(value)
+    return build_judge(judge_spec(json.loads(run.judge)["settings"], run.seed), root)
 
 
 def _asked_differently(
-    bench: Benchmark, run: dict[str, Any], samples: Sequence[Sample], raw: pd.DataFrame
+    bench: Benchmark, run: RunRecord, samples: Sequence[Sample], raw: pd.DataFrame
 ) -> str | None:
     """Why a run's raw outputs do not answer what `bench` now asks, or None if they do."""
-    if data_hash(samples) != run["data_hash"]:
+    if data_hash(samples) != run.data_hash:
         return "its samples have changed"
-    stored = json.loads(run["generation"] or "{}")
-    config = json.loads(run["config"] or "{}")
+    stored = json.loads(run.generation or "{}")
+    config = json.loads(run.config or "{}")
     # the answer length the run set, if any; for a run stored without its config, the one it used
     key = "max_new_tokens"
     override = config[key] if key in config else stored.get(key)
@@ -144,24 +153,24 @@ def _asked_differently(
     return None
 
 
-def _reasoning_tags(run: dict[str, Any]) -> tuple[TagPair, ...]:
+def _reasoning_tags(run: RunRecord) -> tuple[TagPair, ...]:
     """The reasoning tags a run was asked with (the defaults for runs stored before the
     setting)."""
-    stored = run.get("reasoning_tags")
-    return check_tags(json.loads(stored)) if isinstance(stored, str) else DEFAULT_REASONING_TAGS
+    stored = run.reasoning_tags
+    return check_tags(json.loads(stored)) if stored is not None else DEFAULT_REASONING_TAGS
 
 
-def _source(run: dict[str, Any]) -> BenchmarkSpec:
+def _source(run: RunRecord) -> BenchmarkSpec:
     """The name and settings a run's benchmark was built from.
 
     Runs store them (`benchmark_spec`); for runs written before that column, they are read back
     from the run's resolved config, which holds them when the benchmark was named directly.
     """
-    stored = run.get("benchmark_spec")
-    if isinstance(stored, str) and (spec := json.loads(stored)):
+    stored = run.benchmark_spec
+    if stored is not None and (spec := json.loads(stored)):
         return BenchmarkSpec(spec["name"], spec["args"])
-    config = json.loads(run["config"])
-    args = dict(config.get("benchmark_args", {}).get(run["benchmark"], {}))
-    if (config.get("benchmark") or {}).get("name") == run["benchmark"]:
+    config = json.loads(run.config)
+    args = dict(config.get("benchmark_args", {}).get(run.benchmark, {}))
+    if (config.get("benchmark") or {}).get("name") == run.benchmark:
         args.update(config["benchmark"].get("args", {}))
-    return BenchmarkSpec(run["benchmark"], args)
+    return BenchmarkSpec(run.benchmark, args)

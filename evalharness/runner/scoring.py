@@ -18,12 +18,11 @@ from evalharness.benchmarks.base import Answered, Benchmark
 from evalharness.benchmarks.protocols import ROBUST, protocol_aggregates
 from evalharness.extract import DEFAULT_REASONING_TAGS, TagPair, split_reasoning
 from evalharness.stats import Estimate, estimate
+from evalharness.store import METRIC_PREFIX
 from evalharness.types import FirstTokens, Prediction, Sample, Scored
 
 if TYPE_CHECKING:
     from evalharness.judge import Judge
-
-METRIC_PREFIX = "metric_"
 
 
 def prediction_from_row(row: dict[str, Any]) -> Prediction:

@@ -27,13 +27,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from evalharness.errors import EvalharnessError, Stopped
 from evalharness.runner._reuse import reusable
 from evalharness.runner.progress import Progress
 from evalharness.runner.spec import Shard
-from evalharness.store import ResultsStore, RunLockedError
+from evalharness.store import ResultsStore, RunLockedError, RunRecord
 from evalharness.types import Sample
 
 if TYPE_CHECKING:
@@ -139,7 +140,8 @@ def run_shard(
             status = _ShardStatus(store, run_id, shard)
             status.write("running", len(mine), len(done))
             if (store.read_run(run_id) or {}).get("status") != "running":
-                store.write_run({**plan.base_row, "status": "running", "status_reason": ""})
+                running = replace(plan.base_row, status="running", status_reason="")
+                store.write_run(running.row())
             todo = [s for s in mine if s.id not in done]
             # one bar for the run, fed from the store, shown by the first shard; none per shard
             bar = _StoreBar(store, run_id, samples, title, progress) if shard.index == 0 else None
@@ -162,7 +164,7 @@ def run_shard(
             status.write("done", len(mine), len(mine))
     except BaseException as exc:  # the run says so too, unless another shard still answers
         state, reason = ending(exc)
-        row = {**plan.base_row, "status": state, "status_reason": f"{shard}: {reason}"}
+        row = replace(plan.base_row, status=state, status_reason=f"{shard}: {reason}")
         with contextlib.suppress(Exception):
             _write_if_alone(store, row)
         raise
@@ -182,10 +184,10 @@ def _answered(stored: pd.DataFrame, plan: RunPlan) -> dict[str, dict[str, Any]]:
     }
 
 
-def _write_if_alone(store: ResultsStore, row: dict[str, Any]) -> None:
+def _write_if_alone(store: ResultsStore, row: RunRecord) -> None:
     """Write the run's row unless a shard holds the run's lock (it will write its own)."""
-    with contextlib.suppress(RunLockedError), store.lock(row["run_id"]):
-        store.write_run(row)
+    with contextlib.suppress(RunLockedError), store.lock(row.run_id):
+        store.write_run(row.row())
 
 
 def _aggregate_if_complete(
@@ -215,7 +217,8 @@ def _aggregate_if_complete(
                 f"shards={count} not finished); the last shard to finish aggregates the run, "
                 "and a shard that was stopped completes them when run again"
             )
-            store.write_run({**plan.base_row, "status": "interrupted", "status_reason": reason})
+            stopped = replace(plan.base_row, status="interrupted", status_reason=reason)
+            store.write_run(stopped.row())
             print(f"note: {spec.model_label} × {benchmark.name}: {reason}.", file=sys.stderr)
             return None
         with running(store, plan.base_row):

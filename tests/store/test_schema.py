@@ -5,20 +5,31 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from repo_paths import REPO
 
+from evalharness.benchmarks.synthetic.counting import CountingSuite
+from evalharness.models.base import ModelSpec
+from evalharness.runner import BenchmarkSpec, RunSpec, run_job
+from evalharness.runner.batches import _Writer
 from evalharness.store import (
+    META_PREFIX,
+    METRIC_PREFIX,
+    ResultsStore,
     RunRecord,
     SampleRecord,
     SchemaError,
     check_columns,
     conform,
+    load_runs,
+    load_samples,
     names,
     schema_markdown,
+    undeclared,
 )
 
 DOC = REPO / "docs" / "results-schema.md"
@@ -33,11 +44,48 @@ def test_the_schema_doc_is_the_one_the_records_make() -> None:
         )
 
 
-def test_a_column_the_schema_does_not_declare_is_refused() -> None:
+def counting_run(tmp_path: Path) -> Path:
+    """A random-model run of synth_counting (metrics, metadata, a difficulty) into a folder."""
+    results = tmp_path / "results"
+    run_job(
+        RunSpec(
+            model=ModelSpec(name="random"),
+            benchmarks=(BenchmarkSpec("synth_counting", {"n": 12}),),
+            results_dir=str(results),
+            progress=False,
+        )
+    )
+    return results
+
+
+def test_a_run_writes_exactly_the_records_columns(tmp_path: Path) -> None:
+    results = counting_run(tmp_path)
+    runs, samples = load_runs(results), load_samples(results)
+    assert list(runs.columns) == list(names(RunRecord))
+    assert set(names(SampleRecord)) <= set(samples.columns)
+    assert undeclared(samples.columns, SampleRecord) == []
+    extra = set(samples.columns) - set(names(SampleRecord))
+    assert any(c.startswith(METRIC_PREFIX) for c in extra)
+    assert any(c.startswith(META_PREFIX) for c in extra)
+    # what the board needs of the benchmark is written with the run
+    [run] = runs.to_dict("records")
+    assert run["description"] == CountingSuite.description
+    assert run["difficulty_column"] == META_PREFIX + CountingSuite.difficulty
+    assert run["difficulty_column"] in samples.columns
+
+
+def test_a_column_the_schema_does_not_declare_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SchemaError, match=r"samples column 'predction' not declared in Sample"):
         check_columns(["run_id", "predction", "metric_exact", "meta_colour"], SampleRecord)
     with pytest.raises(TypeError, match="run_idd"):
         RunRecord(run_idd="r")  # type: ignore[call-arg]
+    # the runner's writer refuses such a row before anything is stored
+    store = ResultsStore(tmp_path / "results")
+    writer = _Writer(store, "r1", every_s=0.0)
+    row = {"run_id": "r1", "sample_id": "a", "predction": "yes"}
+    with pytest.raises(SchemaError, match="'predction'"):
+        writer.add([row])
+    assert store.read_samples("r1").empty
 
 
 def test_a_row_stored_before_a_column_reads_as_its_default() -> None:

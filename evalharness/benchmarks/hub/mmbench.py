@@ -25,6 +25,7 @@ from evalharness.benchmarks.hub._base import Row
 from evalharness.benchmarks.hub._choice import ChoiceBenchmark, absent
 from evalharness.benchmarks.protocols import OFFICIAL, ROBUST
 from evalharness.stats import Aggregate
+from evalharness.store import META_PREFIX
 from evalharness.types import ImageSource, Sample, Scored
 
 ROTATION = 1_000_000
@@ -105,7 +106,7 @@ class MMBench(ChoiceBenchmark):
             Aggregate.ratio("first_right", "first", "vanilla", bounded=True),
             Aggregate.mean("score", "all_rows", bounded=True),
         ]
-        for column, prefix in (("category", "score"), ("meta_l2_category", "l2")):
+        for column, prefix in (("category", "score"), (META_PREFIX + "l2_category", "l2")):
             values = sorted({_field(s, column) for s in samples})
             aggs += [
                 dataclasses.replace(circular, name=f"{prefix}[{v}]", where=(column, v))

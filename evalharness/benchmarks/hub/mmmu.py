@@ -45,6 +45,7 @@ from evalharness.benchmarks.protocols import Official
 from evalharness.errors import did_you_mean
 from evalharness.metrics import mmmu_choice, mmmu_open, mmmu_open_correct
 from evalharness.stats import Aggregate, by_category
+from evalharness.store import META_PREFIX
 from evalharness.types import LETTERS, GenerationSettings, ImageSource, Sample, Scored
 
 IMAGE_COLUMNS = tuple(f"image_{i}" for i in range(1, 8))
@@ -244,7 +245,7 @@ class MMMU(HubBenchmark):
             Aggregate.mean("official_guessed", "guessed", bounded=True),
             Aggregate.mean("unreadable", "unreadable", bounded=True),
             *[
-                Aggregate.mean("score", f"domain[{d}]", ("meta_domain", d), bounded=True)
+                Aggregate.mean("score", f"domain[{d}]", (META_PREFIX + "domain", d), bounded=True)
                 for d in domains
             ],
             *by_category("score", "category", subjects, "score", bounded=True),

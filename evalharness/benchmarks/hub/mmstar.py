@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from evalharness.benchmarks.hub._base import Row
 from evalharness.benchmarks.hub._choice import ChoiceBenchmark
 from evalharness.stats import Aggregate, by_category
+from evalharness.store import META_PREFIX
 from evalharness.types import ImageSource, Sample
 
 _OPTIONS = re.compile(r"\n?Options:\s*", re.IGNORECASE)
@@ -67,5 +68,5 @@ class MMStar(ChoiceBenchmark):
         axes = sorted({str(s.metadata["l2_category"]) for s in samples})
         return [
             *super().aggregates(samples),
-            *by_category("score", "meta_l2_category", axes, "l2", bounded=True),
+            *by_category("score", META_PREFIX + "l2_category", axes, "l2", bounded=True),
         ]

@@ -68,6 +68,7 @@ class AdherenceSuite(SyntheticSuite):
     description = (
         "Format instructions (one number, yes/no, one word, JSON): compliance and accuracy."
     )
+    difficulty = "true_count"
     generation = GenerationSettings(max_new_tokens=24)
     templates = (*TEMPLATES.values(), *INSTRUCTIONS.values())
     scoring = "strict_format*lenient_correct"

@@ -18,6 +18,7 @@ from evalharness.benchmarks.synthetic.scene import (
 )
 from evalharness.benchmarks.synthetic.suite import SyntheticSuite
 from evalharness.stats import Aggregate
+from evalharness.store import META_PREFIX
 from evalharness.types import GenerationSettings, Sample
 
 
@@ -28,6 +29,7 @@ class CountingSuite(SyntheticSuite):
     name = "synth_counting"
     capability = "counting"
     description = "Count coloured shapes among same-shape and same-colour distractors."
+    difficulty = "true_count"
     generation = GenerationSettings(max_new_tokens=8)
     scoring = "exact+abs_error+off_by_one"
 
@@ -80,7 +82,7 @@ class CountingSuite(SyntheticSuite):
             Aggregate.mean("off_by_one", "off_by_one_rate", bounded=True),
             *[
                 Aggregate.mean(
-                    "score", f"accuracy[count={k}]", ("meta_true_count", k), bounded=True
+                    "score", f"accuracy[count={k}]", (META_PREFIX + "true_count", k), bounded=True
                 )
                 for k in counts
             ],

@@ -29,6 +29,7 @@ from evalharness.benchmarks.synthetic.scene import (
 )
 from evalharness.benchmarks.synthetic.suite import SyntheticSuite
 from evalharness.stats import Aggregate, by_category
+from evalharness.store import META_PREFIX
 from evalharness.types import GenerationSettings, Sample, Scored
 
 PHRASES: dict[str, str] = {
@@ -142,7 +143,7 @@ class SpatialSuite(SyntheticSuite):
             *super().aggregates(samples),
             Aggregate.mean("pair_consistent", "consistency", bounded=True),
             Aggregate.mean("pair_correct", "pair_accuracy", bounded=True),
-            *by_category("score", "meta_relation", rels, "accuracy", bounded=True),
+            *by_category("score", META_PREFIX + "relation", rels, "accuracy", bounded=True),
         ]
 
 

@@ -103,6 +103,7 @@ class VQASuite(SyntheticSuite):
     name = "synth_vqa"
     capability = "vqa"
     description = "Mixed short questions: colour, shape, existence, count, comparison."
+    difficulty = "true_count"
     generation = GenerationSettings(max_new_tokens=8)
     templates = (*TEMPLATES.values(), SUFFIX)
     scoring = "vqa_accuracy+lenient"
