@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from evalharness.leaderboard._safe import label
+from evalharness.store import META_PREFIX
 
 Figure = dict[str, Any]
 FONT = {
@@ -140,6 +141,11 @@ def profile(
     return {"data": traces, "layout": _layout(height=320, barmode="group")}
 
 
+def level_name(column: str) -> str:
+    """A difficulty column as readers name it: `meta_true_count` is "true count"."""
+    return column.removeprefix(META_PREFIX).replace("_", " ")
+
+
 def difficulty(
     table: pd.DataFrame, names: dict[str, str], order: Sequence[str], column: str, scale: float
 ) -> Figure:
@@ -171,7 +177,7 @@ def difficulty(
                 "visible": True if i < VISIBLE_LINES else "legendonly",
             }
         )
-    title = column.removeprefix("meta_").replace("_", " ")
+    title = level_name(column)
     layout = _layout(
         height=420,
         xaxis={"title": {"text": label(title)}, "dtick": 1},

@@ -266,7 +266,7 @@ class Site:
             "figures": figs,
             "apart": self.apart(self.runs_of_bench[bkey]),
             "binary": data.binary if data else None,
-            "difficulty_column": data.difficulty_column if data else "",
+            "difficulty_label": charts.level_name(data.difficulty_column) if data else "",
             "images": int(data.groups.max()) + 1 if data is not None and data.groups.size else None,
             "few_images": FEW_IMAGES,
         }

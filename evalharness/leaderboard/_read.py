@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 
 def read_results(
-    root: Path, sample_columns: Sequence[str] | None = None
+    root: Path, sample_columns: Callable[[pd.DataFrame], Sequence[str]] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(runs, samples) of a results folder; `sample_columns` limits the samples columns read.
+    """(runs, samples) of a results folder; `sample_columns`, given the runs, names the samples
+    columns to read (all where None).
 
     Both are read as of one moment: a command rewriting runs (`evalharness rescore`) finishes
     first, or waits, so that no run is read half rewritten.
@@ -19,4 +20,6 @@ def read_results(
     from evalharness.store import ResultsStore, load_runs, load_samples
 
     with ResultsStore(root, create=False).reading():
-        return load_runs(root), load_samples(root, columns=sample_columns)
+        runs = load_runs(root)
+        columns = None if sample_columns is None else sample_columns(runs)
+        return runs, load_samples(root, columns=columns)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from evalharness.leaderboard._safe import digest, slug
+from evalharness.store import RunRecord, conform
 
 CAPABILITY_ORDER = (
     "vqa",
@@ -29,42 +30,6 @@ CAPABILITY_ORDER = (
     "adherence",
 )
 SIZE_BUCKETS = ((1e9, "< 1B"), (3e9, "1–3B"), (10e9, "3–10B"), (30e9, "10–30B"), (100e9, "30–100B"))
-
-_STR = (
-    "run_id",
-    "model",
-    "model_name",
-    "model_identity",
-    "model_family",
-    "benchmark",
-    "benchmark_version",
-    "capability",
-    "data_hash",
-    "config",
-    "generation",
-    "harness_version",
-    "harness_commit",
-    "libraries",
-    "device",
-    "started_at",
-    "finished_at",
-    "status",
-    "status_reason",
-    "metrics",
-    "description",
-    "judge",
-)
-_FLOAT = ("model_params", "limit", "score", "score_ci_low", "score_ci_high")
-_INT = (
-    "seed",
-    "batch_size",
-    "n_samples",
-    "n_errors",
-    "n_unsupported",
-    "n_truncated",
-    "format_version",
-)
-_BOOL = ("reference", "blind", "score_bounded")
 
 
 @dataclass
@@ -80,23 +45,9 @@ class Board:
 
 
 def normalise(runs: pd.DataFrame) -> pd.DataFrame:
-    """Every documented column present with a usable type; unknown extras are kept."""
-    out = runs.copy().reset_index(drop=True)
-    for col in _STR:
-        out[col] = (
-            out[col].astype(object).where(out[col].notna(), "").astype(str) if col in out else ""
-        )
-    for col in _FLOAT:
-        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float) if col in out else np.nan
-    for col in _INT:
-        vals = (
-            pd.to_numeric(out[col], errors="coerce")
-            if col in out
-            else pd.Series(0, index=out.index)
-        )
-        out[col] = vals.fillna(0).astype(np.int64)
-    for col in _BOOL:
-        out[col] = out[col].fillna(False).astype(bool) if col in out else False
+    """Every column of the schema (`RunRecord`) present with its type, a column runs stored by
+    an older version lack holding its value for them; unknown extras are kept."""
+    out = conform(runs.reset_index(drop=True), RunRecord)
     out["model"] = out["model"].where(out["model"] != "", out["model_name"])
     out["rkey"] = [f"r{digest(r)}" for r in out["run_id"]]
     out["mkey"] = [slug(m) for m in out["model"]]
@@ -128,7 +79,9 @@ def _reasons(runs: pd.DataFrame, versions: dict[str, str]) -> pd.Series:
     complete = status == "complete"
     why = runs["status_reason"].to_numpy(dtype=object)
     for i in np.flatnonzero(~complete):
-        reason.iat[i] = f"run {status[i] or 'of unknown status'}" + (f": {why[i]}" if why[i] else "")
+        reason.iat[i] = f"run {status[i] or 'of unknown status'}" + (
+            f": {why[i]}" if why[i] else ""
+        )
     no_score = complete & ~np.isfinite(runs["score"].to_numpy(float))
     reason[no_score] = "complete but without a score"
     n, unsupported = runs["n_samples"].to_numpy(), runs["n_unsupported"].to_numpy()
@@ -271,11 +224,13 @@ def _benchmarks(
         capability=("capability", "last"),
         n=("n_samples", "max"),
         n_models=("mkey", "nunique"),
-        stored_description=("description", "last"),
     )
+    # the newest stored text: runs stored before the column have none until rescored
+    text = ranked["description"].where(ranked["description"] != "")
+    stored = text.groupby(ranked["bkey"]).last().reindex(b.index).fillna("")
     b["capability"] = b["capability"].where(b["capability"] != "", "other")
     b["description"] = [
-        descriptions.get(n) or d for n, d in zip(b["name"], b["stored_description"], strict=True)
+        descriptions.get(n) or str(d) for n, d in zip(b["name"], stored, strict=True)
     ]
     # scores on a 0-1 scale (accuracy, CIDEr, …) are shown ×100; anything larger as stored
     lo = g["score_ci_low"].min().fillna(0.0)
@@ -283,4 +238,4 @@ def _benchmarks(
     b["percent"] = (g["score"].min() >= -1) & (g["score"].max() <= 10) & (lo >= -1) & (hi <= 10)
     order = {c: i for i, c in enumerate(CAPABILITY_ORDER)}
     b["cap_order"] = b["capability"].map(lambda c: order.get(c, len(order)))
-    return b.sort_values(["cap_order", "capability", "name"]).drop(columns="stored_description")
+    return b.sort_values(["cap_order", "capability", "name"])

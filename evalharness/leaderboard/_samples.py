@@ -10,7 +10,7 @@ because pages opened from disk cannot fetch() JSON.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,11 +22,12 @@ import pandas as pd
 from evalharness.leaderboard._files import Output, Thumbnails
 from evalharness.leaderboard._safe import parse_json
 from evalharness.leaderboard.ranking import is_binary
+from evalharness.store import SampleRecord, conform
 
 FloatArray = npt.NDArray[np.float64]
-DIFFICULTY_COLUMNS = ("meta_true_count", "meta_difficulty")
 MAX_LEVELS = 40
-_TEXT = (
+SAMPLE_COLUMNS = (
+    "run_id",
     "sample_id",
     "group",
     "category",
@@ -38,9 +39,25 @@ _TEXT = (
     "image_ids",
     "choices",
     "read_status",
+    "score",
+    "unsupported",
 )
-SAMPLE_COLUMNS = ("run_id", *_TEXT, "score", "unsupported", *DIFFICULTY_COLUMNS)
-"""The samples columns the site reads (metadata, tokens and timings are left on disk)."""
+"""The samples columns the site reads, besides each benchmark's difficulty column (metadata,
+tokens and timings are left on disk); their types are the schema's (`SampleRecord`)."""
+
+
+def difficulty_columns(runs: pd.DataFrame) -> dict[str, str]:
+    """Per benchmark version (`bvkey` of normalised runs), the samples column its runs name as
+    grading an item's difficulty (the newest that names one)."""
+    named = runs.loc[runs["difficulty_column"] != "", ["bvkey", "difficulty_column"]]
+    return {str(k): str(c) for k, c in named.groupby("bvkey")["difficulty_column"].last().items()}
+
+
+def site_columns(runs: pd.DataFrame) -> list[str]:
+    """The samples columns to read for the site of `runs` (as stored): `SAMPLE_COLUMNS` and the
+    difficulty columns the runs name."""
+    named = runs["difficulty_column"].dropna() if "difficulty_column" in runs else []
+    return [*SAMPLE_COLUMNS, *sorted({str(c) for c in named if c} - set(SAMPLE_COLUMNS))]
 
 
 @dataclass
@@ -100,12 +117,9 @@ def prepare(samples: pd.DataFrame, runs: pd.DataFrame) -> Prepared:
         return Prepared(
             pd.DataFrame(columns=list(SAMPLE_COLUMNS)), empty, empty, empty, empty, rkeys, bvkeys
         )
-    frame = samples[[c for c in samples.columns if c in SAMPLE_COLUMNS]]
-    frame = frame.assign(**{c: None for c in _TEXT if c not in frame})
-    frame["score"] = pd.to_numeric(frame["score"], errors="coerce") if "score" in frame else np.nan
-    frame["unsupported"] = (
-        frame["unsupported"].fillna(False).astype(bool) if "unsupported" in frame else False
-    )
+    wanted = set(site_columns(runs))
+    frame = samples[[c for c in samples.columns if c in wanted]]
+    frame = conform(frame, SampleRecord, only=SAMPLE_COLUMNS)  # columns older runs lack too
     run_pos = pd.Index(runs["run_id"]).get_indexer(frame["run_id"])
     known = np.flatnonzero(run_pos >= 0)
     run_pos = run_pos[known]
@@ -119,9 +133,16 @@ def prepare(samples: pd.DataFrame, runs: pd.DataFrame) -> Prepared:
 
 
 def process(
-    prep: Prepared, out: Path, images_dir: Path | None, ranked_runs: Iterable[str]
+    prep: Prepared,
+    out: Path,
+    images_dir: Path | None,
+    ranked_runs: Iterable[str],
+    difficulty: Mapping[str, str] | None = None,
 ) -> dict[str, BenchData]:
-    """Write the data files of every benchmark version; return the score matrices."""
+    """Write the data files of every benchmark version; return the score matrices.
+    `difficulty` names, per benchmark version, the column that grades its items' difficulty
+    (`difficulty_columns`)."""
+    levels = dict(difficulty or {})
     ranked = set(ranked_runs)
     result: dict[str, BenchData] = {}
     output = Output(out)
@@ -133,7 +154,9 @@ def process(
             sub = prep.frame.take(prep.order[a:b])
             run, sid = prep.run[a:b], prep.sid[a:b]
             key = str(prep.bvkeys[run[0]])
-            result[key] = _one(key, sub, run, sid, prep.rkeys, output, thumbs, ranked)
+            result[key] = _one(
+                key, sub, run, sid, prep.rkeys, output, thumbs, ranked, levels.get(key, "")
+            )
     finally:
         output.close()
     return result
@@ -148,6 +171,7 @@ def _one(
     out: Output,
     images: Thumbnails,
     ranked: set[str],
+    level_column: str,
 ) -> BenchData:
     items_codes, first, codes = np.unique(sid, return_index=True, return_inverse=True)
     run_codes, rcodes = np.unique(run, return_inverse=True)
@@ -157,9 +181,7 @@ def _one(
     # the item axis: each item's shared fields come from its first row
     head = sub.iloc[first]
     items = [str(v) for v in head["sample_id"]]
-    groups = pd.factorize(
-        head["group"].astype(object).where(head["group"].notna(), head["sample_id"])
-    )[0]
+    groups = pd.factorize(head["group"].where(head["group"] != "", head["sample_id"]))[0]
     thumbs = [images.ids(v) for v in head["image_ids"]]
     out.data(
         f"data/items/{bvkey}.js",
@@ -188,7 +210,7 @@ def _one(
         },
         clean=False,
     )
-    column, difficulty = _difficulty(sub, pd.Index(rkeys), rcodes, binary)
+    column, difficulty = _difficulty(sub, level_column, pd.Index(rkeys), rcodes, binary)
     columns = {k: j for j, k in enumerate(rkeys)}
     return BenchData(
         bvkey, items, groups.astype(np.int64), columns, matrix, binary, difficulty, column
@@ -246,40 +268,42 @@ def _choices(value: object) -> list[str] | None:
 
 
 def _difficulty(
-    sub: pd.DataFrame, rkeys: pd.Index, rcodes: npt.NDArray[np.intp], binary: bool
+    sub: pd.DataFrame,
+    column: str,
+    rkeys: pd.Index,
+    rcodes: npt.NDArray[np.intp],
+    binary: bool,
 ) -> tuple[str, pd.DataFrame | None]:
-    """Mean score per difficulty level and run, with a Wilson (0/1) or normal 95 % interval.
+    """Mean score per level of the difficulty `column` and run, with a Wilson (0/1) or normal
+    95 % interval; none where the column is absent or has fewer than 2 or over `MAX_LEVELS`
+    numeric levels.
 
     Closed-form intervals instead of the bootstrap: hundreds of (run, level) cells per benchmark.
     """
-    for col in DIFFICULTY_COLUMNS:
-        if col not in sub:
-            continue
-        level = pd.to_numeric(sub[col], errors="coerce")
-        if level.notna().sum() == 0 or not 2 <= level.nunique() <= MAX_LEVELS:
-            continue
-        cells = pd.DataFrame(
-            {"run": rcodes, "level": level.to_numpy(), "s": sub["score"].to_numpy()}
-        )
-        g = cells.dropna().groupby(["run", "level"])["s"]
-        stats = g.agg(["mean", "count", "std"]).reset_index()
-        n, m = stats["count"].to_numpy(float), stats["mean"].to_numpy(float)
-        if binary:
-            z2 = 1.96**2
-            centre = (m + z2 / (2 * n)) / (1 + z2 / n)
-            half = 1.96 * np.sqrt(m * (1 - m) / n + z2 / (4 * n * n)) / (1 + z2 / n)
-        else:
-            centre = m
-            half = 1.96 * stats["std"].fillna(0.0).to_numpy(float) / np.sqrt(n)
-        table = pd.DataFrame(
-            {
-                "rkey": np.asarray(rkeys)[stats["run"].to_numpy()],
-                "level": stats["level"],
-                "mean": m,
-                "lo": centre - half,
-                "hi": centre + half,
-                "n": n.astype(int),
-            }
-        )
-        return col, table
-    return "", None
+    if not column or column not in sub:
+        return "", None
+    level = pd.to_numeric(sub[column], errors="coerce")
+    if level.notna().sum() == 0 or not 2 <= level.nunique() <= MAX_LEVELS:
+        return "", None
+    cells = pd.DataFrame({"run": rcodes, "level": level.to_numpy(), "s": sub["score"].to_numpy()})
+    g = cells.dropna().groupby(["run", "level"])["s"]
+    stats = g.agg(["mean", "count", "std"]).reset_index()
+    n, m = stats["count"].to_numpy(float), stats["mean"].to_numpy(float)
+    if binary:
+        z2 = 1.96**2
+        centre = (m + z2 / (2 * n)) / (1 + z2 / n)
+        half = 1.96 * np.sqrt(m * (1 - m) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    else:
+        centre = m
+        half = 1.96 * stats["std"].fillna(0.0).to_numpy(float) / np.sqrt(n)
+    table = pd.DataFrame(
+        {
+            "rkey": np.asarray(rkeys)[stats["run"].to_numpy()],
+            "level": stats["level"],
+            "mean": m,
+            "lo": centre - half,
+            "hi": centre + half,
+            "n": n.astype(int),
+        }
+    )
+    return column, table

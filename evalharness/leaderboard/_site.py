@@ -22,7 +22,12 @@ from evalharness.leaderboard._pages import Site
 from evalharness.leaderboard._read import read_results
 from evalharness.leaderboard._runs import Board, build_board
 from evalharness.leaderboard._safe import json_markup, safe_json
-from evalharness.leaderboard._samples import SAMPLE_COLUMNS, prepare, process
+from evalharness.leaderboard._samples import (
+    difficulty_columns,
+    prepare,
+    process,
+    site_columns,
+)
 from evalharness.leaderboard._scores import RESAMPLES, compute
 
 MARKER = ".evalharness-site"
@@ -56,7 +61,7 @@ def build(
 ) -> tuple[Path, Board]:
     """`build_site`, also returning the board it ranked (which runs, and why others not)."""
     root = Path(results_dir)
-    runs, samples = read_results(root, SAMPLE_COLUMNS)
+    runs, samples = read_results(root, site_columns)
     images = root / "images"
     from evalharness.leaderboard import _parity
 
@@ -66,7 +71,6 @@ def build(
         images if images.is_dir() else None,
         out_dir,
         title=title,
-        descriptions=_registry_descriptions(runs),
         parity=_parity.read(root),
     )
 
@@ -146,7 +150,13 @@ def _write(
 ) -> tuple[Path, Board]:
     out = _prepare_out(out_dir)
     board = build_board(runs, versions, descriptions)
-    data = process(prepare(samples, board.runs), out, images_dir, board.ranked["rkey"])
+    data = process(
+        prepare(samples, board.runs),
+        out,
+        images_dir,
+        board.ranked["rkey"],
+        difficulty_columns(board.runs),
+    )
     site = Site(board, data, compute(board, data, resamples), title)
     _copy_assets(out)
     (out / "data").mkdir(exist_ok=True)
@@ -238,23 +248,3 @@ def _environment() -> Any:
     )
     env.filters["json"] = json_markup
     return env
-
-
-def _registry_descriptions(runs: pd.DataFrame) -> dict[str, str]:
-    """Descriptions of the registered benchmarks on the board; a broken plugin only loses its text."""
-    if runs.empty or "benchmark" not in runs:
-        return {}
-    try:
-        from evalharness import registry
-    except Exception:  # the registry pulls in the benchmark base; the site must build without it
-        return {}
-    out = {}
-    known = set(registry.benchmarks.names())
-    for name in sorted(set(runs["benchmark"].astype(str)) & known):
-        try:
-            text = getattr(registry.benchmarks.get(name), "description", "")
-        except Exception:  # a plugin failing to import must not break the site
-            continue
-        if isinstance(text, str) and text:
-            out[name] = text
-    return out

@@ -206,7 +206,7 @@ def _items(b: FakeBenchmark, rng: np.random.Generator, p: str) -> pd.DataFrame:
         items["group"] = [f"{p}img{k}" for k in idx]
     else:
         level = rng.integers(1, 6, n)
-        items["meta_difficulty"] = level
+        items["meta_level"] = level
         items["difficulty"] = level / 2.0 - 1.5 + rng.normal(0, 0.5, n)
         items["target"] = [
             f"{p}{t}" for t in np.array(["red", "left", "yes", "two", "a cat on a mat"])[idx % 5]
@@ -339,7 +339,7 @@ def _samples(
             "metadata": json.dumps({"scene": {"objects": [f"{p}ball"]}, "note": p}),
         }
     )
-    for col in ("meta_true_count", "meta_difficulty", "meta_relation"):
+    for col in ("meta_true_count", "meta_level", "meta_relation"):
         if col in items:
             frame[col] = items[col].to_numpy()
     return frame
@@ -393,6 +393,8 @@ def _run_row(
         "benchmark": b.name,
         "benchmark_version": b.version,
         "capability": b.capability,
+        "description": f"{b.capability.capitalize()} items of a fake benchmark.",
+        "difficulty_column": "meta_true_count" if "meta_true_count" in samples else "meta_level",
         "data_hash": _h(b.name, b.version, limit, n=32),
         "config": json.dumps(
             {"model": {"name": m.name}, "benchmark": {"name": b.name}, "seed": seed, "note": p}

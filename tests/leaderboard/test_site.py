@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -197,7 +199,7 @@ def test_benchmark_page_metrics_difficulty_and_forest(site: Path) -> None:
     assert xs <= set(range(11)) and len(xs) > 3
     forest = json.loads(tree.find("script", id="fig-forest").text)
     assert len(forest["data"][0]["y"]) == len(tree.find("table").find_all("tr")) - 1
-    assert "Count" in tree.find("p", **{"class": "lede"}).text  # description from the registry
+    assert "Count" in tree.find("p", **{"class": "lede"}).text  # description stored with its runs
 
 
 def _facts(page: Path) -> dict[str, str]:
@@ -336,3 +338,18 @@ def test_parameter_chart_only_when_a_model_has_both_a_size_and_an_overall(
     lone = pd.concat([done[done["reference"]], model], ignore_index=True)
     index = build_site_from_frames(lone, samples, None, tmp_path / "lone")
     assert "fig-params" not in figures(index)
+
+
+def test_building_the_site_imports_no_benchmark_code(results: Path, tmp_path: Path) -> None:
+    """What the site shows of a benchmark (its description, its difficulty column) is stored
+    with its runs: the board is built without the registry or any benchmark's code."""
+    code = (
+        "import sys\n"
+        "from evalharness.leaderboard import build_site\n"
+        f"build_site({str(results)!r}, {str(tmp_path / 'board')!r})\n"
+        "print(sorted(m for m in sys.modules if m == 'evalharness.registry'"
+        " or m.split('.')[:2] == ['evalharness', 'benchmarks']))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert (tmp_path / "board" / "index.html").is_file()

@@ -9,13 +9,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from repo_paths import REPO
 
 from evalharness.benchmarks.synthetic.counting import CountingSuite
+from evalharness.leaderboard import build_site
 from evalharness.models.base import ModelSpec
 from evalharness.runner import BenchmarkSpec, RunSpec, run_job
 from evalharness.runner.batches import _Writer
+from evalharness.runner.rescore import rescore
 from evalharness.store import (
     META_PREFIX,
     METRIC_PREFIX,
@@ -33,6 +37,29 @@ from evalharness.store import (
 )
 
 DOC = REPO / "docs" / "results-schema.md"
+
+# the columns a run stored by an earlier version lacks: added since, or left empty then
+NEWER_RUN_COLUMNS = (
+    "description",
+    "difficulty_column",
+    "reasoning_tags",
+    "n_truncated",
+    "answers_from",
+    "judge",
+    "escaped",
+)
+NEWER_SAMPLE_COLUMNS = (
+    "first_tokens",
+    "reasoning",
+    "reasoning_tokens",
+    "read_status",
+    "judge_answer",
+    "judge_reply",
+    "judge_prompt_hash",
+    "judge_reason",
+    "judge_agrees",
+    "escaped",
+)
 
 
 def test_the_schema_doc_is_the_one_the_records_make() -> None:
@@ -122,6 +149,48 @@ def test_conform_gives_old_frames_every_column_with_its_type() -> None:
     # only the columns asked for, the rest kept as they are
     some = conform(old, RunRecord, only=["n_samples"])
     assert "description" not in some and some["model"].isna().iloc[1]
+
+
+def _as_stored_before(results: Path) -> str:
+    """Rewrite the one run in `results` as an earlier version stored it: without the columns
+    added since (the run row and every sample row)."""
+    [row] = load_runs(results).to_dict("records")
+    run_id = str(row["run_id"])
+    old = {k: v for k, v in row.items() if k not in NEWER_RUN_COLUMNS}
+    pq.write_table(pa.Table.from_pylist([old]), results / "runs" / f"{run_id}.parquet")
+    store = ResultsStore(results)
+    frame = store.read_samples(run_id)
+    store.compact(run_id, frame.drop(columns=[c for c in NEWER_SAMPLE_COLUMNS if c in frame]))
+    return run_id
+
+
+def test_a_store_written_by_an_earlier_version_still_reads_and_rescore_fills_it_in(
+    tmp_path: Path,
+) -> None:
+    results = counting_run(tmp_path)
+    before = load_runs(results)
+    run_id = _as_stored_before(results)
+    runs = load_runs(results)
+    assert not set(NEWER_RUN_COLUMNS) & set(runs.columns)
+    # readers see every column, with the values older rows read as
+    [run] = conform(runs, RunRecord).to_dict("records")
+    assert run["description"] == "" and run["difficulty_column"] == "" and run["n_truncated"] == 0
+    board = tmp_path / "board"
+    build_site(results, board)  # the site builds from it (without a difficulty curve)
+    page = next((board / "benchmarks").glob("synth-counting-*.html")).read_text()
+    assert 'id="fig-difficulty"' not in page
+
+    assert rescore(results) == 1
+    runs, samples = load_runs(results), load_samples(results)
+    assert list(runs.columns) == list(names(RunRecord))
+    assert set(names(SampleRecord)) <= set(samples.columns)
+    [run] = runs.to_dict("records")
+    assert run["run_id"] == run_id and run["score"] == before.loc[0, "score"]
+    assert run["description"] == CountingSuite.description
+    assert run["difficulty_column"] == "meta_true_count"
+    build_site(results, board)
+    page = next((board / "benchmarks").glob("synth-counting-*.html")).read_text()
+    assert 'id="fig-difficulty"' in page and CountingSuite.description in page
 
 
 def test_every_column_is_described_and_typed_once() -> None:
