@@ -772,7 +772,7 @@ def run_harness(
         "compile": model.settings.compile,
         "positions_ahead": model._loaded.positions_ahead,
         "image_threads": image_threads(),
-        "params": model.identity()["params"],
+        "params": model.info().params,
         "samples": len(samples),
         "seconds": round(seconds, 3),
         "samples_per_s": round(len(samples) / seconds, 2),

@@ -2,9 +2,10 @@
 
 The public API, importable from here: the core types a benchmark and a model speak (`Sample`,
 `Request`, `Prediction`, `Scored`, …), the benchmark base (`BaseBenchmark`, `version_string`), the
-model protocol (`Model`, `ModelSpec`, `ModelUnavailableError`), answer extraction (`extract`) and
-the results readers (`load_runs`, `load_samples`, `restore_text`). Plugins need nothing else;
-everything under a module whose name starts with `_`, and every name not listed here, may change.
+model protocol (`Model`, `ModelInfo`, `ModelSpec`, `ModelUnavailableError`), answer extraction
+(`extract`) and the results readers (`load_runs`, `load_samples`, `restore_text`). Plugins need
+nothing else; everything under a module whose name starts with `_`, and every name not listed
+here, may change.
 
 The package import is light: each name loads its module on first use, and heavy libraries (torch,
 transformers, pandas) load only when a model or a reader needs them.
@@ -26,7 +27,13 @@ if TYPE_CHECKING:
         version_string,
     )
     from evalharness.errors import EvalharnessError
-    from evalharness.models.base import Model, ModelLoadError, ModelSpec, ModelUnavailableError
+    from evalharness.models.base import (
+        Model,
+        ModelInfo,
+        ModelLoadError,
+        ModelSpec,
+        ModelUnavailableError,
+    )
     from evalharness.store import load_runs, load_samples, restore_text
     from evalharness.types import (
         EncodedImage,
@@ -48,6 +55,7 @@ _WHERE = {
     "version_string": "evalharness.benchmarks.base",
     "EvalharnessError": "evalharness.errors",
     "Model": "evalharness.models.base",
+    "ModelInfo": "evalharness.models.base",
     "ModelLoadError": "evalharness.models.base",
     "ModelSpec": "evalharness.models.base",
     "ModelUnavailableError": "evalharness.models.base",
@@ -74,6 +82,7 @@ __all__ = [
     "FileImage",
     "GenerationSettings",
     "Model",
+    "ModelInfo",
     "ModelLoadError",
     "ModelSpec",
     "ModelUnavailableError",

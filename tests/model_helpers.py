@@ -44,6 +44,22 @@ class FakeModel:
         return {"name": self.name}
 
 
+def assert_info_apart(model: Any, family_group: str, module: Any = None) -> None:
+    """The model's `info()` names its kind and, for a torch `module`, its parameter count; its
+    identity (the run key) holds neither. Keyed as versions before `info()` keyed it, the
+    identity held both, as the info gives them (so the runs stored then are taken over)."""
+    from evalharness.models._info import former_identity
+
+    info, ident = model.info(), model.identity()
+    params = None if module is None else sum(p.numel() for p in module.parameters())
+    assert info.family_group == family_group and info.params == params
+    assert not {"family_group", "params"} & set(ident)
+    former = {**ident, "family_group": family_group}
+    if params is not None:
+        former["params"] = params
+    assert former_identity(model, ident) == former
+
+
 class SaysYes(FakeModel):
     """Answers "yes" to everything."""
 

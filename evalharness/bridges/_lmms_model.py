@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 
 from evalharness.bridges._lmms_tasks import LmmsBridgeError, require_lmms
 from evalharness.errors import did_you_mean
-from evalharness.models.base import ModelSpec
+from evalharness.models.base import ModelInfo, ModelSpec
 from evalharness.models.settings import parse
 from evalharness.types import Capability, GenerationSettings, Prediction, Request
 
@@ -162,16 +162,15 @@ class LmmsModel:
             "model_args": {k: str(v) for k, v in sorted(self.model_args.items())},
             "device": str(self._kwargs.get("device", "")),
             "family": self.name,
-            "family_group": "generative",
         }
         if isinstance(path, str):
             out["path"] = path
             if Path(path).is_dir():
                 out["weights"] = checkpoint_hash(Path(path))
-        params = _parameter_count(self._lm)
-        if params is not None:
-            out["params"] = params
         return out
+
+    def info(self) -> ModelInfo:
+        return ModelInfo("generative", _parameter_count(self._lm))
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
         from lmms_eval.api.instance import Instance, unwrap_generation_output

@@ -43,8 +43,11 @@ class VerdictCache:
                     continue
         return self._known
 
-    def get(self, key: str) -> str | None:
-        found = self._load().get(key)
+    def get(self, key: str, *former: str) -> str | None:
+        """The reply cached under `key`, else under the first of `former` that has one (the
+        same prompt as an earlier version keyed it)."""
+        known = self._load()
+        found = next((known[k] for k in (key, *former) if k in known), None)
         if found is None:
             self.misses += 1
         else:

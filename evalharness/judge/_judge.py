@@ -18,6 +18,7 @@ from typing import Any, TextIO
 from evalharness.errors import EvalharnessError
 from evalharness.judge._cache import VerdictCache
 from evalharness.judge._prompt import Ask, estimate_tokens, parse, prompt_hash, template_hash
+from evalharness.models._info import former_identity, info_of
 from evalharness.models.base import Model, ModelSpec
 from evalharness.types import GenerationSettings, Prediction, Request, Sample
 
@@ -96,20 +97,33 @@ class Judge:
 
         return stable_hash(self.key(), length=32)
 
+    def former_key(self) -> dict[str, Any] | None:
+        """The key versions before `Model.info()` gave this judge, when it differs: its model's
+        identity held the model's kind and size then. Verdicts cached under it are this
+        judge's, and a run keyed with it is the same run (`runner.plan.former_key_fields`)."""
+        key = self.key()
+        former = former_identity(self.model, key["model"])
+        return None if former is None else {**key, "model": former}
+
     @property
     def is_api(self) -> bool:
-        return str(self.model.identity().get("family_group", "")) == "api"
+        return info_of(self.model).family_group == "api"
 
     def ask(self, asks: Sequence[Ask], what: str = "") -> list[Verdict]:
         """A verdict for each question, from the cache where it has one."""
+        from evalharness.runner.spec import stable_hash
+
         jkey = self.key_hash()
         keys = [VerdictCache.key(jkey, a.prompt) for a in asks]
+        former = self.former_key()
+        fkey = None if former is None else stable_hash(former, length=32)
         replies: dict[str, str] = {}
         failed: dict[str, str] = {}
         cached = set()
         todo: dict[str, str] = {}
         for k, a in zip(keys, asks, strict=True):
-            hit = self.cache.get(k)
+            older = [VerdictCache.key(fkey, a.prompt)] if fkey else []
+            hit = self.cache.get(k, *older)
             if hit is not None:
                 replies[k] = hit
                 cached.add(k)

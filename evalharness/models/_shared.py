@@ -72,16 +72,19 @@ def load_checkpoint(spec: ModelSpec, auto_class: str) -> Checkpoint:
     return Checkpoint(model, processor, device, model.dtype, model_type, revision)
 
 
-def checkpoint_identity(ckpt: Checkpoint, path: str | None, family_group: str) -> dict[str, Any]:
-    """Path, revision or weights hash, dtype and size: what makes two runs the same model."""
+def checkpoint_identity(ckpt: Checkpoint, path: str | None) -> dict[str, Any]:
+    """Path, revision or weights hash, dtype and model type: what makes two runs the same model."""
     return {
         "path": path,
         "revision": ckpt.revision,
         "dtype": str(ckpt.dtype).removeprefix("torch."),
         "family": ckpt.model_type,
-        "family_group": family_group,
-        "params": int(sum(p.numel() for p in ckpt.model.parameters())),
     }
+
+
+def parameter_count(model: Any) -> int:
+    """The number of parameters of a torch module."""
+    return int(sum(p.numel() for p in model.parameters()))
 
 
 def to_device(batch: Mapping[str, Any], device: str, dtype: Any) -> dict[str, Any]:

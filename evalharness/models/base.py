@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, get_args, runtime_checkable
 
-from evalharness.errors import EvalharnessError
+from evalharness.errors import EvalharnessError, did_you_mean
 from evalharness.types import Capability, Prediction, Request, Sample
 
 
@@ -84,6 +84,57 @@ _GENERIC = re.compile(
 )
 
 
+FamilyGroup = Literal[
+    "generative", "contrastive", "masking", "captioner", "api", "reference", "unknown"
+]
+"""The kind of model, as the board groups them: a generative VLM, an image-text matching model
+(`masking`: one trained with masked modelling too, such as FLAVA), an image captioner, a model
+behind an API, a reference model (oracle, prior, random), or `unknown`."""
+
+FAMILY_GROUPS: tuple[FamilyGroup, ...] = get_args(FamilyGroup)
+
+
+class ModelInfoError(EvalharnessError, ValueError):
+    """A `ModelInfo` was given a value it cannot hold; the message names the field."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the board shows of a model: its kind, its size and, optionally, its name.
+
+    None of it is part of the run key: a model whose info changes (a corrected parameter count)
+    keeps its stored answers. What can change an answer belongs in `Model.identity()` instead.
+    """
+
+    family_group: FamilyGroup = "unknown"
+    params: int | None = None
+    """The number of parameters; None when unknown (an API model)."""
+    display_name: str | None = None
+    """The board's name for the model when the config gives no `model.label`; None (the usual
+    case): its path or hub id, else its registry name (`ModelSpec.display_name`)."""
+
+    def __post_init__(self) -> None:
+        if self.family_group not in FAMILY_GROUPS:
+            raise ModelInfoError(
+                f"ModelInfo: family_group {self.family_group!r} is not a known kind."
+                + did_you_mean(str(self.family_group), list(FAMILY_GROUPS))
+            )
+        if self.params is not None and (
+            isinstance(self.params, bool) or not isinstance(self.params, int) or self.params < 0
+        ):
+            raise ModelInfoError(
+                f"ModelInfo: params must be a whole number of parameters (0 or more) or None, "
+                f"not {self.params!r}."
+            )
+        if self.display_name is not None and (
+            not isinstance(self.display_name, str) or not self.display_name.strip()
+        ):
+            raise ModelInfoError(
+                f"ModelInfo: display_name must be a non-empty name or None, "
+                f"not {self.display_name!r}."
+            )
+
+
 @runtime_checkable
 class Model(Protocol):
     capabilities: frozenset[Capability]
@@ -91,9 +142,20 @@ class Model(Protocol):
     """Reference models (oracle, prior, random) are marked apart on the board."""
 
     def identity(self) -> dict[str, Any]:
-        """What exactly this model is: path or hub id, revision or weights hash, dtype, kwargs.
+        """Everything that can change an answer: path or hub id, revision or weights hash,
+        dtype, the settings that reach the model (prompt template, image size limit, …).
 
-        Part of the resume key: change any of it and the samples are recomputed.
+        Part of the run key: change any of it and the samples are asked again. Nothing that
+        only describes the model belongs here (its kind, its size): that is `info()`.
+        """
+        ...
+
+    def info(self) -> ModelInfo:
+        """What the board shows of the model: its kind, its parameter count, optionally its
+        name. Not part of the run key: it can change without asking anything again.
+
+        A model written before `info()` existed still runs: its identity's `family_group` and
+        `params`, where it has them, stand in for it (else an `unknown` family, no size).
         """
         ...
 

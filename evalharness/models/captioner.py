@@ -17,12 +17,13 @@ from evalharness.models._shared import (
     checkpoint_identity,
     cut_at_stop,
     load_checkpoint,
+    parameter_count,
     run_per_budget,
     tiny_spec,
     to_device,
     unsupported,
 )
-from evalharness.models.base import ModelSpec
+from evalharness.models.base import ModelInfo, ModelSpec
 from evalharness.models.settings import parse, takes
 from evalharness.types import Capability, Prediction, Request
 
@@ -76,9 +77,12 @@ class CaptionerModel:
     def identity(self) -> dict[str, Any]:
         if self._identity is None:
             path = self._identity_path
-            self._identity = checkpoint_identity(self.ckpt, path, "captioner")
+            self._identity = checkpoint_identity(self.ckpt, path)
             self._identity["prompt"] = self.prompt
         return dict(self._identity)
+
+    def info(self) -> ModelInfo:
+        return ModelInfo("captioner", parameter_count(self.ckpt.model))
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
         out: list[Prediction | None] = [None] * len(requests)

@@ -46,7 +46,7 @@ from evalharness.models._hf_inputs import (
 from evalharness.models._hf_load import load
 from evalharness.models._hf_settings import HFSettings
 from evalharness.models._shared import cut_at_stop
-from evalharness.models.base import ModelLoadError, ModelSpec
+from evalharness.models.base import ModelInfo, ModelLoadError, ModelSpec
 from evalharness.models.settings import parse, takes
 from evalharness.types import Capability, Prediction, Request
 
@@ -114,12 +114,13 @@ class HFModel(Generating, ChoiceScoring):
             "attn_implementation": getattr(loaded.model.config, "_attn_implementation", None),
             "trust_remote_code": s.trust_remote_code,
             "family": loaded.model_type,
-            "family_group": "generative",
-            "params": self._params,
             "choice_score": s.choice_score,
             "chat_template": template,
             **{k: v for k, v in optional.items() if v is not None},
         }
+
+    def info(self) -> ModelInfo:
+        return ModelInfo("generative", self._params)
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
         return self.prepare(requests)()

@@ -24,12 +24,13 @@ from evalharness.models._shared import (
     distinct,
     load_checkpoint,
     match_scores,
+    parameter_count,
     run_or_halve,
     tiny_spec,
     to_device,
     unsupported,
 )
-from evalharness.models.base import ModelLoadError, ModelSpec
+from evalharness.models.base import FamilyGroup, ModelInfo, ModelLoadError, ModelSpec
 from evalharness.models.settings import WithProcessAhead, parse, takes
 from evalharness.types import Capability, Prediction, Request
 
@@ -86,7 +87,7 @@ class ContrastiveModel:
                 "to match; generative models and captioners have their own model names."
             )
         model_type = self.ckpt.model_type
-        self.family_group = "masking" if model_type == "flava" else "contrastive"
+        self.family_group: FamilyGroup = "masking" if model_type == "flava" else "contrastive"
         # SigLIP pools the last position and was trained on text padded to full length, so its
         # text must be padded the same way; the others pool a marked token and take any padding.
         text_config = getattr(model.config, "text_config", model.config)
@@ -101,10 +102,13 @@ class ContrastiveModel:
     def identity(self) -> dict[str, Any]:
         if self._identity is None:
             path = self._identity_path
-            self._identity = checkpoint_identity(self.ckpt, path, self.family_group)
+            self._identity = checkpoint_identity(self.ckpt, path)
             if self.template != "{}":
                 self._identity["template"] = self.template
         return dict(self._identity)
+
+    def info(self) -> ModelInfo:
+        return ModelInfo(self.family_group, parameter_count(self.ckpt.model))
 
     @property
     def process_ahead(self) -> bool:

@@ -44,13 +44,14 @@ from evalharness.models._open_clip_load import (
 from evalharness.models._shared import (
     cut_at_stop,
     match_scores,
+    parameter_count,
     quiet_root_logger,
     run_per_budget,
     run_split,
     tiny_spec,
     unsupported,
 )
-from evalharness.models.base import ModelLoadError, ModelSpec
+from evalharness.models.base import ModelInfo, ModelLoadError, ModelSpec
 from evalharness.models.settings import WithProcessAhead, parse, takes
 from evalharness.types import Capability, Prediction, Request
 
@@ -222,8 +223,6 @@ class OpenCLIPModel:
                 "revision": self.revision,
                 "dtype": str(self.dtype).removeprefix("torch."),
                 "family": self.family,
-                "family_group": "contrastive",
-                "params": int(sum(p.numel() for p in self.model.parameters())),
             }
             if self.family == "coca":
                 ident["captions"] = self.captions
@@ -231,6 +230,9 @@ class OpenCLIPModel:
                 ident["template"] = self.template
             self._identity = ident
         return dict(self._identity)
+
+    def info(self) -> ModelInfo:
+        return ModelInfo("contrastive", parameter_count(self.model))
 
     # --- answering -------------------------------------------------------------------------
 

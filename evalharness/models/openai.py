@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from evalharness.errors import EvalharnessError
 from evalharness.models._first_tokens import TOP_LOGPROBS, from_top_logprobs
-from evalharness.models.base import ModelSpec, ModelUnavailableError
+from evalharness.models.base import ModelInfo, ModelSpec, ModelUnavailableError
 from evalharness.models.settings import least, parse
 from evalharness.types import Capability, Prediction, Request
 
@@ -197,7 +197,6 @@ class OpenAIModel:
         ident: dict[str, Any] = {
             "base_url": s.base_url,
             "model": s.model,
-            "family_group": "api",
         }
         # these change what the server sees; concurrency, retries and timeouts do not
         if s.max_image_size:
@@ -207,6 +206,9 @@ class OpenAIModel:
         if s.extra_body:
             ident["extra_body"] = dict(s.extra_body)
         return ident
+
+    def info(self) -> ModelInfo:
+        return ModelInfo("api")
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
         if not requests:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
-from evalharness.models.base import ModelSpec
+from evalharness.models.base import ModelInfo, ModelSpec
 from evalharness.models.settings import NoSettings, parse
 from evalharness.types import LETTERS, Capability, FirstTokens, Prediction, Request, Sample
 
@@ -40,10 +40,13 @@ class _Reference:
         """A hash of what `fit` learnt (None before it runs): answers depend on it."""
 
     def identity(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.spec.name, "family_group": "reference", "params": 0}
+        out: dict[str, Any] = {"name": self.spec.name}
         if self.fitted is not None:
             out["fitted"] = self.fitted
         return out
+
+    def info(self) -> ModelInfo:
+        return ModelInfo("reference", 0)
 
     def predict(self, requests: Sequence[Request]) -> list[Prediction]:
         return [_certain(r, self.answer(r)) for r in requests]

@@ -6,6 +6,11 @@ whose key differs from its own in the version alone: a benchmark's version chang
 extraction and scoring as well as with its questions, so after an upgrade that only reads
 answers differently, rerunning a command costs no model time. Such a row is taken when its
 sample is unchanged, it has no error and it was asked with the prompt this version asks.
+
+A run also takes over the rows of itself as stored under the key earlier versions of the
+harness gave it (`plan.former_key_fields`: the model identity held the model's kind and size
+before `Model.info()`), whatever that run's status: after an upgrade, an interrupted run goes on
+from its answers and a finished one asks nothing again.
 """
 
 from __future__ import annotations
@@ -63,30 +68,29 @@ def older_answers(
     key_fields: Mapping[str, Any],
     run_id: str,
     key: Callable[[Sample], str],
+    former: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[dict[str, dict[str, Any]], str]:
     """This run's rows, by sample id, taken from the newest complete run of another version of
     `benchmark` whose key differs from this run's in the version alone, or in having no judge
-    (`key_fields` are this run's key fields), and that run's id ("" when none); rows come back
-    as this run's (id, key, version). The model's answers do not depend on the judge.
+    (`key_fields` are this run's key fields), or from this run under one of its `former` keys
+    (any status), and that run's id ("" when none); rows come back as this run's (id, key,
+    version). The model's answers do not depend on the judge.
     """
-    unjudged = {k: v for k, v in key_fields.items() if k != "judge"}
     mine = [
         run
         for run in _runs(store)
-        if run.get("benchmark") == benchmark.name
-        and run.get("status") == "complete"
-        and run.get("run_id") != run_id
-        and (run.get("benchmark_version") != benchmark.version or "judge" in key_fields)
+        if run.get("benchmark") == benchmark.name and run.get("run_id") != run_id
     ]
     mine.sort(key=lambda run: str(run.get("finished_at") or ""), reverse=True)
     by_id = {s.id: s for s in samples}
     new = {"run_id": run_id, "benchmark_version": benchmark.version}
+    keys: dict[tuple[str, bool], dict[str, str]] = {}  # the keys taken from, by run id
     for run in mine:
-        keys = (
-            stable_hash({**fields, "version": run["benchmark_version"]}, length=32)
-            for fields in (key_fields, unjudged)
-        )
-        old_key = next((k for k in keys if k[:16] == run["run_id"]), None)
+        kind = (str(run.get("benchmark_version")), run.get("status") == "complete")
+        if kind not in keys:
+            found = _keys_taken(key_fields, former, benchmark.version, *kind)
+            keys[kind] = {k[:16]: k for k in found}
+        old_key = keys[kind].get(str(run.get("run_id")))
         if old_key is None:
             continue  # another model, setting or seed
         stored = store.read_samples(run["run_id"], spare=True)
@@ -99,6 +103,29 @@ def older_answers(
         if taken:
             return taken, str(run["run_id"])
     return {}, ""
+
+
+def _keys_taken(
+    key_fields: Mapping[str, Any],
+    former: Sequence[Mapping[str, Any]],
+    version: str,
+    stored: str,
+    complete: bool,
+) -> list[str]:
+    """The keys of the stored runs of version `stored` whose answers this run (of `version`)
+    takes, complete or not (see `older_answers`)."""
+
+    def unjudged(fields: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in fields.items() if k != "judge"}
+
+    if complete:
+        keyed = [key_fields, *former]
+        candidates = [*keyed, *(unjudged(f) for f in keyed)]
+    elif stored == version:
+        candidates = list(former)  # this run as stored before: it goes on from its answers
+    else:
+        candidates = []
+    return [stable_hash({**fields, "version": stored}, length=32) for fields in candidates]
 
 
 _COLUMNS = ("run_id", "benchmark", "benchmark_version", "status", "finished_at")

@@ -6,11 +6,13 @@ import inspect
 import math
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, TextIO
 
 from evalharness import registry
 from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError, did_you_mean, quoted
+from evalharness.models._info import info_of
 from evalharness.models.base import Model
 from evalharness.models.settings import check_settings
 from evalharness.runner.execute import RunResult, run_benchmark, shorten
@@ -54,6 +56,15 @@ def load_model(spec: RunSpec) -> Model:
     return registry.models.create(spec.model.name, spec.model)
 
 
+def named(spec: RunSpec, model: Model) -> RunSpec:
+    """The spec with the model's own name (`ModelInfo.display_name`) as its label where the
+    config gives none: the label is what the board shows and part of the run key."""
+    name = info_of(model).display_name
+    if spec.model.label or name is None:
+        return spec
+    return replace(spec, model=replace(spec.model, label=name))
+
+
 def run_job(spec: RunSpec, out: TextIO | None = None) -> list[RunResult]:
     store = ResultsStore(spec.results_dir)
     check_settings(spec.model)  # a bad model.args setting is refused before any work
@@ -64,6 +75,7 @@ def run_job(spec: RunSpec, out: TextIO | None = None) -> list[RunResult]:
 
         judge = build_judge(spec.judge, spec.results_dir)
     model = load_model(spec)
+    spec = named(spec, model)
     check_label(spec, model)
     progress = Progress(len(benchmarks), enabled=spec.progress)
     ran = [

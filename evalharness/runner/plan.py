@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +14,7 @@ from evalharness._version import __version__
 from evalharness.benchmarks.base import Benchmark
 from evalharness.errors import EvalharnessError
 from evalharness.extract import DEFAULT_REASONING_TAGS
+from evalharness.models._info import former_identity, info_of
 from evalharness.models.base import Fittable, Model
 from evalharness.runner import provenance
 from evalharness.runner._reuse import older_answers, reusable, sample_key
@@ -71,6 +72,8 @@ class RunPlan:
     run_key: str
     base_row: RunRecord
     judge: Judge | None = None
+    former: list[dict[str, Any]] = field(default_factory=list)
+    """This run's key fields as earlier versions made them (`former_key_fields`)."""
 
     @property
     def run_id(self) -> str:
@@ -114,7 +117,36 @@ def plan_run(
     base_row = run_row(
         spec, model, benchmark, run_key[:16], identity, generation, samples, now(), source
     )
-    return RunPlan(samples, generation, key_fields, run_key, base_row, judge)
+    former = former_key_fields(model, key_fields, judge)
+    return RunPlan(samples, generation, key_fields, run_key, base_row, judge, former)
+
+
+def former_key_fields(
+    model: Model, key_fields: dict[str, Any], judge: Judge | None
+) -> list[dict[str, Any]]:
+    """The run's key fields as versions before `Model.info()` made them: the model's identity
+    (and the judge model's) held the model's kind and size, so a run stored then has another
+    key. A run under one of these keys is this run; `resume` takes its answers instead of
+    asking the model again. Kept in the key, the display info would have stayed a reason to
+    ask again (a corrected parameter count); this way only the runs stored before the change
+    need the translation. Empty when nothing differs (a plugin model without `info()`)."""
+    models = [key_fields["model"]]
+    former_model = former_identity(model, key_fields["model"])
+    if former_model is not None:
+        models.append(former_model)
+    judges: list[Any] = [key_fields.get("judge")]
+    former_judge = judge.former_key() if judge is not None else None
+    if former_judge is not None:
+        judges.append(former_judge)
+    out = []
+    for m in models:
+        for j in judges:
+            fields = {**key_fields, "model": m}
+            if j is not None:
+                fields["judge"] = j
+            if fields != key_fields:
+                out.append(fields)
+    return out
 
 
 def run_row(
@@ -129,14 +161,14 @@ def run_row(
     source: BenchmarkSpec | None = None,
 ) -> RunRecord:
     """The run's row before it is answered; `finish_run` fills in its counts and scores."""
-    params = identity.get("params")
+    info = info_of(model)
     return RunRecord(
         run_id=run_id,
         model=spec.model_label,
         model_name=spec.model.name,
         model_identity=json.dumps(identity, sort_keys=True, default=str),
-        model_family=str(identity.get("family_group", "")),
-        model_params=float(params) if isinstance(params, int | float) else float("nan"),
+        model_family=info.family_group,
+        model_params=float(info.params) if info.params is not None else float("nan"),
         reference=bool(model.reference),
         blind=spec.blind,
         benchmark=benchmark.name,
@@ -197,8 +229,9 @@ def resume(store: ResultsStore, benchmark: Benchmark, plan: RunPlan) -> Resume:
     done = reusable(store.read_samples(plan.run_id, spare=True), plan.samples, plan.key)
     if done:  # resumed: it keeps what it said of its answers' origin
         return Resume(done, (store.read_run(plan.run_id) or {}).get("answers_from") or "")
-    # a new run: an older version's run may have asked the same already
+    # a new run: an older version's run, or this run as stored before under its former key,
+    # may have asked the same already
     done, origin = older_answers(
-        store, benchmark, plan.samples, plan.key_fields, plan.run_id, plan.key
+        store, benchmark, plan.samples, plan.key_fields, plan.run_id, plan.key, plan.former
     )
     return Resume(done, origin)

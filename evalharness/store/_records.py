@@ -32,11 +32,16 @@ class RunRecord(Record):
     model: str = column('display name on the board (`"NAME (blind)"` for blind runs)')
     model_name: str = column("registry name (`oracle`, `hf`, `tiny_llava`, …)")
     model_identity: str = column(
-        "path or hub id, revision or weights hash, dtype, kwargs, family, parameter count",
+        "the model's `identity()`: everything that can change an answer (path or hub id, "
+        "revision or weights hash, dtype, settings); part of `run_id`. Runs written before "
+        "`Model.info()` also hold `family_group` and `params` here",
         json=True,
     )
-    model_family: str = column("`reference`, `generative`, `contrastive`, `captioner`, `api`, …")
-    model_params: float = column("parameter count (NaN when unknown)")
+    model_family: str = column(
+        "from the model's `info()`: `generative`, `contrastive`, `masking`, `captioner`, `api`, "
+        "`reference` or `unknown`"
+    )
+    model_params: float = column("parameter count, from the model's `info()` (NaN when unknown)")
     reference: bool = column("oracle / prior / random baselines")
     blind: bool = column("images replaced by mid-gray images of the same size")
     benchmark: str = column("registry name")

@@ -305,6 +305,9 @@ def test_lmms_models_get_our_prompts_images_and_settings(
     assert identity["model"] == fake_lmms.NAME and identity["bridge"] == "lmms-eval"
     assert identity["class"].endswith("FakeChat" if chat else "FakeSimple")
     assert identity["model_args"] == {"flag": "True", "pretrained": "weights"}
+    # its kind and size are display info, not part of the key; the fake has no torch module
+    assert not {"family_group", "params"} & set(identity)
+    assert runs.loc[0, "model_family"] == "generative" and math.isnan(runs.loc[0, "model_params"])
 
 
 def test_lmms_model_settings_are_checked(fake_models: None) -> None:

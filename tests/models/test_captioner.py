@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from model_helpers import assert_info_apart
 from PIL import Image
 
 from evalharness.models import tiny
@@ -112,9 +113,9 @@ def test_prompt_is_recorded_and_fed(model: CaptionerModel, prompted: CaptionerMo
 
 def test_identity(model: CaptionerModel, family: str) -> None:
     ident = model.identity()
-    assert ident["family_group"] == "captioner"
+    assert_info_apart(model, "captioner", model.ckpt.model)
     assert ident["family"] == {"blip": "blip", "blip2": "blip-2"}[family]
-    assert ident["params"] > 10_000 and ident["revision"].startswith("local:")
+    assert (model.info().params or 0) > 10_000 and ident["revision"].startswith("local:")
     assert model.capabilities == frozenset({"generate"}) and model.reference is False
 
 

@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from model_helpers import answer_ahead, assert_scores_close, choice, option_items
+from model_helpers import (
+    answer_ahead,
+    assert_info_apart,
+    assert_scores_close,
+    choice,
+    option_items,
+)
 from PIL import Image
 
 from evalharness.models import tiny
@@ -179,11 +185,11 @@ def test_a_prepared_batch_that_fails_is_halved(
 def test_identity(model: ContrastiveModel, root: Path) -> None:
     ident = model.identity()
     family = Path(str(model.spec.path)).name.split("-")[0]
-    assert ident["family_group"] == ("masking" if family == "flava" else "contrastive")
+    assert_info_apart(model, "masking" if family == "flava" else "contrastive", model.ckpt.model)
     assert ident["family"] == family
     assert ident["path"] == model.spec.path
     assert ident["dtype"] == "float32"
-    assert 10_000 < ident["params"] < 1_000_000
+    assert 10_000 < (model.info().params or 0) < 1_000_000
     assert ident["revision"].startswith("local:")
     assert model.capabilities == frozenset({"choice"}) and model.reference is False
     # built from a fixed seed: a second build elsewhere is the same model, another family is not

@@ -4,6 +4,7 @@ run's answers."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,17 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> None:
     Counted.asked = 0
 
 
-def run(tmp_path: Path, seed: int = 0, **bench: Any) -> Any:
+def run(
+    tmp_path: Path, seed: int = 0, batch_size: int = 8, flush_s: float = 1.0, **bench: Any
+) -> Any:
     spec = RunSpec(
         model=ModelSpec(name="counted"),
         benchmarks=(BenchmarkSpec("synth_vqa", {"n": 6, **bench}),),
         results_dir=str(tmp_path / "results"),
         progress=False,
         seed=seed,
+        batch_size=batch_size,
+        flush_s=flush_s,
     )
     [result] = run_job(spec, out=io.StringIO())
     return result
@@ -132,3 +137,100 @@ def test_run_rows_are_read_again_when_rewritten_and_damaged_ones_passed_over(
     assert [r["status"] for r in _runs(store)] == ["complete"]
     (tmp_path / "runs" / "r0.parquet").write_bytes(b"not parquet")
     assert [r["run_id"] for r in _runs(store)] == ["r1"]
+
+
+class Formerly:
+    """The random reference model as versions before `Model.info()` had it: its kind and size
+    in its identity (so in its run key), no `info()`; with `stop_after`, interrupted (Ctrl-C)
+    once it has answered that many requests."""
+
+    stop_after: int | None = None
+
+    def __init__(self, spec: ModelSpec) -> None:
+        self.model = Counted(spec)
+        self.capabilities = self.model.capabilities
+        self.reference = self.model.reference
+
+    def identity(self) -> dict[str, Any]:
+        return {**self.model.identity(), "family_group": "reference", "params": 0}
+
+    def fit(self, samples: Sequence[Any]) -> None:
+        self.model.fit(samples)
+
+    def predict(self, requests: Sequence[Request]) -> list[Prediction]:
+        if self.stop_after is not None and Counted.asked >= self.stop_after:
+            raise KeyboardInterrupt
+        return list(self.model.predict(requests))
+
+
+def run_formerly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop_after: int | None = None, **kw: Any
+) -> tuple[str, int]:
+    """A store written the way versions before `Model.info()` wrote it: the run's id and how
+    many requests the model had."""
+    with monkeypatch.context() as m:
+        m.setitem(registry.models._extra, "counted", Formerly)
+        m.setattr(Formerly, "stop_after", stop_after)
+        if stop_after is None:
+            result = run(tmp_path, **kw)
+        else:
+            with pytest.raises(KeyboardInterrupt):
+                run(tmp_path, **kw)
+    runs = load_runs(tmp_path / "results")
+    [run_id] = runs["run_id"]
+    identity = json.loads(runs.loc[0, "model_identity"])
+    assert identity["family_group"] == "reference" and identity["params"] == 0
+    if stop_after is None:
+        assert result.run_id == run_id
+    return str(run_id), Counted.asked
+
+
+def test_answers_stored_before_model_info_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_id, asked = run_formerly(tmp_path, monkeypatch)
+    old = load_samples(tmp_path / "results")
+    result = run(tmp_path)
+    assert result.run_id != old_id  # the key changed: the display info left the identity
+    assert Counted.asked == asked and result.n_reused == result.n_samples == len(old)
+    runs = load_runs(tmp_path / "results").set_index("run_id")
+    assert runs.loc[result.run_id, "answers_from"] == old_id
+    assert runs.loc[result.run_id, "model_family"] == "reference"
+    assert "family_group" not in json.loads(runs.loc[result.run_id, "model_identity"])
+    new = load_samples(tmp_path / "results").query("run_id == @result.run_id")
+    assert list(new.sort_values("sample_id")["prediction"]) == list(
+        old.sort_values("sample_id")["prediction"]
+    )
+    assert result.metrics["score"].value == runs.loc[old_id, "score"]
+    assert run(tmp_path).n_reused == result.n_samples and Counted.asked == asked  # resumed
+
+
+def test_an_interrupted_run_stored_before_model_info_goes_on_from_its_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_id, asked = run_formerly(tmp_path, monkeypatch, stop_after=2, batch_size=2, flush_s=0)
+    assert load_runs(tmp_path / "results").loc[0, "status"] == "interrupted" and asked == 2
+    result = run(tmp_path, batch_size=2)
+    assert result.n_reused == 2 and Counted.asked == result.n_samples  # only the rest asked
+    origin = load_runs(tmp_path / "results").set_index("run_id")["answers_from"]
+    assert origin[result.run_id] == old_id
+
+
+def test_answers_stored_before_model_info_and_an_extraction_change_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as m:
+        m.setattr(extract, "VERSION", "older")
+        old_id, asked = run_formerly(tmp_path, monkeypatch)
+    result = run(tmp_path)
+    assert Counted.asked == asked and result.n_reused == result.n_samples
+    origin = load_runs(tmp_path / "results").set_index("run_id")["answers_from"]
+    assert origin[result.run_id] == old_id
+
+
+def test_answers_of_another_model_stored_before_model_info_are_not_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, asked = run_formerly(tmp_path, monkeypatch, seed=1)
+    result = run(tmp_path)
+    assert result.n_reused == 0 and Counted.asked == asked + result.n_samples

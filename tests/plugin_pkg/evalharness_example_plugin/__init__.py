@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from evalharness import (
     BaseBenchmark,
     GenerationSettings,
+    ModelInfo,
     Prediction,
     RenderedImage,
     Sample,
@@ -82,7 +83,13 @@ class ParrotModel:
         self.fail = int(spec.args.get("fail", 0))
 
     def identity(self) -> dict[str, object]:
-        return {"name": "example_parrot", "family_group": "generative", "params": 1}
+        # everything that can change an answer (part of the run key); `delay` and `fail` are
+        # left out: they change how long it takes and what fails, not what it says
+        return {"name": "example_parrot"}
+
+    def info(self) -> ModelInfo:
+        # what the board shows (not part of the run key)
+        return ModelInfo(family_group="generative", params=1)
 
     def predict(self, requests):  # type: ignore[no-untyped-def]
         import time
