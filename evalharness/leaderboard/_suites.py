@@ -68,7 +68,9 @@ def suite_rows(
         ]
         half = 1.96 * math.sqrt(sum(s * s for s in ses)) / len(scores) if ses else math.nan
         # an average of shares stays a share: cut at 0 and 1 where every interval lies within
-        shares = all(0.0 <= float(r["score_ci_low"]) and float(r["score_ci_high"]) <= 1.0 for r in runs)
+        shares = all(
+            float(r["score_ci_low"]) >= 0.0 and float(r["score_ci_high"]) <= 1.0 for r in runs
+        )
         low, high = (0.0, 1.0) if shares else (-math.inf, math.inf)
         rows.append(
             {

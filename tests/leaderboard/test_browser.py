@@ -255,7 +255,8 @@ def test_cross_harness_page_lists_the_disagreements(driver: Any, tmp_path: Path)
         driver,
         "return [...document.querySelectorAll('.parity-counts td')].map(t => t.textContent)",
     )
-    assert counts == ["2", "2", "2"]  # official≠lmms: 3, 4; robust≠lmms: 2, 4; official≠robust: 2, 3
+    # official≠lmms: 3, 4; robust≠lmms: 2, 4; official≠robust: 2, 3
+    assert counts == ["2", "2", "2"]
     listed = _js(
         driver,
         "return [...document.querySelectorAll('.parity-rows tbody tr')].map(r => r.dataset.sample)",
