@@ -31,7 +31,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from evalharness.errors import EvalharnessError, Stopped
-from evalharness.runner._reuse import reusable
+from evalharness.runner._reuse import older_answers, reusable
 from evalharness.runner.progress import Progress
 from evalharness.runner.spec import Shard
 from evalharness.store import ResultsStore, RunLockedError, RunRecord
@@ -137,6 +137,8 @@ def run_shard(
     try:
         with _stop_on_signals(), _shard_lock(store, run_id, shard):
             done = reusable(store.read_samples(run_id, spare=True), mine, key)
+            if not done:
+                done = _taken_over(store, benchmark, plan, mine, shard)
             status = _ShardStatus(store, run_id, shard)
             status.write("running", len(mine), len(done))
             if (store.read_run(run_id) or {}).get("status") != "running":
@@ -169,6 +171,21 @@ def run_shard(
             _write_if_alone(store, row)
         raise
     return _aggregate_if_complete(spec, benchmark, store, plan, _running)
+
+
+def _taken_over(
+    store: ResultsStore, benchmark: Benchmark, plan: RunPlan, mine: Sequence[Sample], shard: Shard
+) -> dict[str, dict[str, Any]]:
+    """This shard's answers taken over from an older version's run, or from this run stored
+    under a former key (as a whole run does, `older_answers`): stored as this shard's rows, so
+    that the run's aggregation finds them."""
+    taken, origin = older_answers(
+        store, benchmark, mine, plan.key_fields, plan.run_id, plan.key, plan.former
+    )
+    if taken:
+        store.append_samples(plan.run_id, list(taken.values()), shard.tag)
+        plan.base_row = replace(plan.base_row, answers_from=origin)
+    return taken
 
 
 def _answered(stored: pd.DataFrame, plan: RunPlan) -> dict[str, dict[str, Any]]:

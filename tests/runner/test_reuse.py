@@ -14,6 +14,7 @@ import pytest
 from evalharness import extract, registry
 from evalharness.models.base import ModelSpec
 from evalharness.runner import BenchmarkSpec, RunSpec, run_job
+from evalharness.runner.spec import Shard
 from evalharness.store import load_runs, load_samples
 from evalharness.types import Prediction, Request
 
@@ -42,7 +43,12 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(
-    tmp_path: Path, seed: int = 0, batch_size: int = 8, flush_s: float = 1.0, **bench: Any
+    tmp_path: Path,
+    seed: int = 0,
+    batch_size: int = 8,
+    flush_s: float = 1.0,
+    shard: Shard | None = None,
+    **bench: Any,
 ) -> Any:
     spec = RunSpec(
         model=ModelSpec(name="counted"),
@@ -52,9 +58,11 @@ def run(
         seed=seed,
         batch_size=batch_size,
         flush_s=flush_s,
+        shard=shard,
     )
-    [result] = run_job(spec, out=io.StringIO())
-    return result
+    results = run_job(spec, out=io.StringIO())  # none from a shard that did not aggregate
+    assert len(results) <= 1
+    return results[0] if results else None
 
 
 def run_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> tuple[Any, int]:
@@ -234,3 +242,35 @@ def test_answers_of_another_model_stored_before_model_info_are_not_taken(
     _, asked = run_formerly(tmp_path, monkeypatch, seed=1)
     result = run(tmp_path)
     assert result.n_reused == 0 and Counted.asked == asked + result.n_samples
+
+
+def test_shards_take_over_the_answers_stored_before_model_info(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old_id, asked = run_formerly(tmp_path, monkeypatch)
+    old = load_samples(tmp_path / "results")
+    first = run(tmp_path, shard=Shard(0, 2))
+    result = run(tmp_path, shard=Shard(1, 2))  # the last shard in aggregates the run
+    assert first is None and result is not None and result.run_id != old_id
+    assert Counted.asked == asked  # neither shard asked the model
+    runs = load_runs(tmp_path / "results").set_index("run_id")
+    assert runs.loc[result.run_id, "status"] == "complete"
+    assert runs.loc[result.run_id, "answers_from"] == old_id
+    new = load_samples(tmp_path / "results").query("run_id == @result.run_id")
+    assert len(new) == len(old) == result.n_samples
+    assert list(new.sort_values("sample_id")["prediction"]) == list(
+        old.sort_values("sample_id")["prediction"]
+    )
+    assert result.metrics["score"].value == runs.loc[old_id, "score"]
+
+
+def test_shards_take_over_an_older_versions_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    old, asked = run_as_before(tmp_path, monkeypatch)
+    assert run(tmp_path, shard=Shard(1, 2)) is None  # the shards in any order
+    result = run(tmp_path, shard=Shard(0, 2))
+    assert Counted.asked == asked and result.n_samples == old.n_samples
+    assert result.metrics["score"].value == old.metrics["score"].value
+    origin = load_runs(tmp_path / "results").set_index("run_id")["answers_from"]
+    assert origin[result.run_id] == old.run_id
